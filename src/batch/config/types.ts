@@ -1,0 +1,128 @@
+/**
+ * The batch config as users write it (YAML or TypeScript) and the plan it
+ * expands to. Key names are interfaces (DESIGN.md): add, never rename.
+ */
+
+/** `nodes` | `vms` | a list of node or guest names. */
+export type Placement = 'nodes' | 'vms' | string[];
+
+export interface VmSpec {
+  name: string;
+  host?: string;
+  port?: number;
+  user?: string;
+}
+
+export interface NodeSpec {
+  name: string;
+  /** `local` runs on this machine without SSH. */
+  host: string;
+  user?: string;
+  port?: number;
+  vms?: VmSpec[];
+}
+
+export interface MachineMap {
+  nodes: NodeSpec[];
+}
+
+export interface MonitorSpec {
+  name: string;
+  on: Placement;
+  command: string;
+  parser?: string;
+}
+
+export type ParamValue = string | number | boolean;
+
+export interface TestSpec {
+  name: string;
+  on: Placement;
+  command: string;
+  /** Cartesian product of every list, except keys bound together in `zip`. */
+  params?: Record<string, ParamValue | ParamValue[]>;
+  /** Groups of param keys whose lists advance together (same length). */
+  zip?: string[][];
+  /** Combinations to leave out: each rule matches when every key it names equals. */
+  exclude?: Record<string, ParamValue>[];
+  repeat?: number;
+  /** e.g. `10m`, `30s`, `1500ms`, or a number of seconds. */
+  timeout?: string | number;
+  parser?: string;
+  /** Text written to the workload's stdin. */
+  stdin?: string;
+}
+
+export interface PolicySpec {
+  name: string;
+  identify?: { vms?: 'all' | string[]; top?: { k: number; by?: 'io'; window?: string | number } };
+  pin?: { cpus: number[]; threads?: 'all' | 'vcpu' | 'iothread' | 'emulator' | Array<'vcpu' | 'iothread' | 'emulator'> };
+  nice?: number;
+  ionice?: { class: 'realtime' | 'best-effort' | 'idle' | 1 | 2 | 3; level?: number };
+  chrt?: { policy: 'other' | 'fifo' | 'rr' | 'batch' | 'idle'; priority?: number };
+  /** Re-apply at this interval during the run (threads that appear later). */
+  reapply?: string | number;
+}
+
+export interface BatchConfig {
+  name: string;
+  description?: string;
+  /** A path to a machine map, an inline map, or `testbed`. */
+  machines: string | MachineMap;
+  monitors?: MonitorSpec[];
+  tests: TestSpec[];
+  policies?: PolicySpec[];
+}
+
+/** The config after loading: machine map resolved, defaults filled, source file known. */
+export interface ResolvedBatchConfig extends BatchConfig {
+  machines: MachineMap;
+  monitors: MonitorSpec[];
+  policies: PolicySpec[];
+  /** Absolute path of the YAML file, or undefined when built in TypeScript. */
+  source?: string;
+}
+
+/** Where a process runs. */
+export interface Target {
+  node: string;
+  /** Set when the process runs inside a guest. */
+  vm?: string;
+  /** `local`, or an SSH host (alias from ~/.ssh/config or address). */
+  host: string;
+  port?: number;
+  user?: string;
+}
+
+export interface PlannedProcess {
+  /** Unique within the batch, e.g. `iozone-write[size=16m,reclen=64k]#1@node1/vm2`. */
+  label: string;
+  role: 'workload' | 'monitor';
+  /** The test or monitor name. */
+  name: string;
+  target: Target;
+  /** Shell command with every plan-time placeholder substituted, shell-quoted. Run-time placeholders ({guest_pids}, {guest_tids}) stay. */
+  command: string;
+  params: Record<string, string>;
+  policy: string;
+  rep: number;
+  parser?: string;
+  timeoutMs?: number;
+  stdin?: string;
+}
+
+/** One run: a test with one parameter combination under one policy, one repetition. Runs execute one after another. */
+export interface PlannedRun {
+  index: number;
+  test: string;
+  params: Record<string, string>;
+  policy: string;
+  rep: number;
+  monitors: PlannedProcess[];
+  workloads: PlannedProcess[];
+}
+
+export interface Plan {
+  config: ResolvedBatchConfig;
+  runs: PlannedRun[];
+}
