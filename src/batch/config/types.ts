@@ -22,8 +22,20 @@ export interface NodeSpec {
   vms?: VmSpec[];
 }
 
+/** SSH settings for a whole machine map (the testbed writes its own). */
+export interface SshSettings {
+  /** An ssh_config file read before ~/.ssh/config. */
+  config?: string;
+  identityFile?: string;
+  /** A known_hosts file checked before ~/.ssh/known_hosts. */
+  knownHosts?: string;
+  /** Like ssh's `StrictHostKeyChecking accept-new`: record unknown keys; a changed key is still refused. */
+  acceptNewHostKeys?: boolean;
+}
+
 export interface MachineMap {
   nodes: NodeSpec[];
+  ssh?: SshSettings;
 }
 
 export interface MonitorSpec {
@@ -92,6 +104,8 @@ export interface Target {
   host: string;
   port?: number;
   user?: string;
+  /** The machine map's SSH settings, carried so an executor can be made from a Target alone. */
+  ssh?: SshSettings;
 }
 
 export interface PlannedProcess {
