@@ -1,0 +1,159 @@
+/**
+ * One open DuckDB database per file per process. DuckDB locks a file per
+ * process, so a second `DuckDBInstance` on the same file in the same process
+ * would either fail or corrupt it; every `openStore` of the same absolute path
+ * shares one instance here, counted, and the last `close` shuts it.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import duckdb from '@duckdb/node-bindings';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { UserError } from '../errors.js';
+import { LATEST_SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
+import { explainOpenError } from './open-errors.js';
+import { lineColumnTypes } from './line-writer.js';
+
+export interface DatabaseOptions {
+  readOnly: boolean;
+  /** DuckDB settings passed at open (e.g. `memory_limit`, `threads`). */
+  settings: Record<string, string>;
+}
+
+export interface SharedDatabase {
+  readonly path: string;
+  readonly readOnly: boolean;
+  readonly instance: DuckDBInstance;
+  readonly db: duckdb.Database;
+  /** Types of `line`'s columns, for building appender chunks (read-write only). */
+  readonly lineTypes: duckdb.LogicalType[] | undefined;
+  /** Batches this open marked `interrupted` because their runner had died. */
+  readonly abandonedBatches: number[];
+  refs: number;
+}
+
+const open = new Map<string, Promise<SharedDatabase>>();
+
+export async function acquireDatabase(path: string, options: DatabaseOptions): Promise<SharedDatabase> {
+  const key = resolve(path);
+  const existing = open.get(key);
+  if (existing) {
+    const shared = await existing;
+    if (shared.readOnly && !options.readOnly) {
+      throw new UserError(`store ${key} is already open read-only in this process; close it before opening it for writing.`);
+    }
+    shared.refs++;
+    return shared;
+  }
+  const opening = openDatabase(key, options);
+  open.set(key, opening);
+  try {
+    return await opening;
+  } catch (error) {
+    open.delete(key);
+    throw error;
+  }
+}
+
+export function releaseDatabase(shared: SharedDatabase): void {
+  shared.refs--;
+  if (shared.refs > 0) return;
+  open.delete(shared.path);
+  duckdb.close_sync(shared.db);
+}
+
+async function openDatabase(path: string, options: DatabaseOptions): Promise<SharedDatabase> {
+  checkPath(path, options.readOnly);
+  const config = duckdb.create_config();
+  duckdb.set_config(config, 'duckdb_api', 'expert-ts');
+  if (options.readOnly) duckdb.set_config(config, 'access_mode', 'READ_ONLY');
+  for (const [name, value] of Object.entries(options.settings)) duckdb.set_config(config, name, value);
+  let db: duckdb.Database;
+  try {
+    db = await duckdb.open(path, config);
+  } catch (error) {
+    throw explainOpenError(path, options.readOnly, error);
+  }
+  try {
+    const instance = new DuckDBInstance(db);
+    const connection = await instance.connect();
+    try {
+      let lineTypes: duckdb.LogicalType[] | undefined;
+      let abandonedBatches: number[] = [];
+      if (options.readOnly) {
+        const version = await schemaVersion(connection);
+        if (version === 0) throw new UserError(`${path} is a DuckDB file but not an ExPerT store (no schema_version table).`);
+        if (version > LATEST_SCHEMA_VERSION) throw newerStoreError(path, version);
+      } else {
+        const version = await schemaVersion(connection);
+        if (version > LATEST_SCHEMA_VERSION) throw newerStoreError(path, version);
+        await migrate(connection);
+        abandonedBatches = await markAbandoned(connection);
+        lineTypes = await readLineTypes(db);
+      }
+      return { path, readOnly: options.readOnly, instance, db, lineTypes, abandonedBatches, refs: 1 };
+    } finally {
+      connection.disconnectSync();
+    }
+  } catch (error) {
+    duckdb.close_sync(db);
+    throw error;
+  }
+}
+
+function checkPath(path: string, readOnly: boolean): void {
+  const directory = dirname(path);
+  if (!existsSync(directory)) {
+    throw new UserError(`cannot open store ${path}: directory ${directory} does not exist. Create it first or pick another --store path.`);
+  }
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new UserError(`cannot open store ${path}: it is a directory. Give a file path, e.g. ${resolve(path, 'expert.duckdb')}.`);
+  }
+  if (readOnly && !existsSync(path)) {
+    throw new UserError(`store ${path} does not exist (a missing store cannot be opened read-only). Check the --store path.`);
+  }
+}
+
+function newerStoreError(path: string, version: number): UserError {
+  return new UserError(
+    `store ${path} has schema version ${version}, newer than this ExPerT knows (${LATEST_SCHEMA_VERSION}). Upgrade ExPerT to open it.`,
+  );
+}
+
+async function readLineTypes(db: duckdb.Database): Promise<duckdb.LogicalType[]> {
+  const connection = await duckdb.connect(db);
+  try {
+    const appender = duckdb.appender_create_ext(connection, null, 'main', 'line');
+    try {
+      return lineColumnTypes(appender);
+    } finally {
+      duckdb.appender_close_sync(appender);
+    }
+  } finally {
+    duckdb.disconnect_sync(connection);
+  }
+}
+
+/**
+ * A batch still `running`/`pending` when the store is opened for writing has
+ * lost its runner: a live runner would hold the file's lock (or be this very
+ * process, which cannot have started a batch on a store it has not opened
+ * yet). Such batches become `interrupted`, their unfinished processes `lost`.
+ */
+export async function markAbandoned(connection: DuckDBConnection): Promise<number[]> {
+  const reader = await connection.runAndReadAll(
+    `UPDATE batch SET status = 'interrupted', finished_at = coalesce(finished_at, current_timestamp)
+     WHERE status IN ('running', 'pending') AND NOT (owner_pid IS NOT DISTINCT FROM $1 AND owner_host IS NOT DISTINCT FROM $2)
+     RETURNING batch_id`,
+    [process.pid, hostname()],
+  );
+  const ids = reader.getRows().map((row) => Number(row[0]));
+  if (ids.length > 0) {
+    await connection.run(
+      `UPDATE process SET status = 'lost',
+         error = coalesce(error, 'the runner stopped without finishing this process (found on reopening the store)')
+       WHERE status IN ('running', 'pending') AND batch_id IN (${ids.map((id) => String(Math.trunc(id))).join(', ')})`,
+    );
+  }
+  return ids;
+}
