@@ -1,0 +1,102 @@
+/**
+ * Axis titles with units. Column names come from the parsers (DESIGN.md), so
+ * the well-known ones get a readable title; others get their unit from the
+ * suffix convention (`_kbps`, `_us`, `pct_`...) or stay as they are.
+ */
+
+const KNOWN: Record<string, string> = {
+  // iozone reports kBytes/sec (1024 bytes)
+  file_kb: 'File size (KiB)',
+  reclen_kb: 'Record length (KiB)',
+  write_kbps: 'Write throughput (KiB/s)',
+  rewrite_kbps: 'Rewrite throughput (KiB/s)',
+  read_kbps: 'Read throughput (KiB/s)',
+  reread_kbps: 'Re-read throughput (KiB/s)',
+  // fio
+  bw_kibps: 'Bandwidth (KiB/s)',
+  iops: 'I/O operations (per s)',
+  runtime_ms: 'Runtime (ms)',
+  clat_mean_us: 'Mean completion latency (µs)',
+  // vmstat
+  r: 'Runnable processes',
+  b: 'Blocked processes',
+  swpd: 'Swap used (KiB)',
+  free: 'Free memory (KiB)',
+  buff: 'Buffers (KiB)',
+  cache: 'Page cache (KiB)',
+  si: 'Swap in (KiB/s)',
+  so: 'Swap out (KiB/s)',
+  bi: 'Blocks in (blocks/s)',
+  bo: 'Blocks out (blocks/s)',
+  in: 'Interrupts (per s)',
+  cs: 'Context switches (per s)',
+  us: 'User CPU (%)',
+  sy: 'System CPU (%)',
+  id: 'Idle CPU (%)',
+  wa: 'I/O wait CPU (%)',
+  st: 'Stolen CPU (%)',
+  // perf stat
+  interval_s: 'Time (s)',
+  'cache-misses': 'Cache misses (count)',
+  'context-switches': 'Context switches (count)',
+  'l2_rqsts.miss': 'L2 misses (count)',
+  // dd
+  bytes: 'Bytes (B)',
+  seconds: 'Duration (s)',
+  rate_bps: 'Rate (B/s)',
+  // time axes
+  ts: 'Time',
+  time: 'Time',
+  started_at: 'Start time',
+  ended_at: 'End time',
+  rep: 'Repetition',
+  policy: 'Policy',
+};
+
+const SUFFIX_UNITS: [RegExp, string][] = [
+  [/_kibps$/, 'KiB/s'],
+  [/_kbps$/, 'KiB/s'],
+  [/_mibps$/, 'MiB/s'],
+  [/_mbps$/, 'MB/s'],
+  [/_bps$/, 'B/s'],
+  [/_per_s$|_ps$/, 'per s'],
+  [/_us$/, 'µs'],
+  [/_ms$/, 'ms'],
+  [/_ns$/, 'ns'],
+  [/_s$/, 's'],
+  [/_kb$/, 'KiB'],
+  [/_mb$/, 'MiB'],
+  [/_bytes$/, 'B'],
+  [/_pct$/, '%'],
+];
+
+/** A readable axis title for a column: its known title, or its name with a unit guessed from the suffix. */
+export function axisTitle(columnName: string): string {
+  const known = KNOWN[columnName] ?? KNOWN[columnName.toLowerCase()];
+  if (known) return known;
+  if (/^pct_/.test(columnName)) return `${humanize(columnName.slice(4))} (%)`;
+  for (const [pattern, unit] of SUFFIX_UNITS) {
+    if (pattern.test(columnName)) return `${humanize(columnName.replace(pattern, ''))} (${unit})`;
+  }
+  // "mean_write_kbps" style aggregates: keep the aggregate word and look the rest up.
+  const agg = /^(mean|avg|median|max|min|sum|p\d\d)_(.+)$/.exec(columnName);
+  if (agg) {
+    const inner = axisTitle(agg[2]!);
+    if (inner !== agg[2]) return `${capitalize(agg[1] === 'avg' ? 'mean' : agg[1]!)} ${lowerFirst(inner)}`;
+  }
+  return columnName;
+}
+
+function humanize(name: string): string {
+  const words = name.replace(/[_-]+/g, ' ').trim();
+  return capitalize(words);
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function lowerFirst(s: string): string {
+  // Keep acronyms (e.g. "L2 misses", "I/O") as they are.
+  return /^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s;
+}

@@ -1,0 +1,45 @@
+/**
+ * A chart spec plus its rows → a figure (pure). Faceting wraps any kind.
+ */
+import { toColumns, type Columns, type TableInput } from './columns.js';
+import { distributionFigure } from './distribution.js';
+import { facetFigure } from './facet.js';
+import type { Figure } from './figure.js';
+import { heatmapFigure } from './heatmap.js';
+import { scatterFigure } from './scatter.js';
+import type { ChartSpec } from './spec.js';
+import { timeSeriesFigure, type TimeWindow } from './timeseries.js';
+
+export interface ChartContext {
+  /** Workload windows to shade on line charts. */
+  windows?: TimeWindow[];
+  /** Colour order (e.g. the batch's policies in config order). */
+  categories?: string[];
+}
+
+export function figureFromSpec(spec: ChartSpec, input: TableInput, context: ChartContext = {}): Figure {
+  const columns = toColumns(input);
+  const build = (rows: Columns, title: string | undefined): Figure => buildOne(spec, rows, context, title);
+  if (spec.facet) return facetFigure(columns, spec.facet, (slice) => build(slice, undefined), { title: spec.title });
+  return build(columns, spec.title);
+}
+
+function buildOne(spec: ChartSpec, columns: Columns, context: ChartContext, title: string | undefined): Figure {
+  const common = { title, categories: context.categories, height: spec.height };
+  const y = spec.y!;
+  switch (spec.kind) {
+    case 'scatter':
+      return scatterFigure(columns, { ...common, x: spec.x!, y: single(y), color: spec.color, fit: spec.fit, hover: spec.hover });
+    case 'box':
+    case 'violin':
+      return distributionFigure(columns, { ...common, y: single(y), color: spec.color, x: spec.x, kind: spec.kind });
+    case 'line':
+      return timeSeriesFigure(columns, { ...common, x: spec.x!, y, color: spec.color, windows: spec.windows === false ? [] : context.windows });
+    case 'heatmap':
+      return heatmapFigure(columns, { ...common, x: spec.x!, y: single(y), z: spec.z!, agg: spec.agg });
+  }
+}
+
+function single(y: string | string[]): string {
+  return Array.isArray(y) ? y[0]! : y;
+}
