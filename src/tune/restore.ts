@@ -1,0 +1,78 @@
+/**
+ * Puts journaled threads back EXACTLY into their recorded before-state
+ * (affinity list, nice, and ionice/chrt where those were changed), checks it
+ * by reading /proc, marks `restored_at` in the store and drops the entries.
+ * A thread that no longer exists (guest stopped, TID reused) has nothing left
+ * to restore and leaves the journal too.
+ */
+import type { Target } from '../batch/config/types.js';
+import type { Executor } from '../batch/executor.js';
+import type { ExpertStore } from '../store/types.js';
+import { restoreActions } from './actions.js';
+import { runThreadScript } from './apply.js';
+import { entryKey, type Journal, type JournalEntry } from './journal.js';
+import { actionReached } from './verify.js';
+
+export interface RestoreResult {
+  node: string;
+  guest: string;
+  tid: number;
+  threadKind: string;
+  outcome: 'restored' | 'gone' | 'failed';
+  error?: string;
+}
+
+export interface RestoreContext {
+  executorFor(target: Target): Promise<Executor>;
+  journal?: Journal;
+  /** Store(s) to mark restored_at in, by store path (an entry names the store it was recorded in). */
+  storeFor?(entry: JournalEntry): ExpertStore | undefined;
+  timeoutMs?: number;
+}
+
+export async function restoreEntries(entries: readonly JournalEntry[], context: RestoreContext): Promise<RestoreResult[]> {
+  const byNode = new Map<string, JournalEntry[]>();
+  for (const entry of entries) byNode.set(entry.node, [...(byNode.get(entry.node) ?? []), entry]);
+  const results: RestoreResult[] = [];
+  await Promise.all(
+    [...byNode.values()].map(async (nodeEntries) => {
+      const first = nodeEntries[0]!;
+      let executor: Executor;
+      try {
+        executor = await context.executorFor(first.target);
+      } catch (error) {
+        for (const e of nodeEntries) results.push({ node: e.node, guest: e.guest, tid: e.tid, threadKind: e.threadKind, outcome: 'failed', error: `cannot reach ${e.node}: ${(error as Error).message}` });
+        return;
+      }
+      const threads = nodeEntries.map((e) => ({ pid: e.pid, tid: e.tid, startTime: e.startTime, actions: restoreActions(e.before, e.kinds) }));
+      const { outcomes, error: scriptError } = await runThreadScript(executor, threads, context.timeoutMs);
+      const done: string[] = [];
+      const restoredAt = Date.now();
+      for (const [index, entry] of nodeEntries.entries()) {
+        const outcome = outcomes.get(entry.tid);
+        const base = { node: entry.node, guest: entry.guest, tid: entry.tid, threadKind: entry.threadKind };
+        if (!outcome) {
+          results.push({ ...base, outcome: 'failed', error: scriptError ?? 'no answer from the restore script' });
+          continue;
+        }
+        if (outcome.gone && !outcome.before) {
+          results.push({ ...base, outcome: 'gone' });
+          done.push(entryKey(entry));
+          continue;
+        }
+        const missed = threads[index]!.actions.filter((a) => !outcome.after || !actionReached(a, outcome.after));
+        if (outcome.errors.length || missed.length) {
+          const error = [...outcome.errors.map((e) => `${e.action}: ${e.message}`), ...missed.map((a) => `${a.kind} not back to ${JSON.stringify(a)}`)].join('; ');
+          results.push({ ...base, outcome: 'failed', error });
+          continue;
+        }
+        results.push({ ...base, outcome: 'restored' });
+        done.push(entryKey(entry));
+        const store = context.storeFor?.(entry);
+        if (store && !store.readOnly) await store.markRestored(entry.batchId, entry.node, entry.tid, restoredAt);
+      }
+      if (context.journal && done.length) await context.journal.remove(done);
+    }),
+  );
+  return results;
+}

@@ -1,0 +1,76 @@
+/**
+ * Real paused QEMU guests for Tune's tests: `qemu-system-x86_64 -S` needs no
+ * kernel or disk and starts in well under a second. Each test stops what it
+ * started (by PID), also when it fails.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+
+export interface PausedGuest {
+  name: string;
+  pid: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface GuestOptions {
+  smp?: number;
+  iothreads?: number;
+  /** The raw `-name` value; defaults to `guest=<name>,debug-threads=on` with commas doubled. */
+  nameArg?: string;
+}
+
+export function threadComms(pid: number): Map<number, string> {
+  const comms = new Map<number, string>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      comms.set(Number(tid), readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').replace(/\n$/, ''));
+    } catch {
+      /* thread ended */
+    }
+  }
+  return comms;
+}
+
+export async function startPausedGuest(name: string, options: GuestOptions = {}): Promise<PausedGuest> {
+  const smp = options.smp ?? 2;
+  const iothreads = options.iothreads ?? 1;
+  const args = ['-S', '-name', options.nameArg ?? `guest=${name.replace(/,/g, ',,')},debug-threads=on`, '-smp', String(smp), '-m', '64', '-accel', 'tcg', '-display', 'none', '-nodefaults', '-monitor', 'none', '-serial', 'none'];
+  for (let i = 1; i <= iothreads; i++) args.push('-object', `iothread,id=io${i}`);
+  const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('qemu-system-x86_64 did not start');
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const ended = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await ended;
+  };
+  // Ready once every vCPU thread exists.
+  for (let waited = 0; ; waited += 20) {
+    if (child.exitCode !== null) throw new Error(`qemu exited early: ${stderr}`);
+    try {
+      const vcpus = [...threadComms(pid).values()].filter((c) => /^CPU \d+\//.test(c)).length;
+      if (vcpus >= smp || (options.nameArg !== undefined && !options.nameArg.includes('debug-threads') && threadComms(pid).size >= smp + 1)) break;
+    } catch {
+      /* not yet */
+    }
+    if (waited > 10_000) {
+      await stop();
+      throw new Error(`qemu guest ${name} did not create its vCPU threads within 10 s: ${stderr}`);
+    }
+    await delay(20);
+  }
+  return { name, pid, child, stop };
+}
+
+export function procState(pid: number, tid: number): { cpus: string; nice: number } {
+  const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+  const cpus = /^Cpus_allowed_list:\s*(\S+)/m.exec(status)![1]!;
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).trim().split(/\s+/);
+  return { cpus, nice: Number(fields[16]) };
+}
