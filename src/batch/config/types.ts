@@ -31,6 +31,26 @@ export interface SshSettings {
   knownHosts?: string;
   /** Like ssh's `StrictHostKeyChecking accept-new`: record unknown keys; a changed key is still refused. */
   acceptNewHostKeys?: boolean;
+  /** Connection timeout for one attempt (TCP + handshake + authentication), ms. Default 15000. */
+  connectTimeoutMs?: number;
+  /** Extra connection attempts after a failed one (not after a refused host key or failed authentication). Default 2. */
+  connectRetries?: number;
+  /** Pause before a retry, ms (doubles each time). Default 500. */
+  retryDelayMs?: number;
+  /** SSH keepalive interval, ms (0 = off). Default 5000. */
+  keepaliveIntervalMs?: number;
+  /** Unanswered keepalives before the connection counts as lost. Default 3. */
+  keepaliveCountMax?: number;
+  /** Handshakes in flight at once, over all hosts. Default 32. */
+  maxConcurrentHandshakes?: number;
+  /** Channels per connection (the server's `MaxSessions`, 10 by default in OpenSSH). Default 10. */
+  maxSessionsPerConnection?: number;
+  /** Connections per host, opened when every connection's channels are busy. Default 4. */
+  maxConnectionsPerHost?: number;
+  /** How long `kill` waits between SIGTERM and SIGKILL, ms. Default 3000. */
+  killGraceMs?: number;
+  /** How long a remote command may take to start (channel queue + open), ms. Default 60000. */
+  startTimeoutMs?: number;
 }
 
 export interface MachineMap {

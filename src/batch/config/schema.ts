@@ -1,0 +1,195 @@
+/**
+ * The shape of a batch config and of a machine map, as data. The walker in
+ * validate.ts checks a value against it and reports the first problem at its
+ * YAML position. Keys here are the DESIGN.md interface: add, never rename.
+ */
+
+export type Schema =
+  | { type: 'string'; enum?: readonly string[]; nonEmpty?: boolean }
+  | { type: 'integer'; min?: number; max?: number }
+  | { type: 'boolean' }
+  /** A parameter value: string, number or boolean. */
+  | { type: 'scalar' }
+  /** `10m`, `30s`, `1500ms` or a number of seconds. */
+  | { type: 'duration' }
+  | { type: 'list'; items: Schema; nonEmpty?: boolean }
+  | { type: 'object'; fields: Record<string, Field> }
+  /** Free keys (e.g. params), each value checked against `values`. */
+  | { type: 'map'; values: Schema }
+  /** One schema per JSON type; `expected` says it in words. */
+  | { type: 'union'; string?: Schema; number?: Schema; boolean?: Schema; list?: Schema; object?: Schema; expected: string };
+
+export interface Field {
+  schema: Schema;
+  required?: boolean;
+}
+
+const str: Schema = { type: 'string', nonEmpty: true };
+const name: Field = { schema: str, required: true };
+const scalarOrList: Schema = {
+  type: 'union',
+  string: { type: 'scalar' },
+  number: { type: 'scalar' },
+  boolean: { type: 'scalar' },
+  list: { type: 'list', items: { type: 'scalar' }, nonEmpty: true },
+  expected: 'a value (string, number, boolean) or a non-empty list of values',
+};
+const placement: Schema = {
+  type: 'union',
+  string: str,
+  list: { type: 'list', items: str, nonEmpty: true },
+  expected: '`nodes`, `vms`, a node or guest name, or a list of names',
+};
+const port: Schema = { type: 'integer', min: 1, max: 65535 };
+
+export const vmSchema: Schema = {
+  type: 'object',
+  fields: { name, host: { schema: str }, port: { schema: port }, user: { schema: str } },
+};
+
+export const nodeSchema: Schema = {
+  type: 'object',
+  fields: {
+    name,
+    host: { schema: str, required: true },
+    user: { schema: str },
+    port: { schema: port },
+    vms: { schema: { type: 'list', items: vmSchema } },
+  },
+};
+
+export const sshSchema: Schema = {
+  type: 'object',
+  fields: {
+    config: { schema: str },
+    identityFile: { schema: str },
+    knownHosts: { schema: str },
+    acceptNewHostKeys: { schema: { type: 'boolean' } },
+  },
+};
+
+export const machineMapSchema: Schema = {
+  type: 'object',
+  fields: {
+    nodes: { schema: { type: 'list', items: nodeSchema, nonEmpty: true }, required: true },
+    ssh: { schema: sshSchema },
+  },
+};
+
+export const monitorSchema: Schema = {
+  type: 'object',
+  fields: { name, on: { schema: placement }, command: { schema: str, required: true }, parser: { schema: str } },
+};
+
+export const testSchema: Schema = {
+  type: 'object',
+  fields: {
+    name,
+    on: { schema: placement },
+    command: { schema: str, required: true },
+    params: { schema: { type: 'map', values: scalarOrList } },
+    zip: { schema: { type: 'list', items: { type: 'list', items: str, nonEmpty: true } } },
+    exclude: { schema: { type: 'list', items: { type: 'map', values: scalarOrList } } },
+    repeat: { schema: { type: 'integer', min: 1 } },
+    timeout: { schema: { type: 'duration' } },
+    parser: { schema: str },
+    stdin: { schema: { type: 'string' } },
+  },
+};
+
+const threadKind = { type: 'string', enum: ['vcpu', 'iothread', 'emulator'] } as const;
+
+export const policySchema: Schema = {
+  type: 'object',
+  fields: {
+    name,
+    identify: {
+      schema: {
+        type: 'object',
+        fields: {
+          vms: {
+            schema: {
+              type: 'union',
+              string: { type: 'string', enum: ['all'] },
+              list: { type: 'list', items: str, nonEmpty: true },
+              expected: '`all` or a list of guest names',
+            },
+          },
+          top: {
+            schema: {
+              type: 'object',
+              fields: {
+                k: { schema: { type: 'integer', min: 1 }, required: true },
+                by: { schema: { type: 'string', enum: ['io'] } },
+                window: { schema: { type: 'duration' } },
+              },
+            },
+          },
+        },
+      },
+    },
+    pin: {
+      schema: {
+        type: 'object',
+        fields: {
+          cpus: { schema: { type: 'list', items: { type: 'integer', min: 0 }, nonEmpty: true }, required: true },
+          threads: {
+            schema: {
+              type: 'union',
+              string: { type: 'string', enum: ['all', 'vcpu', 'iothread', 'emulator'] },
+              list: { type: 'list', items: threadKind, nonEmpty: true },
+              expected: '`all`, `vcpu`, `iothread`, `emulator` or a list of them',
+            },
+          },
+        },
+      },
+    },
+    nice: { schema: { type: 'integer', min: -20, max: 19 } },
+    ionice: {
+      schema: {
+        type: 'object',
+        fields: {
+          class: {
+            schema: {
+              type: 'union',
+              string: { type: 'string', enum: ['realtime', 'best-effort', 'idle'] },
+              number: { type: 'integer', min: 1, max: 3 },
+              expected: '`realtime`, `best-effort`, `idle` or 1..3',
+            },
+            required: true,
+          },
+          level: { schema: { type: 'integer', min: 0, max: 7 } },
+        },
+      },
+    },
+    chrt: {
+      schema: {
+        type: 'object',
+        fields: {
+          policy: { schema: { type: 'string', enum: ['other', 'fifo', 'rr', 'batch', 'idle'] }, required: true },
+          priority: { schema: { type: 'integer', min: 0, max: 99 } },
+        },
+      },
+    },
+    reapply: { schema: { type: 'duration' } },
+  },
+};
+
+export const batchConfigSchema: Schema = {
+  type: 'object',
+  fields: {
+    name,
+    description: { schema: { type: 'string' } },
+    machines: {
+      schema: {
+        type: 'union',
+        string: str,
+        object: machineMapSchema,
+        expected: '`testbed`, a path to a machine map file, or an inline machine map (nodes: [...])',
+      },
+    },
+    monitors: { schema: { type: 'list', items: monitorSchema } },
+    tests: { schema: { type: 'list', items: testSchema, nonEmpty: true }, required: true },
+    policies: { schema: { type: 'list', items: policySchema } },
+  },
+};
