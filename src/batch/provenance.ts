@@ -1,0 +1,167 @@
+/**
+ * Provenance of a batch (DESIGN.md): tool versions, host facts (kernel, CPU
+ * model, core count, memory) of this machine and of every host the plan uses,
+ * the git commit of the config's folder (and whether it is dirty), and a
+ * content hash of the resolved config. Every probe is bounded in time; a host
+ * that cannot answer gets an `error` entry instead of stopping the batch.
+ */
+import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { hostname, cpus, release, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ExecutorPool } from './hooks.js';
+import type { Plan, ResolvedBatchConfig, Target } from './config/types.js';
+import type { ExpertStore } from '../store/types.js';
+import { hostFactsScript, parseHostFacts, programOf, type HostFacts } from './provenance-facts.js';
+
+export interface Provenance {
+  collected_at: string;
+  config_hash: string;
+  tools: Record<string, string>;
+  controller: { hostname: string; kernel: string; cpu_model: string | null; cores: number; memory_kb: number; node: string };
+  hosts: Record<string, (HostFacts & { target: Target }) | { target: Target; error: string }>;
+  git: { folder: string; commit: string; dirty: boolean; config_dirty: boolean } | null;
+  /** Copied from the machine map's top-level `testbed:` key (the local testbed records accel etc. there). */
+  testbed?: unknown;
+  argv: string[];
+}
+
+export interface ProvenanceOptions {
+  executors?: ExecutorPool;
+  store?: ExpertStore;
+  /** Per probe (each host, git, duckdb). */
+  timeoutMs?: number;
+}
+
+export async function collectProvenance(plan: Plan, options: ProvenanceOptions = {}): Promise<Provenance> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const config = plan.config;
+  const [hosts, git, duckdb] = await Promise.all([
+    options.executors ? hostFacts(plan, options.executors, timeoutMs) : Promise.resolve({}),
+    config.source ? gitFacts(config.source, timeoutMs) : Promise.resolve(null),
+    options.store ? duckdbVersion(options.store) : Promise.resolve(undefined),
+  ]);
+  const tools: Record<string, string> = { node: process.version, 'expert-ts': ownVersion() ?? 'unknown' };
+  if (duckdb) tools.duckdb = duckdb;
+  const cpuList = cpus();
+  const provenance: Provenance = {
+    collected_at: new Date().toISOString(),
+    config_hash: configHash(config),
+    tools,
+    controller: {
+      hostname: hostname(),
+      kernel: release(),
+      cpu_model: cpuList[0]?.model ?? null,
+      cores: cpuList.length,
+      memory_kb: Math.round(totalmem() / 1024),
+      node: process.version,
+    },
+    hosts,
+    git,
+    argv: process.argv.slice(2),
+  };
+  const testbed = (config.machines as unknown as Record<string, unknown>).testbed;
+  if (testbed !== undefined) provenance.testbed = testbed;
+  return provenance;
+}
+
+/** sha256 of the resolved config as canonical JSON (keys sorted; where the file lives left out). */
+export function configHash(config: ResolvedBatchConfig): string {
+  const { source: _source, ...content } = config;
+  return 'sha256:' + createHash('sha256').update(canonicalJson(content)).digest('hex');
+}
+
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function hostName(target: Target): string {
+  return target.vm ? `${target.node}/${target.vm}` : target.node;
+}
+
+async function hostFacts(plan: Plan, executors: ExecutorPool, timeoutMs: number): Promise<Provenance['hosts']> {
+  const byHost = new Map<string, { target: Target; programs: Set<string> }>();
+  for (const run of plan.runs) {
+    for (const p of [...run.monitors, ...run.workloads]) {
+      const name = hostName(p.target);
+      const entry = byHost.get(name) ?? { target: p.target, programs: new Set<string>() };
+      const program = programOf(p.command);
+      if (program) entry.programs.add(program);
+      byHost.set(name, entry);
+    }
+  }
+  const hosts: Provenance['hosts'] = {};
+  await Promise.all(
+    [...byHost].map(async ([name, { target, programs }]) => {
+      const { ssh: _ssh, ...where } = target;
+      try {
+        const executor = await withTimeout(executors.get(target), timeoutMs, `connecting to ${name}`);
+        const result = await executor.exec(hostFactsScript([...programs].sort()), { timeoutMs });
+        hosts[name] = { target: where, ...parseHostFacts(result.stdout) };
+      } catch (error) {
+        hosts[name] = { target: where, error: error instanceof Error ? error.message : String(error) };
+      }
+    }),
+  );
+  return hosts;
+}
+
+async function gitFacts(configFile: string, timeoutMs: number): Promise<Provenance['git']> {
+  const folder = dirname(configFile);
+  const git = (args: string[]) =>
+    new Promise<string>((resolve, reject) =>
+      execFile('git', ['-C', folder, ...args], { timeout: timeoutMs, encoding: 'utf8' }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    );
+  try {
+    const commit = (await git(['rev-parse', 'HEAD'])).trim();
+    const status = await git(['status', '--porcelain', '--untracked-files=no']);
+    const configStatus = await git(['status', '--porcelain', '--', configFile]);
+    return { folder, commit, dirty: status.trim() !== '', config_dirty: configStatus.trim() !== '' };
+  } catch {
+    return null; // Not a git checkout (or no git): nothing to record.
+  }
+}
+
+async function duckdbVersion(store: ExpertStore): Promise<string | undefined> {
+  try {
+    const result = await store.query('SELECT version()');
+    return String(result.rows[0]?.[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+let cachedVersion: string | undefined;
+function ownVersion(): string | undefined {
+  if (cachedVersion) return cachedVersion;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'expert-ts') return (cachedVersion = pkg.version);
+    } catch {
+      // keep walking up
+    }
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

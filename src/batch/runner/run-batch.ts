@@ -1,0 +1,349 @@
+/**
+ * The batch runner: records the batch and one `process` row per planned
+ * process, then executes the runs one after another. In each run: the hooks'
+ * beforeRun (Tune applies the policy and tells guest PIDs), monitors start,
+ * all workloads start together and are waited for (with their timeout),
+ * monitors are stopped, and the hooks' afterRun always runs. Every output line
+ * goes to the store as it arrives. An abort signal stops everything, still
+ * restores (afterRun), keeps every line, and marks the batch `interrupted`.
+ */
+import type { ExitInfo, OutputLine, RemoteProcess } from '../executor.js';
+import type { ExecutorPool, RunContext, RunHook } from '../hooks.js';
+import type { Plan, PlannedProcess, PlannedRun, PolicySpec } from '../config/types.js';
+import type { BatchStatus, ExpertStore, LineWriter, ProcessUpdate } from '../../store/types.js';
+import type { BatchEvent, BatchEventListener, BatchSummary, ProcessView } from './events.js';
+import { createExecutorPool } from '../executor-pool.js';
+import { collectProvenance } from '../provenance.js';
+import { mergeRunTimeValues, substituteRunTime, type RunTimeValues } from './run-placeholders.js';
+import { formatDuration } from './format-duration.js';
+
+export interface RunBatchOptions {
+  store: ExpertStore;
+  /** Defaults to a pool made (and closed) here. */
+  executors?: ExecutorPool;
+  hooks?: RunHook[];
+  /** Abort = stop everything, restore, keep lines, mark `interrupted`. */
+  signal?: AbortSignal;
+  onEvent?: BatchEventListener;
+  /** Precomputed provenance; collected here when absent. */
+  provenance?: unknown;
+  /** SIGTERM → SIGKILL grace when stopping processes (default 3 s). */
+  graceMs?: number;
+  /** How often line counts are reported (default 250 ms). */
+  progressIntervalMs?: number;
+}
+
+export interface BatchOutcome {
+  batchId: number;
+  /** Finished, and every workload exited with code 0. */
+  ok: boolean;
+  summary: BatchSummary;
+}
+
+export async function runBatch(plan: Plan, options: RunBatchOptions): Promise<BatchOutcome> {
+  return new BatchRun(plan, options).execute();
+}
+
+interface Handle {
+  planned: PlannedProcess;
+  id: number;
+  proc: RemoteProcess;
+  /** Resolves once the exit was recorded. */
+  recorded: Promise<void>;
+  ended: boolean;
+  timedOutAfter?: number;
+  interrupted?: boolean;
+  note?: string;
+}
+
+class BatchRun {
+  private readonly store: ExpertStore;
+  private readonly hooks: RunHook[];
+  private readonly signal: AbortSignal;
+  private readonly graceMs: number | undefined;
+  private readonly startedAt = Date.now();
+  private readonly views = new Map<number, ProcessView>();
+  private readonly ids = new Map<PlannedProcess, number>();
+  private readonly active = new Set<Handle>();
+  private readonly warnings: string[] = [];
+  private executors!: ExecutorPool;
+  private writer!: LineWriter;
+  private batchId = 0;
+  private couldNotStart = 0;
+  private totalLines = 0;
+  private lastReportedLines = -1;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly options: RunBatchOptions,
+  ) {
+    this.store = options.store;
+    this.hooks = options.hooks ?? [];
+    this.signal = options.signal ?? new AbortController().signal;
+    this.graceMs = options.graceMs;
+  }
+
+  async execute(): Promise<BatchOutcome> {
+    const ownPool = !this.options.executors;
+    this.executors = this.options.executors ?? createExecutorPool();
+    const onAbort = () => void this.stopAll('interrupted');
+    let progressTimer: NodeJS.Timeout | undefined;
+    try {
+      const provenance = this.options.provenance ?? (await collectProvenance(this.plan, { executors: this.executors, store: this.store }));
+      const config = this.plan.config;
+      this.batchId = await this.store.createBatch({ name: config.name, description: config.description, config, provenance });
+      await this.store.setBatchStatus(this.batchId, 'running');
+      await this.createProcessRows();
+      this.writer = this.store.lineWriter();
+      this.emit({
+        type: 'batch-started',
+        batchId: this.batchId,
+        name: config.name,
+        runs: this.plan.runs.length,
+        processes: [...this.views.values()].map((v) => ({ ...v })),
+        startedAt: this.startedAt,
+      });
+      progressTimer = setInterval(() => this.reportLines(), this.options.progressIntervalMs ?? 250);
+      progressTimer.unref();
+      this.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        for (const run of this.plan.runs) {
+          if (this.signal.aborted) break;
+          await this.executeRun(run);
+        }
+      } finally {
+        // Whatever happened (a store error included), nothing we started keeps running.
+        await this.stopAll('interrupted');
+        await this.writer.close();
+      }
+      this.reportLines();
+      const status: BatchStatus = this.signal.aborted ? 'interrupted' : this.couldNotStart > 0 ? 'failed' : 'finished';
+      await this.store.setBatchStatus(this.batchId, status);
+      const summary = this.summarize(status);
+      this.emit({ type: 'batch-finished', batchId: this.batchId, summary });
+      return { batchId: this.batchId, ok: status === 'finished' && summary.failedWorkloads === 0, summary };
+    } finally {
+      clearInterval(progressTimer);
+      this.signal.removeEventListener('abort', onAbort);
+      if (ownPool) await this.executors.closeAll();
+    }
+  }
+
+  private async createProcessRows(): Promise<void> {
+    for (const run of this.plan.runs) {
+      for (const planned of [...run.monitors, ...run.workloads]) {
+        const id = await this.store.createProcess({
+          batchId: this.batchId,
+          label: planned.label,
+          host: planned.target.node,
+          vm: planned.target.vm,
+          role: planned.role,
+          command: planned.command,
+          params: planned.params,
+          policy: planned.policy,
+          rep: planned.rep,
+          parser: planned.parser,
+          run: run.index,
+        });
+        this.ids.set(planned, id);
+        this.views.set(id, {
+          processId: id,
+          label: planned.label,
+          role: planned.role,
+          host: planned.target.node,
+          vm: planned.target.vm,
+          run: run.index,
+          status: 'pending',
+          exitCode: null,
+          signal: null,
+          error: null,
+          startedAt: null,
+          endedAt: null,
+          lines: 0,
+        });
+      }
+    }
+  }
+
+  private async executeRun(run: PlannedRun): Promise<void> {
+    const runs = this.plan.runs.length;
+    this.emit({ type: 'run-started', batchId: this.batchId, run: run.index, runs, test: run.test, policy: run.policy, rep: run.rep, params: run.params });
+    const context: RunContext = {
+      batchId: this.batchId,
+      run,
+      policy: this.policy(run.policy),
+      config: this.plan.config,
+      store: this.store,
+      executors: this.executors,
+      signal: this.signal,
+    };
+    try {
+      const values: RunTimeValues = {};
+      try {
+        for (const hook of this.hooks) mergeRunTimeValues(values, (await hook.beforeRun?.(context))?.placeholders);
+      } catch (error) {
+        const reason = `before-run hook failed: ${message(error)}`;
+        this.warn(`run ${run.index}: ${reason}`);
+        for (const planned of [...run.monitors, ...run.workloads]) await this.fail(planned, reason);
+        return;
+      }
+      if (this.signal.aborted) return;
+      const monitorEnv = { LC_ALL: 'C' };
+      const monitors = await Promise.all(run.monitors.map((p) => this.start(p, values, monitorEnv)));
+      if (this.signal.aborted) return;
+      const workloads = await Promise.all(run.workloads.map((p) => this.start(p, values)));
+      await Promise.all(workloads.map((h) => (h ? this.awaitWorkload(h) : undefined)));
+      await Promise.all(monitors.map((h) => (h ? this.stop(h) : undefined)));
+    } finally {
+      await this.stopAll(this.signal.aborted ? 'interrupted' : 'run ended');
+      for (const hook of [...this.hooks].reverse()) {
+        try {
+          await hook.afterRun?.(context);
+        } catch (error) {
+          this.warn(`run ${run.index}: after-run hook failed: ${message(error)}`);
+        }
+      }
+      this.emit({ type: 'run-finished', batchId: this.batchId, run: run.index, runs });
+    }
+  }
+
+  private policy(name: string): PolicySpec {
+    return this.plan.config.policies.find((p) => p.name === name) ?? { name };
+  }
+
+  private async start(planned: PlannedProcess, values: RunTimeValues, env?: Record<string, string>): Promise<Handle | undefined> {
+    const id = this.ids.get(planned)!;
+    const { command, empty } = substituteRunTime(planned.command, planned.target.node, values);
+    const note = empty.length > 0 ? `{${empty.join('}, {')}} had no value on ${planned.target.node} (no guests?): substituted ''` : undefined;
+    if (note) this.warn(`${planned.label}: ${note}`);
+    let proc: RemoteProcess;
+    try {
+      const executor = await this.executors.get(planned.target);
+      if (this.signal.aborted) return undefined;
+      proc = await executor.start({ command, env, stdin: planned.stdin !== undefined }, (line) => this.ingest(id, line));
+    } catch (error) {
+      await this.fail(planned, message(error), note);
+      return undefined;
+    }
+    const handle: Handle = { planned, id, proc, ended: false, note, recorded: Promise.resolve() };
+    this.active.add(handle);
+    handle.recorded = proc.wait().then((info) => this.recordExit(handle, info!));
+    await this.update(id, { status: 'running', startedAt: proc.startedAt, pid: proc.pid ?? null, error: note ?? null });
+    if (planned.stdin !== undefined) {
+      try {
+        await proc.write(planned.stdin);
+        await proc.closeStdin();
+      } catch (error) {
+        this.warn(`${planned.label}: writing stdin failed: ${message(error)}`);
+      }
+    }
+    return handle;
+  }
+
+  private async awaitWorkload(handle: Handle): Promise<void> {
+    const timeoutMs = handle.planned.timeoutMs;
+    if (timeoutMs !== undefined && !(await handle.proc.wait(timeoutMs))) {
+      if (!handle.interrupted) handle.timedOutAfter = timeoutMs;
+      await handle.proc.kill({ graceMs: this.graceMs });
+    }
+    await handle.recorded;
+  }
+
+  /** Stops a process we no longer want (a monitor after its run, anything on interrupt) and waits for its record. */
+  private async stop(handle: Handle): Promise<void> {
+    if (!handle.ended) await handle.proc.kill({ graceMs: this.graceMs });
+    await handle.recorded;
+  }
+
+  private stopAll(reason: 'interrupted' | 'run ended'): Promise<void> {
+    if (reason === 'interrupted' && this.active.size > 0 && !this.stopping) {
+      this.emit({ type: 'stopping', batchId: this.batchId, reason: 'interrupted: stopping every process' });
+    }
+    const handles = [...this.active];
+    for (const h of handles) if (reason === 'interrupted') h.interrupted = true;
+    const done = Promise.all(handles.map((h) => this.stop(h))).then(() => undefined);
+    this.stopping = done;
+    return done;
+  }
+
+  private async recordExit(handle: Handle, info: ExitInfo): Promise<void> {
+    handle.ended = true;
+    this.active.delete(handle);
+    let status = info.status;
+    let error = info.error ?? null;
+    if (handle.timedOutAfter !== undefined) {
+      status = 'failed';
+      error = `timed out after ${formatDuration(handle.timedOutAfter)}`;
+    } else if (handle.interrupted && status === 'killed' && handle.planned.role === 'workload') {
+      error = 'batch interrupted';
+    }
+    if (handle.note) error = error ? `${error}; ${handle.note}` : handle.note;
+    await this.update(handle.id, { status, exitCode: info.exitCode, signal: info.signal, endedAt: info.endedAt, error });
+  }
+
+  private async fail(planned: PlannedProcess, reason: string, note?: string): Promise<void> {
+    this.couldNotStart++;
+    await this.update(this.ids.get(planned)!, { status: 'failed', error: note ? `${reason}; ${note}` : reason, endedAt: Date.now() });
+  }
+
+  private async update(id: number, update: ProcessUpdate): Promise<void> {
+    await this.store.updateProcess(id, update);
+    const view = this.views.get(id)!;
+    if (update.status !== undefined) view.status = update.status;
+    if (update.exitCode !== undefined) view.exitCode = update.exitCode;
+    if (update.signal !== undefined) view.signal = update.signal;
+    if (update.error !== undefined) view.error = update.error;
+    if (update.startedAt !== undefined) view.startedAt = update.startedAt;
+    if (update.endedAt !== undefined) view.endedAt = update.endedAt;
+    this.emit({ type: 'process', batchId: this.batchId, process: { ...view } });
+  }
+
+  private ingest(id: number, line: OutputLine): void {
+    this.writer.append(id, line);
+    this.views.get(id)!.lines++;
+    this.totalLines++;
+  }
+
+  private reportLines(): void {
+    if (this.totalLines === this.lastReportedLines) return;
+    this.lastReportedLines = this.totalLines;
+    const perProcess: Record<number, number> = {};
+    for (const [id, view] of this.views) if (view.lines > 0) perProcess[id] = view.lines;
+    this.emit({ type: 'lines', batchId: this.batchId, total: this.totalLines, perProcess });
+  }
+
+  private warn(text: string): void {
+    this.warnings.push(text);
+    this.emit({ type: 'warning', batchId: this.batchId, message: text });
+  }
+
+  private emit(event: BatchEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch {
+      // A display that throws must not stop the experiment.
+    }
+  }
+
+  private summarize(status: BatchStatus): BatchSummary {
+    const views = [...this.views.values()];
+    const byStatus: BatchSummary['byStatus'] = {};
+    for (const v of views) byStatus[v.status] = (byStatus[v.status] ?? 0) + 1;
+    const workloads = views.filter((v) => v.role === 'workload');
+    return {
+      status,
+      processes: views.length,
+      workloads: workloads.length,
+      failedWorkloads: workloads.filter((v) => !(v.status === 'exited' && v.exitCode === 0)).length,
+      byStatus,
+      lines: this.totalLines,
+      elapsedMs: Date.now() - this.startedAt,
+      warnings: [...this.warnings],
+    };
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
