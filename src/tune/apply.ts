@@ -18,6 +18,7 @@ export interface ActionResult {
   guest: string;
   pid: number;
   tid: number;
+  startTime: number;
   threadKind: ThreadKind;
   action: ActionKind;
   before: unknown;
@@ -99,6 +100,7 @@ export async function applyThreadPlans(threads: readonly ThreadPlan[], context: 
         guest: plan.guest,
         pid: plan.pid,
         tid: plan.tid,
+        startTime: plan.startTime,
         threadKind: plan.threadKind,
         action: action.kind,
         before: stateSlice(action.kind, outcome?.before ?? plan.before),

@@ -1,0 +1,121 @@
+/**
+ * Tune as a batch RunHook: before each run, discover the guests on every node
+ * the run touches, apply the run's policy (recorded in `tuning`, journaled on
+ * disk) and hand `{guest_pids}`/`{guest_tids}` to the runner; re-apply at the
+ * policy's `reapply` interval; after the run (also after failures and
+ * interrupts) restore every changed thread.
+ */
+import type { MachineMap, PolicySpec, Target } from '../batch/config/types.js';
+import { parseDuration } from '../batch/config/duration.js';
+import type { RunContext, RunHook } from '../batch/hooks.js';
+import { UserError } from '../errors.js';
+import type { ActionResult } from './apply.js';
+import { startDynamicTuning, type DynamicPolicy, type DynamicTuning } from './dynamic.js';
+import { defaultJournalPath, entryKey, Journal } from './journal.js';
+import { isNoOpPolicy } from './planner.js';
+import { restoreEntries, type RestoreResult } from './restore.js';
+import { applyPolicy, guestPlaceholders, reapplyPolicy, type TuneNode } from './session.js';
+
+export interface TuneHookOptions {
+  /** Where the restore journal lives (default: `.expert/tune/journal.json` beside the store). */
+  journalPath?: string;
+  /** I/O sampling window for `identify: {top}` without its own `window` (default 1 s). */
+  ioWindowMs?: number;
+  /** Dynamic policies by policy name: called at their interval during runs under that policy. */
+  dynamic?: Record<string, { policy: DynamicPolicy; intervalMs?: number }>;
+  /** Sees every applied action and restore outcome (progress displays, tests). */
+  onApplied?(results: ActionResult[], context: RunContext): void;
+  onRestored?(results: RestoreResult[], context: RunContext): void;
+}
+
+interface ActiveRun {
+  nodes: TuneNode[];
+  journal: Journal;
+  timer?: NodeJS.Timeout;
+  reapplying?: Promise<unknown>;
+  dynamic?: DynamicTuning;
+  stopped: boolean;
+}
+
+export function parseWindow(value: string | number): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new UserError(`tune: ${(error as Error).message}`);
+  }
+}
+
+/** The node targets a run touches: the node of each workload and monitor (guests are tuned on their node). */
+export function runNodeTargets(context: Pick<RunContext, 'run' | 'config'>): Target[] {
+  const names = new Set([...context.run.workloads, ...context.run.monitors].map((p) => p.target.node));
+  return nodeTargets(context.config.machines, names);
+}
+
+export function nodeTargets(machines: MachineMap, names?: Set<string>): Target[] {
+  return machines.nodes
+    .filter((n) => !names || names.has(n.name))
+    .map((n) => ({ node: n.name, host: n.host, ...(n.port === undefined ? {} : { port: n.port }), ...(n.user === undefined ? {} : { user: n.user }), ...(machines.ssh ? { ssh: machines.ssh } : {}) }));
+}
+
+export function createTuneHook(options: TuneHookOptions = {}): RunHook {
+  const active = new Map<string, ActiveRun>();
+  const runKey = (c: RunContext) => `${c.batchId}:${c.run.index}`;
+
+  return {
+    async beforeRun(context) {
+      const journal = new Journal(options.journalPath ?? defaultJournalPath(context.store.path));
+      const targets = runNodeTargets(context);
+      const nodes = await Promise.all(targets.map(async (target) => ({ node: target.node, target, executor: await context.executors.get(target) })));
+      const state: ActiveRun = { nodes, journal, stopped: false };
+      active.set(runKey(context), state);
+      const session = { store: context.store, batchId: context.batchId, run: context.run.index, journal, signal: context.signal, ioWindowMs: options.ioWindowMs };
+      const policy: PolicySpec = context.policy;
+      const applied = await applyPolicy(nodes, policy, session, parseWindow);
+      options.onApplied?.(applied.results, context);
+
+      if (policy.reapply !== undefined && !isNoOpPolicy(policy)) {
+        const every = parseWindow(policy.reapply);
+        if (every > 0) {
+          const tuned = new Set(applied.results.map((r) => entryKey({ node: r.node, tid: r.tid, startTime: r.startTime })));
+          const tick = () => {
+            if (state.stopped || state.reapplying) return;
+            state.reapplying = reapplyPolicy(nodes, applied.resolved, session, tuned)
+              .then((results) => results.length && options.onApplied?.(results, context))
+              .catch(() => undefined)
+              .finally(() => (state.reapplying = undefined));
+          };
+          state.timer = setInterval(tick, every);
+        }
+      }
+      const dynamic = options.dynamic?.[policy.name];
+      if (dynamic) {
+        state.dynamic = startDynamicTuning({ nodes, policy: dynamic.policy, intervalMs: dynamic.intervalMs ?? 1000, name: policy.name, store: context.store, batchId: context.batchId, run: context.run.index, journal, restoreAtStop: false });
+      }
+      return { placeholders: guestPlaceholders(applied.discoveries) };
+    },
+
+    async afterRun(context) {
+      const state = active.get(runKey(context));
+      if (!state) return;
+      active.delete(runKey(context));
+      state.stopped = true;
+      if (state.timer) clearInterval(state.timer);
+      await state.reapplying;
+      await state.dynamic?.stop();
+      const entries = (await state.journal.entries()).filter((e) => e.batchId === context.batchId && e.run === context.run.index && e.owner.pid === process.pid);
+      if (entries.length === 0) return;
+      const byNode = new Map(state.nodes.map((n) => [n.node, n.executor]));
+      const results = await restoreEntries(entries, {
+        executorFor: async (target) => byNode.get(target.node) ?? context.executors.get(target),
+        journal: state.journal,
+        storeFor: () => context.store,
+      });
+      options.onRestored?.(results, context);
+      const failed = results.filter((r) => r.outcome === 'failed');
+      if (failed.length) {
+        throw new Error(`could not restore ${failed.length} thread(s) (they stay in ${state.journal.path}; run \`expert tune restore\`): ${failed.slice(0, 3).map((f) => `${f.node} tid ${f.tid}: ${f.error}`).join('; ')}`);
+      }
+    },
+  };
+}
+
