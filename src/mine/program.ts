@@ -1,0 +1,86 @@
+/**
+ * Which program a command line runs, looking through the wrappers a batch
+ * puts in front of it (env assignments, sudo, taskset, nice, timeout, ...).
+ * Pure: used to pick a parser when `process.parser` is empty.
+ */
+const WRAPPERS: Record<string, { withValue: readonly string[]; positional: number }> = {
+  sudo: { withValue: ['-u', '-g', '-C', '-D', '-h', '-p', '-r', '-t', '-U'], positional: 0 },
+  env: { withValue: ['-u', '-C', '-S'], positional: 0 },
+  nice: { withValue: ['-n'], positional: 0 },
+  ionice: { withValue: ['-c', '-n', '-p', '-P', '-u'], positional: 0 },
+  taskset: { withValue: [], positional: 1 },
+  timeout: { withValue: ['-s', '-k', '--signal', '--kill-after'], positional: 1 },
+  stdbuf: { withValue: ['-i', '-o', '-e'], positional: 0 },
+  chrt: { withValue: [], positional: 1 },
+  numactl: { withValue: ['-C', '-N', '-m', '-p', '-i'], positional: 0 },
+  exec: { withValue: [], positional: 0 },
+  command: { withValue: [], positional: 0 },
+  time: { withValue: ['-f', '-o'], positional: 0 },
+  nohup: { withValue: [], positional: 0 },
+};
+
+/** Splits a shell command into words (quotes honoured; no expansion). */
+export function shellWords(command: string): string[] {
+  const words: string[] = [];
+  let current = '';
+  let inWord = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i]!;
+    if (quote) {
+      if (c === quote) quote = null;
+      else if (c === '\\' && quote === '"' && i + 1 < command.length) current += command[++i];
+      else current += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < command.length) {
+      current += command[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(current);
+      current = '';
+      inWord = false;
+    } else if (c === ';' || c === '|' || c === '&') {
+      // Only the first simple command names the program.
+      break;
+    } else {
+      current += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(current);
+  return words;
+}
+
+/** The words of the real program's invocation: program basename first, then its arguments. */
+export function programWords(command: string): string[] {
+  let words = shellWords(command);
+  for (;;) {
+    while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!)) words = words.slice(1);
+    if (words.length === 0) return [];
+    const program = basename(words[0]!);
+    const wrapper = WRAPPERS[program];
+    if (!wrapper) return [program, ...words.slice(1)];
+    let i = 1;
+    while (i < words.length && words[i]!.startsWith('-') && words[i] !== '--') {
+      const option = words[i]!;
+      i += wrapper.withValue.includes(option) ? 2 : 1;
+    }
+    if (words[i] === '--') i++;
+    // env's own assignments after options
+    while (program === 'env' && i < words.length && words[i]!.includes('=')) i++;
+    i += wrapper.positional;
+    // nice -5 / -n 5 forms
+    words = words.slice(i);
+  }
+}
+
+export function programOf(command: string): string {
+  return programWords(command)[0] ?? '';
+}
+
+function basename(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash >= 0 ? path.slice(slash + 1) : path;
+}
