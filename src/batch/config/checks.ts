@@ -31,7 +31,7 @@ export function checkConfig(config: BatchConfig, machines: MachineMap, source: C
     try {
       paramCombinations(test);
     } catch (e) {
-      if (e instanceof MatrixError) throw source.error(['tests', t, ...e.path], e.message);
+      if (e instanceof MatrixError) throw source.error(['tests', t, ...e.path], e.message, e.part);
       throw e;
     }
     placeholders(test.command, ['tests', t, 'command'], new Set([...RESERVED, ...params]), source);

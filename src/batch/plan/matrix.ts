@@ -12,6 +12,8 @@ export class MatrixError extends Error {
   constructor(
     message: string,
     readonly path: Array<string | number>,
+    /** Whether the problem is the key at `path` rather than its value. */
+    readonly part: 'key' | 'value' = 'value',
   ) {
     super(message);
     this.name = 'MatrixError';
@@ -59,7 +61,7 @@ export function paramCombinations(test: Pick<TestSpec, 'params' | 'zip'> & { exc
   const rules = test.exclude ?? [];
   rules.forEach((rule, r) => {
     for (const key of Object.keys(rule)) {
-      if (!lists.has(key)) throw new MatrixError(`exclude names \`${key}\`, which is not a parameter of this test${known(lists)}`, ['exclude', r, key]);
+      if (!lists.has(key)) throw new MatrixError(`exclude names \`${key}\`, which is not a parameter of this test${known(lists)}`, ['exclude', r, key], 'key');
     }
   });
   const kept = combinations.filter((c) => !rules.some((rule) => matches(rule, c)));
