@@ -2,3 +2,4 @@ export { runBatch, type RunBatchOptions, type BatchOutcome } from './run-batch.j
 export type { BatchEvent, BatchEventListener, BatchSummary, ProcessView } from './events.js';
 export { substituteRunTime, RUN_TIME_PLACEHOLDERS, type RunTimeValues } from './run-placeholders.js';
 export { formatDuration, formatElapsed } from './format-duration.js';
+export { defaultHooks } from './default-hooks.js';
