@@ -5,12 +5,14 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors.js';
+import { registerRun } from './run.js';
 
 export function buildProgram(): Command {
   const program = new Command('expert')
     .description('ExPerT-TS: run, tune and mine I/O performance experiments on virtualized clusters')
     .showHelpAfterError()
     .exitOverride();
+  registerRun(program);
   return program;
 }
 
