@@ -1,0 +1,132 @@
+/**
+ * The batch report as one self-contained HTML page (pure: a model in, HTML
+ * out). Everything that came from the store is HTML-escaped; figures are
+ * drawn by the page's single inlined plotly.js.
+ */
+import { cellText } from '../cli/format.js';
+import type { Figure } from './figure.js';
+import { escapeHtml, figureHtml, htmlPage } from './html.js';
+import { plotlyVersion } from './plotly-source.js';
+
+export interface TableData {
+  columns: string[];
+  rows: unknown[][];
+}
+
+export interface ReportChart {
+  title: string;
+  /** One line under the chart saying what it shows. */
+  caption?: string;
+  figure: Figure;
+}
+
+export interface ReportBatch {
+  batchId: number;
+  name: string;
+  description?: string | null;
+  status: string;
+  createdAt?: unknown;
+  finishedAt?: unknown;
+  config: unknown;
+  provenance: unknown;
+}
+
+export interface ParseErrorSummary {
+  parser: string;
+  processes: number;
+  rows: number;
+  errors: number;
+  /** A few lines that did not parse, for a first look. */
+  samples?: string[];
+}
+
+export interface ReportModel {
+  batch: ReportBatch;
+  /** One row per workload run (Mine's run summary). */
+  runs: TableData;
+  /** Every process of the batch (workloads, monitors, tune). */
+  processes: TableData;
+  policies: { name: string; definition: unknown }[];
+  tuning: TableData;
+  parseErrors: ParseErrorSummary[];
+  charts: ReportChart[];
+  /** Notes on what could not be shown (e.g. a parser failed), shown as such, not hidden. */
+  notes?: string[];
+  generatedAt?: Date;
+  generator?: string;
+}
+
+export function renderReport(model: ReportModel): string {
+  const b = model.batch;
+  const sections: string[] = [];
+  sections.push(
+    `<h1>${escapeHtml(b.name)} <span class="meta">(batch ${escapeHtml(b.batchId)})</span></h1>`,
+    b.description ? `<p>${escapeHtml(b.description)}</p>` : '',
+    `<p class="meta">Status <b>${escapeHtml(b.status)}</b> · created ${escapeHtml(cellText(b.createdAt))}` +
+      (b.finishedAt ? ` · finished ${escapeHtml(cellText(b.finishedAt))}` : '') +
+      ` · ${model.runs.rows.length} run${model.runs.rows.length === 1 ? '' : 's'} · report generated ${escapeHtml((model.generatedAt ?? new Date()).toISOString())}` +
+      ` by ${escapeHtml(model.generator ?? 'expert report')} with plotly.js ${escapeHtml(plotlyVersion())}</p>`,
+  );
+  if (model.notes?.length) sections.push(`<ul class="warn">${model.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
+
+  sections.push('<h2 id="charts">Charts</h2>');
+  if (model.charts.length === 0) sections.push('<p class="meta">No chart: the batch has no parsed numeric results yet.</p>');
+  model.charts.forEach((chart, i) => {
+    sections.push(`<h3>${escapeHtml(chart.title)}</h3>`);
+    if (chart.caption) sections.push(`<p class="meta">${escapeHtml(chart.caption)}</p>`);
+    sections.push(figureHtml(chart.figure, { id: `chart-${i + 1}` }));
+  });
+
+  sections.push('<h2 id="runs">Runs</h2>', tableHtml(model.runs, 'No workload run recorded.'));
+  sections.push('<h2 id="policies">Policies</h2>');
+  sections.push(
+    model.policies.length
+      ? `<table><tr><th>policy</th><th>definition</th></tr>${model.policies
+          .map((p) => `<tr><td>${escapeHtml(p.name)}</td><td><pre>${escapeHtml(JSON.stringify(p.definition, null, 1))}</pre></td></tr>`)
+          .join('')}</table>`
+      : '<p class="meta">No policies in the config.</p>',
+  );
+  sections.push('<h3>What tuning recorded</h3>', tableHtml(model.tuning, 'Nothing was tuned in this batch.'));
+  sections.push('<h2 id="parse-errors">Parse errors</h2>', parseErrorsHtml(model.parseErrors));
+  sections.push('<h2 id="processes">Processes</h2>', tableHtml(model.processes, 'No process recorded.'));
+  sections.push(
+    '<h2 id="provenance">Provenance</h2>',
+    `<pre>${escapeHtml(JSON.stringify(b.provenance, null, 2))}</pre>`,
+    '<h3>Resolved config</h3>',
+    `<pre>${escapeHtml(JSON.stringify(b.config, null, 2))}</pre>`,
+  );
+  return htmlPage({ title: `ExPerT report: ${b.name} (batch ${b.batchId})`, body: sections.filter(Boolean).join('\n') });
+}
+
+function parseErrorsHtml(summaries: ParseErrorSummary[]): string {
+  if (summaries.length === 0) return '<p class="meta">No parser ran for this batch.</p>';
+  const total = summaries.reduce((s, p) => s + p.errors, 0);
+  const head = `<p class="${total ? 'warn' : 'ok'}">${total} line${total === 1 ? '' : 's'} did not parse.</p>`;
+  const rows = summaries
+    .map(
+      (p) =>
+        `<tr><td>${escapeHtml(p.parser)}</td><td class="num">${p.processes}</td><td class="num">${p.rows}</td><td class="num">${p.errors}</td><td>${(p.samples ?? [])
+          .map((s) => `<code>${escapeHtml(s)}</code>`)
+          .join('<br>')}</td></tr>`,
+    )
+    .join('');
+  return `${head}<table><tr><th>parser</th><th>processes</th><th>rows</th><th>errors</th><th>sample lines that did not parse</th></tr>${rows}</table>`;
+}
+
+export function tableHtml(table: TableData, empty: string): string {
+  if (table.rows.length === 0) return `<p class="meta">${escapeHtml(empty)}</p>`;
+  const head = table.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
+  const body = table.rows
+    .map(
+      (row) =>
+        `<tr>${row
+          .map((v) => {
+            const numeric = typeof v === 'number' || typeof v === 'bigint';
+            const text = typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)).toString() : cellText(v);
+            return `<td${numeric ? ' class="num"' : ''}>${escapeHtml(text)}</td>`;
+          })
+          .join('')}</tr>`,
+    )
+    .join('\n');
+  return `<div class="table-wrap"><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
+}

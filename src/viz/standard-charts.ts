@@ -1,0 +1,100 @@
+/**
+ * The charts every batch report shows, chosen from the columns at hand (pure):
+ * - throughput per policy (box, every run a point);
+ * - throughput against each monitor figure (scatter, OLS line and r per policy);
+ * - monitor time series with each workload's window shaded;
+ * - CPU affinity per guest thread from what Tune recorded.
+ */
+import { axisTitle } from './axis-titles.js';
+import { rowCount, type Columns } from './columns.js';
+import { distributionFigure } from './distribution.js';
+import { affinityFigure, type ThreadAffinity } from './heatmap.js';
+import type { ReportChart } from './report.js';
+import { scatterFigure } from './scatter.js';
+import { toNumber } from './stats.js';
+import { timeSeriesFigure, type TimeWindow } from './timeseries.js';
+
+/** Throughput-like column names, best first. */
+const THROUGHPUT = /(^|_)(write|rewrite|read|reread|bw|rate|throughput)?_?(kbps|kibps|mibps|mbps|bps|iops)$|^iops$/;
+/** Columns that identify a run rather than measure it. */
+const IDENTITY = /^(batch_id|batch|run|rep|process_id|pid|tid|exit_code|seq|index|n_.*|.*_id|.*_count|samples)$/;
+
+export function throughputColumns(runs: Columns): string[] {
+  return numericColumns(runs).filter((c) => THROUGHPUT.test(c));
+}
+
+export function monitorColumns(runs: Columns): string[] {
+  return numericColumns(runs).filter((c) => !THROUGHPUT.test(c) && !IDENTITY.test(c) && !/(^|_)(file_kb|reclen_kb|size)$/.test(c));
+}
+
+/** Columns with at least one number and nothing that is not a number (nulls allowed). */
+export function numericColumns(columns: Columns): string[] {
+  return Object.entries(columns)
+    .filter(([, values]) => values.some((v) => typeof v === 'number' || typeof v === 'bigint') && values.every((v) => v === null || v === undefined || toNumber(v) !== null))
+    .filter(([name]) => !['started_at', 'ended_at', 'ts'].includes(name))
+    .map(([name]) => name);
+}
+
+export interface StandardChartInput {
+  runs: Columns;
+  /** Column of `runs` holding the policy (default `policy`). */
+  policyColumn?: string;
+  policies?: string[];
+  /** Monitor samples over time: a time column, a series column (e.g. host) and numeric columns. */
+  monitor?: { columns: Columns; x: string; series?: string; y: string[]; source: string };
+  windows?: TimeWindow[];
+  affinity?: ThreadAffinity[];
+  /** Cap on throughput × monitor scatter charts. */
+  maxScatter?: number;
+}
+
+export function standardCharts(input: StandardChartInput): ReportChart[] {
+  const charts: ReportChart[] = [];
+  const policy = input.policyColumn ?? 'policy';
+  const runs = input.runs;
+  const hasPolicy = policy in runs && rowCount(runs) > 0;
+  const color = hasPolicy ? policy : undefined;
+  const categories = input.policies;
+  const throughput = throughputColumns(runs).filter((c) => runs[c]!.some((v) => toNumber(v) !== null));
+
+  for (const y of throughput) {
+    charts.push({
+      title: `${axisTitle(y)} per policy`,
+      caption: 'Each point is one workload run; the box shows the quartiles, the dashed line the mean.',
+      figure: distributionFigure(runs, { y, color, categories }),
+    });
+  }
+  const main = throughput[0];
+  if (main) {
+    const monitors = monitorColumns(runs).filter((c) => runs[c]!.filter((v) => toNumber(v) !== null).length >= 2);
+    for (const x of monitors.slice(0, input.maxScatter ?? 4)) {
+      charts.push({
+        title: `${axisTitle(main)} against ${lowerFirst(axisTitle(x))}`,
+        caption: "Monitor figures averaged over each run's window. Dashed: least-squares line per policy, with Pearson's r and its two-sided p-value.",
+        figure: scatterFigure(runs, { x, y: main, color, categories, fit: 'each', hover: ['label', 'rep'].filter((c) => c in runs) }),
+      });
+    }
+  }
+  const monitor = input.monitor;
+  if (monitor && rowCount(monitor.columns) > 0) {
+    for (const y of monitor.y) {
+      charts.push({
+        title: `${axisTitle(y)} over time (${monitor.source})`,
+        caption: 'Shaded: the time window of each run, coloured by policy.',
+        figure: timeSeriesFigure(monitor.columns, { x: monitor.x, y, color: monitor.series, windows: input.windows }),
+      });
+    }
+  }
+  if (input.affinity?.length) {
+    charts.push({
+      title: 'CPU affinity of guest threads',
+      caption: 'Filled cells: the host CPUs each thread was allowed to run on after tuning.',
+      figure: affinityFigure(input.affinity),
+    });
+  }
+  return charts;
+}
+
+function lowerFirst(s: string): string {
+  return /^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s;
+}
