@@ -1,0 +1,90 @@
+/**
+ * Which keys to offer, in ssh's order: the agent (SSH_AUTH_SOCK) first, then
+ * the machine map's identity file, the config's IdentityFile entries, and the
+ * default ~/.ssh/id_* files that exist. Keys are parsed once per process.
+ * An encrypted key is usable only through the agent: with no agent and no
+ * other key, the user gets one clear message saying what to do.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import ssh2, { type AnyAuthMethod, type ParsedKey } from 'ssh2';
+import { UserError } from '../../errors.js';
+import { expandHome } from './ssh-config.js';
+
+// ssh2 is CommonJS: its named exports are reached through the default export under ESM.
+const { utils } = ssh2;
+const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+type LoadedKey = { path: string; key: ParsedKey } | { path: string; encrypted: true } | { path: string; unreadable: string };
+
+const cache = new Map<string, LoadedKey>();
+
+function loadKey(path: string): LoadedKey {
+  const cached = cache.get(path);
+  if (cached) return cached;
+  let loaded: LoadedKey;
+  try {
+    const parsed = utils.parseKey(readFileSync(path));
+    if (parsed instanceof Error) {
+      loaded = /encrypted|passphrase/i.test(parsed.message) ? { path, encrypted: true } : { path, unreadable: parsed.message };
+    } else {
+      loaded = { path, key: Array.isArray(parsed) ? parsed[0] : parsed };
+    }
+  } catch (error) {
+    loaded = { path, unreadable: (error as Error).message };
+  }
+  cache.set(path, loaded);
+  return loaded;
+}
+
+export interface AuthPlan {
+  methods: AnyAuthMethod[];
+  /** What is offered, for messages: `agent`, key paths. */
+  offered: string[];
+  /** Encrypted keys skipped for want of an agent. */
+  skippedEncrypted: string[];
+}
+
+export function planAuthentication(user: string, identityFiles: string[], settingsIdentity?: string): AuthPlan {
+  const methods: AnyAuthMethod[] = [];
+  const offered: string[] = [];
+  const skippedEncrypted: string[] = [];
+  const agent = process.env.SSH_AUTH_SOCK;
+  if (agent && existsSync(agent)) {
+    methods.push({ type: 'agent', username: user, agent });
+    offered.push(`ssh-agent (${agent})`);
+  }
+  const explicit = [...(settingsIdentity ? [expandHome(settingsIdentity)] : []), ...identityFiles];
+  const defaults = DEFAULT_IDENTITIES.map((name) => join(homedir(), '.ssh', name));
+  const paths = [...new Set([...explicit, ...defaults])];
+  for (const path of paths) {
+    if (!existsSync(path)) {
+      if (explicit.includes(path) && path === explicit[0] && settingsIdentity) {
+        throw new UserError(`identity file ${settingsIdentity} (machine map ssh.identityFile) does not exist`);
+      }
+      continue;
+    }
+    const loaded = loadKey(path);
+    if ('key' in loaded) {
+      methods.push({ type: 'publickey', username: user, key: loaded.key });
+      offered.push(path);
+    } else if ('encrypted' in loaded) {
+      skippedEncrypted.push(path);
+    }
+  }
+  if (methods.length === 0) {
+    if (skippedEncrypted.length > 0) {
+      throw new UserError(
+        `the SSH key ${skippedEncrypted.join(', ')} is encrypted (has a passphrase) and no ssh-agent is reachable ` +
+          `(SSH_AUTH_SOCK ${agent ? `points to a missing socket ${agent}` : 'is not set'}): ` +
+          `run \`eval "$(ssh-agent)" && ssh-add ${skippedEncrypted[0]}\` in the shell that starts expert, or use a key without a passphrase`,
+      );
+    }
+    throw new UserError(
+      `no SSH key to log in as ${user}: no ssh-agent (SSH_AUTH_SOCK) and none of ${paths.join(', ')} exists; ` +
+        'set `identityFile` under `ssh:` in the machine map or IdentityFile in ~/.ssh/config',
+    );
+  }
+  return { methods, offered, skippedEncrypted };
+}

@@ -1,0 +1,72 @@
+/**
+ * The command line sent to sshd for every remote process (pure).
+ *
+ * sshd runs it with the user's login shell in a new session (OpenSSH and
+ * Dropbear call setsid() for every session without a pty), so `$$` is the
+ * PID, process group and session of the program we then `exec`:
+ *
+ *   1. print `EXPERT-SSH-PID <pid>` as the very first stdout line (the client
+ *      strips it before any output is stored);
+ *   2. start a detached watchdog in the same process group: every second it
+ *      checks that the program and the sshd process serving the session are
+ *      alive; when sshd is gone (connection dropped, client died: without a
+ *      pty sshd sends no SIGHUP) it sends TERM, then KILL, to the group;
+ *   3. set the environment and folder, then `exec /bin/sh -c COMMAND`.
+ *
+ * Every user value reaches the shell through `quote()`: nothing is spliced.
+ */
+import { quote } from '../../shell.js';
+import { UserError } from '../../errors.js';
+
+export const PID_MARKER = 'EXPERT-SSH-PID ';
+
+export interface RemoteCommandOptions {
+  command: string;
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Seconds between the watchdog's checks. */
+  watchIntervalS?: number;
+  /** Seconds between the watchdog's TERM and KILL. */
+  watchGraceS?: number;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function remoteCommand(options: RemoteCommandOptions): string {
+  const interval = options.watchIntervalS ?? 1;
+  const grace = options.watchGraceS ?? 2;
+  const setup: string[] = [];
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (!ENV_NAME.test(name)) throw new UserError(`environment variable name ${JSON.stringify(name)} is not a valid shell name`);
+    setup.push(`export ${name}=${quote(value)}`);
+  }
+  if (options.cwd !== undefined) setup.push(`cd -- ${quote(options.cwd)} || exit 126`);
+  const script = [
+    'p=$$ s=$PPID',
+    `printf '${PID_MARKER}%s\\n' "$p"`,
+    // Double fork: the watchdog is nobody's child we exec into, so it never shows up in the program's wait().
+    '( ( trap "" HUP INT TERM PIPE; exec </dev/null >/dev/null 2>&1',
+    // /proc first: kill -0 fails with EPERM on a live sshd owned by another user.
+    'alive() { [ -d "/proc/$1" ] || kill -0 "$1" 2>/dev/null; }',
+    `while sleep ${interval}; do alive "$p" || exit 0; alive "$s" || break; done`,
+    `kill -TERM -- "-$p" 2>/dev/null; sleep ${grace}; kill -KILL -- "-$p" 2>/dev/null ) & )`,
+    ...setup,
+    'exec /bin/sh -c "$1"',
+  ].join('\n');
+  return `exec /bin/sh -c ${quote(script)} expert-ssh ${quote(options.command)}`;
+}
+
+/** The command that signals a remote process group (sent on its own channel). */
+export function signalGroupCommand(pgid: number, signal: string): string {
+  if (!Number.isInteger(pgid) || pgid <= 1) throw new Error(`refusing to signal process group ${pgid}`);
+  const name = signal.replace(/^SIG/, '');
+  if (!/^[A-Z0-9]+$/.test(name)) throw new Error(`not a signal name: ${signal}`);
+  return `kill -${name} -- -${pgid}`;
+}
+
+/** Parses the marker line (without its newline); undefined when it is not one. */
+export function parsePidMarker(line: string): number | undefined {
+  if (!line.startsWith(PID_MARKER)) return undefined;
+  const pid = Number(line.slice(PID_MARKER.length).trim());
+  return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+}

@@ -1,0 +1,116 @@
+/**
+ * The Executor for a node or guest reached over SSH: plain OpenSSH (or
+ * Dropbear) on the other side, no agent of ours. Connections open lazily on
+ * the first command, so an unreachable host fails only its own processes.
+ */
+import type { CommandResult, Executor, LineSink, OutputLine, RemoteProcess, StartOptions } from '../executor.js';
+import type { SshSettings, Target } from '../config/types.js';
+import { SshConfigResolver, type ResolvedHost } from './ssh-config.js';
+import { effectiveSettings, type EffectiveSshSettings } from './settings.js';
+import { HostChannels } from './host-channels.js';
+import { Semaphore } from './semaphore.js';
+import { remoteCommand, signalGroupCommand } from './remote-command.js';
+import { SshProcess, type GroupSignaller } from './ssh-process.js';
+
+export interface SshExecutorOptions {
+  /** A name for messages (`node1`, `node1/vm2`); the host alias by default. */
+  name?: string;
+  /** An alias from ssh_config or an address. */
+  host: string;
+  user?: string;
+  port?: number;
+  settings?: SshSettings;
+  /** Shared between executors so the cap on handshakes holds over all hosts. */
+  handshakes?: Semaphore;
+  /** Shared ssh_config resolver (parsed once). */
+  resolver?: SshConfigResolver;
+}
+
+let defaultHandshakes: Semaphore | undefined;
+
+export class SshExecutor implements Executor, GroupSignaller {
+  readonly name: string;
+  readonly host: ResolvedHost;
+  readonly settings: EffectiveSshSettings;
+  private readonly channels: HostChannels;
+  private readonly running = new Set<SshProcess>();
+  private closed = false;
+
+  constructor(options: SshExecutorOptions) {
+    this.settings = effectiveSettings(options.settings);
+    const resolver = options.resolver ?? SshConfigResolver.forSettings(this.settings.config);
+    this.host = resolver.resolve(options.host, { user: options.user, port: options.port });
+    this.name = options.name ?? options.host;
+    const handshakes = options.handshakes ?? (defaultHandshakes ??= new Semaphore(this.settings.maxConcurrentHandshakes));
+    this.channels = new HostChannels(this.host, this.settings, handshakes);
+  }
+
+  static forTarget(target: Target, shared: { handshakes?: Semaphore; resolver?: SshConfigResolver; acceptNewHostKeys?: boolean } = {}): SshExecutor {
+    const settings = shared.acceptNewHostKeys ? { ...target.ssh, acceptNewHostKeys: true } : target.ssh;
+    return new SshExecutor({
+      name: target.vm ? `${target.node}/${target.vm}` : target.node,
+      host: target.host,
+      user: target.user,
+      port: target.port,
+      settings,
+      handshakes: shared.handshakes,
+      resolver: shared.resolver,
+    });
+  }
+
+  async start(options: StartOptions, sink: LineSink): Promise<RemoteProcess> {
+    if (this.closed) throw new Error(`executor for ${this.name} is closed`);
+    const command = remoteCommand({ command: options.command, env: options.env, cwd: options.cwd });
+    const opened = await this.channels.exec(command);
+    const proc = new SshProcess(opened, sink, this, this.settings.killGraceMs, !!options.stdin);
+    this.running.add(proc);
+    void proc.wait().finally(() => this.running.delete(proc));
+    // The PID marker is the wrapper's first act: wait for it so kill() works from here on.
+    await proc.started;
+    return proc;
+  }
+
+  async exec(command: string, options: { timeoutMs?: number; stdin?: string | Buffer } = {}): Promise<CommandResult> {
+    const chunks: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
+    const newline = Buffer.from('\n');
+    const sink = (line: OutputLine) => { chunks[line.stream].push(line.bytes, newline); };
+    const proc = await this.start({ command, stdin: options.stdin !== undefined }, sink);
+    if (options.stdin !== undefined) {
+      await proc.write(options.stdin).catch(() => undefined);
+      await proc.closeStdin();
+    }
+    let info = await proc.wait(options.timeoutMs);
+    if (!info) {
+      await proc.kill({ graceMs: 1000 });
+      info = (await proc.wait())!;
+    }
+    const text = (stream: 'stdout' | 'stderr') => Buffer.concat(chunks[stream]).toString('utf8');
+    let stderr = text('stderr');
+    if (info.status === 'killed') stderr += `\n[expert: timed out after ${options.timeoutMs} ms]`;
+    if (info.status === 'lost' || info.status === 'failed') stderr += `\n[expert: ${info.error}]`;
+    return { exitCode: info.exitCode, signal: info.signal, stdout: text('stdout'), stderr };
+  }
+
+  /** Sends a signal to a remote process group over a channel of its own. */
+  async signalGroup(pgid: number, signal: string): Promise<void> {
+    const opened = await this.channels.exec(signalGroupCommand(pgid, signal), { urgent: true, timeoutMs: this.settings.connectTimeoutMs });
+    await new Promise<void>((resolve) => {
+      opened.channel.on('data', () => undefined);
+      opened.channel.stderr.on('data', () => undefined);
+      opened.channel.once('close', () => { opened.release(); resolve(); });
+      opened.channel.end();
+    });
+  }
+
+  /** Live connections to the host (for tests and progress displays). */
+  get connections(): number {
+    return this.channels.liveConnections;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.all([...this.running].map((proc) => proc.kill()));
+    this.closed = true;
+    this.channels.close();
+  }
+}
