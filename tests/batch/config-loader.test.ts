@@ -67,12 +67,12 @@ describe('loadBatchConfig: good configs', () => {
 
   it('reads a machine map file relative to the config file, with ssh paths made absolute', async () => {
     await mkdir(join(dir, 'sub'), { recursive: true });
-    await writeFile(join(dir, 'sub', 'map.yaml'), 'nodes:\n  - {name: n1, host: 10.0.0.1, vms: [{name: vm1, port: 2222}]}\nssh: {identityFile: keys/id, acceptNewHostKeys: true}\n');
+    await writeFile(join(dir, 'sub', 'map.yaml'), 'nodes:\n  - {name: n1, host: 10.0.0.1, vms: [{name: vm1, port: 2222}]}\nssh: {identityFile: keys/id, acceptNewHostKeys: true, connectTimeoutMs: 5000}\n');
     await writeFile(join(dir, 'sub', 'b.yaml'), 'name: t\nmachines: ./map.yaml\ntests: [{name: a, on: vms, command: "true"}]\n');
     const config = await loadBatchConfig('sub/b.yaml', { cwd: dir, env: {} });
     assert.deepEqual(config.machines, {
       nodes: [{ name: 'n1', host: '10.0.0.1', vms: [{ name: 'vm1', port: 2222 }] }],
-      ssh: { identityFile: join(dir, 'sub', 'keys', 'id'), acceptNewHostKeys: true },
+      ssh: { identityFile: join(dir, 'sub', 'keys', 'id'), acceptNewHostKeys: true, connectTimeoutMs: 5000 },
     });
   });
 
@@ -85,6 +85,25 @@ describe('loadBatchConfig: good configs', () => {
     assert.equal((await loadBatchConfig(file, { cwd: dir, env: {} })).machines.nodes[0]!.name, 'tb');
     const viaEnv = await loadBatchConfig(file, { cwd: dir, env: { EXPERT_TESTBED_DIR: join(dir, 'elsewhere') } });
     assert.equal(viaEnv.machines.nodes[0]!.name, 'other');
+  });
+
+  it('parameter values keep the text they were written as', async () => {
+    const config = await parseBatchConfigText(
+      `name: t\n${LOCAL}tests:\n  - name: a\n    command: v{v} n{n}\n    params: {v: [1.10, 1.2, 010, 1e3, 16m], n: 7}\n    exclude: [{v: 1.10}]\n`,
+      { env: {} },
+    );
+    assert.deepEqual(config.tests[0]!.params, { v: ['1.10', '1.2', '010', '1e3', '16m'], n: '7' });
+    assert.deepEqual(config.tests[0]!.exclude, [{ v: '1.10' }]);
+  });
+
+  it('anchors and merge keys work, and errors inside them still have positions', async () => {
+    const text = `name: t\n${LOCAL}x-common: &common\n  on: nodes\n  repeat: 2\n`;
+    await assert.rejects(parseBatchConfigText(text + 'tests: []\n', { env: {}, file: 'm.yaml' }), (e: unknown) => e instanceof ConfigError && e.message.startsWith('m.yaml:6:1: x-common: unknown key'));
+    const config = await parseBatchConfigText(
+      `name: t\n${LOCAL}tests:\n  - &first\n    name: a\n    command: "true"\n    repeat: 2\n  - <<: *first\n    name: b\n`,
+      { env: {} },
+    );
+    assert.deepEqual(config.tests.map((t) => [t.name, t.repeat, t.command]), [['a', 2, 'true'], ['b', 2, 'true']]);
   });
 
   it('a TypeScript object goes through the same checks', async () => {
@@ -136,6 +155,10 @@ describe('loadBatchConfig: errors name file:line:column', () => {
 
   it('a bad duration', async () => {
     await expectError(`name: t\n${LOCAL}tests:\n  - name: a\n    command: echo\n    timeout: 10 minutes\n`, 9, 14, /tests\[0\]\.timeout: expected a duration like 10m/);
+  });
+
+  it('a zero timeout', async () => {
+    await expectError(`name: t\n${LOCAL}tests:\n  - name: a\n    command: echo\n    timeout: 0s\n`, 9, 14, /tests\[0\]\.timeout: expected a duration greater than zero, got '0s'/);
   });
 
   it('missing command at the test item', async () => {

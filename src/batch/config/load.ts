@@ -64,6 +64,7 @@ async function resolveSource(source: ConfigSource, options: LoadOptions, path: s
   const value = source.toJS();
   validate(value, batchConfigSchema, source);
   const config = value as BatchConfig;
+  keepNumberText(config, source);
   const machines = await resolveMachines(config.machines, {
     source,
     dir: path ? dirname(path) : cwd,
@@ -72,4 +73,18 @@ async function resolveSource(source: ConfigSource, options: LoadOptions, path: s
     sets: machineSets,
   });
   return checkConfig(config, machines, source, path);
+}
+
+/** Parameter values written as numbers keep their text (`1.10` stays "1.10", `010` stays "010"). */
+function keepNumberText(config: BatchConfig, source: ConfigSource): void {
+  const fix = (holder: Record<string, unknown>, path: Array<string | number>) => {
+    for (const [key, value] of Object.entries(holder)) {
+      if (typeof value === 'number') holder[key] = source.numberText([...path, key]) ?? value;
+      else if (Array.isArray(value)) value.forEach((item, i) => typeof item === 'number' && (value[i] = source.numberText([...path, key, i]) ?? item));
+    }
+  };
+  config.tests.forEach((test, t) => {
+    if (test.params) fix(test.params, ['tests', t, 'params']);
+    test.exclude?.forEach((rule, r) => fix(rule, ['tests', t, 'exclude', r]));
+  });
 }

@@ -98,11 +98,10 @@ function copyVm(vm: VmSpec): VmSpec {
 }
 
 function sshPaths(ssh: SshSettings, dir: string): SshSettings {
-  const out: SshSettings = {};
+  const out: SshSettings = { ...ssh };
   if (ssh.config !== undefined) out.config = resolve(dir, expandHome(ssh.config));
   if (ssh.identityFile !== undefined) out.identityFile = resolve(dir, expandHome(ssh.identityFile));
   if (ssh.knownHosts !== undefined) out.knownHosts = resolve(dir, expandHome(ssh.knownHosts));
-  if (ssh.acceptNewHostKeys !== undefined) out.acceptNewHostKeys = ssh.acceptNewHostKeys;
   return out;
 }
 

@@ -11,7 +11,7 @@ export type Schema =
   /** A parameter value: string, number or boolean. */
   | { type: 'scalar' }
   /** `10m`, `30s`, `1500ms` or a number of seconds. */
-  | { type: 'duration' }
+  | { type: 'duration'; positive?: boolean }
   | { type: 'list'; items: Schema; nonEmpty?: boolean }
   | { type: 'object'; fields: Record<string, Field> }
   /** Free keys (e.g. params), each value checked against `values`. */
@@ -65,6 +65,21 @@ export const sshSchema: Schema = {
     identityFile: { schema: str },
     knownHosts: { schema: str },
     acceptNewHostKeys: { schema: { type: 'boolean' } },
+    // Connection tuning of the SSH engine (see SshSettings in types.ts).
+    ...Object.fromEntries(
+      [
+        'connectTimeoutMs',
+        'connectRetries',
+        'retryDelayMs',
+        'keepaliveIntervalMs',
+        'keepaliveCountMax',
+        'maxConcurrentHandshakes',
+        'maxSessionsPerConnection',
+        'maxConnectionsPerHost',
+        'killGraceMs',
+        'startTimeoutMs',
+      ].map((key) => [key, { schema: { type: 'integer', min: 0 } as Schema }]),
+    ),
   },
 };
 
@@ -91,7 +106,7 @@ export const testSchema: Schema = {
     zip: { schema: { type: 'list', items: { type: 'list', items: str, nonEmpty: true } } },
     exclude: { schema: { type: 'list', items: { type: 'map', values: scalarOrList } } },
     repeat: { schema: { type: 'integer', min: 1 } },
-    timeout: { schema: { type: 'duration' } },
+    timeout: { schema: { type: 'duration', positive: true } },
     parser: { schema: str },
     stdin: { schema: { type: 'string' } },
   },
@@ -171,7 +186,7 @@ export const policySchema: Schema = {
         },
       },
     },
-    reapply: { schema: { type: 'duration' } },
+    reapply: { schema: { type: 'duration', positive: true } },
   },
 };
 

@@ -101,6 +101,18 @@ export class ConfigSource {
     return start;
   }
 
+  /**
+   * The text a number was written as (`1.10`, `010`, `1e3`), when `path` is
+   * a plain scalar number in the YAML text; parameter values keep it, since
+   * `1.10` means the text "1.10" to the command, not 1.1.
+   */
+  numberText(path: ConfigPath): string | undefined {
+    if (this.overrideFor(path)) return undefined;
+    const node = this.nodeAt(path);
+    if (isScalar(node) && node.type === Scalar.PLAIN && typeof node.value === 'number' && typeof node.source === 'string') return node.source;
+    return undefined;
+  }
+
   error(path: ConfigPath, problem: string, part: 'key' | 'value' = 'value'): ConfigError {
     return new ConfigError(this.locate(path, part), withPath(path, problem));
   }

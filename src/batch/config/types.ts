@@ -75,8 +75,8 @@ export interface TestSpec {
   params?: Record<string, ParamValue | ParamValue[]>;
   /** Groups of param keys whose lists advance together (same length). */
   zip?: string[][];
-  /** Combinations to leave out: each rule matches when every key it names equals. */
-  exclude?: Record<string, ParamValue>[];
+  /** Combinations to leave out: each rule matches when every key it names equals (a list value: equals any of them). */
+  exclude?: Record<string, ParamValue | ParamValue[]>[];
   repeat?: number;
   /** e.g. `10m`, `30s`, `1500ms`, or a number of seconds. */
   timeout?: string | number;
@@ -129,7 +129,7 @@ export interface Target {
 }
 
 export interface PlannedProcess {
-  /** Unique within the batch, e.g. `iozone-write[size=16m,reclen=64k]#1@node1/vm2`. */
+  /** Unique within the batch, e.g. `iozone-write[size=16m,reclen=64k] pin-one #1 @node1/vm2` (workload), `vmstat (run 3) @node1` (monitor). */
   label: string;
   role: 'workload' | 'monitor';
   /** The test or monitor name. */
@@ -147,6 +147,7 @@ export interface PlannedProcess {
 
 /** One run: a test with one parameter combination under one policy, one repetition. Runs execute one after another. */
 export interface PlannedRun {
+  /** 1-based position in the batch (the `{run}` placeholder). */
   index: number;
   test: string;
   params: Record<string, string>;

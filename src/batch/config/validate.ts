@@ -41,11 +41,13 @@ function walk(value: unknown, schema: Schema, source: ConfigSource, path: Config
       return;
     case 'duration':
       if (typeof value !== 'string' && typeof value !== 'number') fail('a duration like 10m, 30s, 1500ms or a number of seconds');
+      let ms: number;
       try {
-        parseDuration(value as string | number);
+        ms = parseDuration(value as string | number);
       } catch (e) {
         throw source.error(path, (e as Error).message);
       }
+      if (schema.positive && ms <= 0) fail('a duration greater than zero');
       return;
     case 'list':
       if (!Array.isArray(value)) fail('a list');
