@@ -7,7 +7,7 @@ import type { Executor } from './executor.js';
 import type { ExecutorPool } from './hooks.js';
 import type { Target } from './config/types.js';
 import { LocalExecutor } from './local-executor.js';
-import { UserError } from '../errors.js';
+import { SshExecutor } from './ssh/index.js';
 
 export function isLocal(target: Target): boolean {
   return target.host === 'local' && target.vm === undefined;
@@ -43,7 +43,6 @@ export function createExecutorPool(): ExecutorPool {
 
 async function makeExecutor(target: Target): Promise<Executor> {
   if (isLocal(target)) return new LocalExecutor();
-  // ── SSH: the one place remote executors are made (the SSH engine plugs in here: `return new SshExecutor(target)`). ──
-  const where = target.vm ? `${target.node}/${target.vm} (host ${target.host})` : `${target.node} (host ${target.host})`;
-  throw new UserError(`cannot reach ${where}: the SSH executor is not available in this build; only 'host: local' runs`);
+  // ── SSH: the one place remote executors are made. Connections open lazily, on the first command. ──
+  return SshExecutor.forTarget(target);
 }

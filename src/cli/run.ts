@@ -22,6 +22,7 @@ interface RunOptions {
   set: string[];
   dryRun?: boolean;
   format?: string;
+  acceptNewHostKeys?: boolean;
 }
 
 export function registerRun(program: Command): void {
@@ -33,6 +34,7 @@ export function registerRun(program: Command): void {
     .option('--set <key=value>', 'override a config value, e.g. tests.0.repeat=5 (repeatable)', (value: string, all: string[]) => [...all, value], [])
     .option('--dry-run', 'print the expanded plan (one row per process to start) and write nothing')
     .option('--format <format>', 'table|csv|json: for --dry-run rows and the final per-process summary')
+    .option('--accept-new-host-keys', "record SSH host keys not yet in known_hosts (like ssh's accept-new); a changed key is still refused")
     .addHelpText(
       'after',
       '\nExit codes: 0 every workload exited 0, 1 some failed, 2 bad input, 130 interrupted (Ctrl-C / SIGTERM).\n' +
@@ -47,6 +49,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
   const format = options.format === undefined ? undefined : resolveFormat(options.format);
   // Bad input stops here, before the store is opened (or created).
   const config = await loadBatchConfig(file, { set: options.set });
+  if (options.acceptNewHostKeys) config.machines.ssh = { ...config.machines.ssh, acceptNewHostKeys: true };
   const plan = expandPlan(config);
   if (options.dryRun) {
     const { columns, rows } = planRows(plan);
