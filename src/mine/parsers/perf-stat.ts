@@ -48,10 +48,10 @@ export const perfStatParser: ParserDefinition = {
       SELECT *, CASE WHEN has_interval THEN 1 ELSE 0 END + CASE WHEN has_prefix THEN 1 ELSE 0 END AS k FROM (
         SELECT *, n - CASE WHEN has_interval THEN 1 ELSE 0 END >= 8 AS has_prefix FROM (
           SELECT *, n >= 8 AND regexp_full_match(f[1], '\\s*[0-9]+\\.[0-9]+') AS has_interval FROM (
-            SELECT process_id, seq, ts AS line_ts, string_split(text, ',') AS f, len(string_split(text, ',')) AS n
+            SELECT process_id, seq, ts AS line_ts, text, string_split(text, ',') AS f, len(string_split(text, ',')) AS n
             FROM ${src}
-            WHERE text LIKE '%,%,%,%' AND text NOT LIKE '#%'
-          )
+            WHERE text LIKE '%,%' AND text NOT LIKE '#%'
+          ) WHERE n >= 6 OR regexp_matches(text, '^\\s*[0-9]+\\.[0-9]{6,},')
         )
       )
     )`,

@@ -1,0 +1,57 @@
+/**
+ * Hand query results to JS data-frame libraries. Reduce in SQL first; what
+ * crosses into JS is one array per column (DuckDB's column readers), never an
+ * array of row objects. BIGINTs that fit a double become numbers.
+ */
+import type { DuckDBValue } from '@duckdb/node-api';
+import { UserError } from '../errors.js';
+import type { ExpertStore } from '../store/types.js';
+
+export interface ColumnData {
+  names: string[];
+  columns: Record<string, unknown[]>;
+}
+
+export async function queryColumns(store: ExpertStore, sql: string, params: DuckDBValue[] = []): Promise<ColumnData> {
+  let reader;
+  try {
+    reader = await store.connection.runAndReadAll(sql, params);
+  } catch (error) {
+    throw new UserError(`query failed: ${(error as Error).message}`, { cause: error });
+  }
+  const names = reader.columnNames();
+  const data = reader.getColumnsJS();
+  const columns: Record<string, unknown[]> = {};
+  names.forEach((name, i) => {
+    columns[name] = (data[i] ?? []).map(plain);
+  });
+  return { names, columns };
+}
+
+function plain(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value;
+  return value;
+}
+
+/** An Arquero table of the query's result (arquero is a regular dependency). */
+export async function toArquero(store: ExpertStore, sql: string, params: DuckDBValue[] = []) {
+  const { names, columns } = await queryColumns(store, sql, params);
+  const aq = await import('arquero');
+  return aq.table(columns, names);
+}
+
+/** A danfo.js DataFrame of the query's result; danfojs is optional and loaded only here. */
+export async function toDanfo(store: ExpertStore, sql: string, params: DuckDBValue[] = []): Promise<unknown> {
+  const { names, columns } = await queryColumns(store, sql, params);
+  let danfo: { DataFrame: new (data: unknown, options?: unknown) => unknown };
+  try {
+    const moduleName = 'danfojs';
+    danfo = (await import(moduleName)) as typeof danfo;
+  } catch (error) {
+    throw new UserError(`toDanfo needs the optional package danfojs: npm install danfojs (${(error as Error).message})`, { cause: error });
+  }
+  const DataFrame = danfo.DataFrame ?? (danfo as unknown as { default: typeof danfo }).default.DataFrame;
+  // danfo takes an object of columns; Dates and bigints it does not know become strings.
+  const data = Object.fromEntries(names.map((n) => [n, columns[n]!.map((v) => (typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.toISOString() : v))]));
+  return new DataFrame(data, { columns: names });
+}

@@ -1,0 +1,95 @@
+/**
+ * The run summary: one row per workload process with its batch, run, policy,
+ * params, rep, host and guest, its own throughput figures, and the figures of
+ * the monitors that ran beside it (same batch, same run, same host) averaged
+ * over the workload's own time window [started_at, ended_at] (line arrival
+ * times). Metric columns are named `<parser>_<figure>` (e.g. `iozone_write_kbps`,
+ * `vmstat_cs`, `perf_context_switches`).
+ */
+import type { ExpertStore, QueryResult } from '../store/types.js';
+import { rows } from './db.js';
+import { ensureParsed } from './engine.js';
+import { defaultRegistry, type ParserRegistry } from './registry.js';
+
+/** Per parser: SQL giving (process_id, metric, value) for a workload's own output. */
+const WORKLOAD_METRICS: Record<string, string> = {
+  iozone: `SELECT process_id, 'iozone_' || name AS metric, avg(value) AS value FROM (
+      UNPIVOT (SELECT process_id, COLUMNS('_kbps$') FROM parsed.iozone WHERE NOT parse_error AND source <> 'report')
+      ON COLUMNS(* EXCLUDE process_id) INTO NAME name VALUE value) GROUP BY ALL`,
+  fio: `SELECT process_id, 'fio_' || ddir || '_' || name AS metric, sum(value) AS value FROM (
+      UNPIVOT (SELECT process_id, ddir, bw_kibps, iops FROM parsed.fio WHERE NOT parse_error)
+      ON bw_kibps, iops INTO NAME name VALUE value) GROUP BY ALL
+    UNION ALL
+    SELECT process_id, 'fio_' || ddir || '_clat_mean_us', avg(clat_mean_us) FROM parsed.fio WHERE NOT parse_error GROUP BY ALL`,
+  dd: `SELECT process_id, 'dd_rate_bps' AS metric, avg(rate_bps) AS value FROM parsed.dd WHERE NOT parse_error GROUP BY ALL`,
+};
+
+/** Per monitor parser: SQL giving (process_id, line_ts, metric, value), averaged later over each window. */
+const MONITOR_SAMPLES: Record<string, string> = {
+  vmstat: `SELECT process_id, line_ts, 'vmstat_' || name AS metric, value FROM (
+      UNPIVOT (SELECT process_id, line_ts, r, b, free, bi, bo, "in", cs, us, sy, id, wa, st FROM parsed.vmstat WHERE NOT parse_error AND NOT since_boot)
+      ON COLUMNS(* EXCLUDE (process_id, line_ts)) INTO NAME name VALUE value)`,
+  'perf-stat': `SELECT process_id, line_ts, 'perf_' || regexp_replace(event, '[^A-Za-z0-9]+', '_', 'g') AS metric, value
+      FROM parsed."perf-stat" WHERE NOT parse_error AND value IS NOT NULL`,
+  mpstat: `SELECT process_id, line_ts, 'mpstat_' || name AS metric, value FROM (
+      UNPIVOT (SELECT process_id, line_ts, pct_usr, pct_sys, pct_iowait, pct_steal, pct_idle FROM parsed.mpstat WHERE NOT parse_error AND NOT average AND cpu = 'all')
+      ON COLUMNS(* EXCLUDE (process_id, line_ts)) INTO NAME name VALUE value)`,
+  iostat: `SELECT process_id, line_ts, 'iostat_' || name AS metric, value FROM (
+      UNPIVOT (SELECT process_id, line_ts, r_s, w_s, rkb_s, wkb_s, pct_util, pct_iowait FROM parsed.iostat WHERE NOT parse_error)
+      ON COLUMNS(* EXCLUDE (process_id, line_ts)) INTO NAME name VALUE value)`,
+  sar: `SELECT process_id, line_ts, 'sar_' || name AS metric, value FROM (
+      UNPIVOT (SELECT process_id, line_ts, pct_user, pct_system, pct_iowait, pct_idle, cswch_s, tps FROM parsed.sar WHERE NOT parse_error AND NOT average AND coalesce(cpu, 'all') = 'all')
+      ON COLUMNS(* EXCLUDE (process_id, line_ts)) INTO NAME name VALUE value)`,
+};
+
+export interface SummaryOptions {
+  batchId?: number;
+  registry?: ParserRegistry;
+}
+
+export async function runSummary(store: ExpertStore, options: SummaryOptions = {}): Promise<QueryResult> {
+  const registry = options.registry ?? defaultRegistry();
+  const connection = store.connection;
+  const batchFilter = options.batchId === undefined ? 'true' : `p.batch_id = ${Math.trunc(options.batchId)}`;
+  const processes = await rows(connection, `SELECT command, parser FROM process p WHERE ${batchFilter}`);
+  const used = new Set<string>();
+  for (const p of processes) {
+    const parser = registry.parserFor({ command: String(p.command), parser: (p.parser as string | null) ?? null });
+    if (parser && (parser.name in WORKLOAD_METRICS || parser.name in MONITOR_SAMPLES)) used.add(parser.name);
+  }
+  for (const name of used) await ensureParsed(store, name, { ...(options.batchId !== undefined ? { batchId: options.batchId } : {}), registry });
+
+  const workloadParts = [...used].filter((n) => n in WORKLOAD_METRICS).map((n) => WORKLOAD_METRICS[n]!);
+  const monitorParts = [...used].filter((n) => n in MONITOR_SAMPLES).map((n) => MONITOR_SAMPLES[n]!);
+  const metricParts: string[] = [];
+  if (workloadParts.length) metricParts.push(`SELECT * FROM (${workloadParts.join(' UNION ALL ')})`);
+  if (monitorParts.length) {
+    metricParts.push(`
+      SELECT w.process_id, s.metric, avg(s.value) AS value
+      FROM process w
+      JOIN process m ON m.batch_id = w.batch_id AND m.role = 'monitor' AND m.host = w.host
+        AND (m.run IS NOT DISTINCT FROM w.run OR m.run IS NULL OR w.run IS NULL)
+      JOIN (${monitorParts.join(' UNION ALL ')}) s ON s.process_id = m.process_id
+        AND s.line_ts >= w.started_at AND s.line_ts <= coalesce(w.ended_at, 'infinity'::TIMESTAMPTZ)
+      WHERE w.role = 'workload'
+      GROUP BY w.process_id, s.metric`);
+  }
+  const base = `SELECT p.batch_id, b.name AS batch, p.run, p.label, p.policy, p.params, p.rep, p.host, p.vm AS guest,
+      p.status, p.started_at, p.ended_at, epoch(p.ended_at) - epoch(p.started_at) AS duration_s, p.process_id
+    FROM process p JOIN batch b USING (batch_id) WHERE p.role = 'workload' AND ${batchFilter}`;
+  let sql: string;
+  if (metricParts.length === 0) {
+    sql = `${base} ORDER BY p.batch_id, p.run, p.process_id`;
+  } else {
+    await connection.run(`CREATE OR REPLACE TEMP TABLE _mine_metrics AS ${metricParts.join(' UNION ALL ')}`);
+    const names = (await rows(connection, `SELECT DISTINCT metric FROM _mine_metrics WHERE metric IS NOT NULL ORDER BY 1`)).map((r) => String(r.metric));
+    const pivot = names.map((n) => `max(value) FILTER (WHERE metric = '${n.replace(/'/g, "''")}') AS "${n.replace(/"/g, '""')}"`);
+    sql = `SELECT w.* ${pivot.length ? ', ' + pivot.join(', ') : ''}
+      FROM (${base}) w LEFT JOIN _mine_metrics x ON x.process_id = w.process_id
+      GROUP BY ALL ORDER BY w.batch_id, w.run, w.process_id`;
+  }
+  const reader = await connection.runAndReadAll(sql);
+  const result = { columns: reader.columnNames(), rows: reader.getRowsJS() as unknown[][] };
+  await connection.run(`DROP TABLE IF EXISTS _mine_metrics`);
+  return result;
+}
