@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors.js';
 import { registerRun } from './run.js';
+import { registerMine } from './mine.js';
 
 export function buildProgram(): Command {
   const program = new Command('expert')
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerRun(program);
+  registerMine(program);
   return program;
 }
 
