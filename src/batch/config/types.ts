@@ -99,8 +99,8 @@ export interface PolicySpec {
 export interface BatchConfig {
   name: string;
   description?: string;
-  /** A path to a machine map, an inline map, or `testbed`. */
-  machines: string | MachineMap;
+  /** A path to a machine map (relative to the config file), an inline map, or `testbed`. Absent: this machine only (one node `local`, host `local`). */
+  machines?: string | MachineMap;
   monitors?: MonitorSpec[];
   tests: TestSpec[];
   policies?: PolicySpec[];
