@@ -59,7 +59,10 @@ interface Handle {
 class BatchRun {
   private readonly store: ExpertStore;
   private readonly hooks: RunHook[];
+  /** The caller's signal, or our own stop when the store cannot take lines any more. */
   private readonly signal: AbortSignal;
+  private readonly internalStop = new AbortController();
+  private ingestFailure: Error | undefined;
   private readonly graceMs: number | undefined;
   private readonly startedAt = Date.now();
   private readonly views = new Map<number, ProcessView>();
@@ -80,7 +83,7 @@ class BatchRun {
   ) {
     this.store = options.store;
     this.hooks = options.hooks ?? [];
-    this.signal = options.signal ?? new AbortController().signal;
+    this.signal = options.signal ? AbortSignal.any([options.signal, this.internalStop.signal]) : this.internalStop.signal;
     this.graceMs = options.graceMs;
   }
 
@@ -115,10 +118,21 @@ class BatchRun {
       } finally {
         // Whatever happened (a store error included), nothing we started keeps running.
         await this.stopAll('interrupted');
-        await this.writer.close();
+        try {
+          await this.writer.close();
+        } catch (error) {
+          this.ingestFailure ??= error as Error;
+        }
       }
       this.reportLines();
-      const status: BatchStatus = this.signal.aborted ? 'interrupted' : this.couldNotStart > 0 ? 'failed' : 'finished';
+      if (this.ingestFailure) this.warn(`lines could not be stored: ${message(this.ingestFailure)}`);
+      const status: BatchStatus = this.ingestFailure
+        ? 'failed'
+        : this.signal.aborted
+          ? 'interrupted'
+          : this.couldNotStart > 0
+            ? 'failed'
+            : 'finished';
       await this.store.setBatchStatus(this.batchId, status);
       const summary = this.summarize(status);
       this.emit({ type: 'batch-finished', batchId: this.batchId, summary });
@@ -230,6 +244,12 @@ class BatchRun {
     this.active.add(handle);
     handle.recorded = proc.wait().then((info) => this.recordExit(handle, info!));
     await this.update(id, { status: 'running', startedAt: proc.startedAt, pid: proc.pid ?? null, error: note ?? null });
+    if (this.signal.aborted) {
+      // The stop began while this process was starting: it missed stopAll's list.
+      handle.interrupted = true;
+      void this.stop(handle);
+      return handle;
+    }
     if (planned.stdin !== undefined) {
       try {
         await proc.write(planned.stdin);
@@ -300,7 +320,15 @@ class BatchRun {
   }
 
   private ingest(id: number, line: OutputLine): void {
-    this.writer.append(id, line);
+    if (this.ingestFailure) return;
+    try {
+      this.writer.append(id, line);
+    } catch (error) {
+      // Lines we cannot keep make the experiment worthless: stop it (status `failed`).
+      this.ingestFailure = error as Error;
+      this.internalStop.abort();
+      return;
+    }
     this.views.get(id)!.lines++;
     this.totalLines++;
   }
