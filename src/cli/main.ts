@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors.js';
 import { registerRun } from './run.js';
 import { registerMine } from './mine.js';
+import { registerTestbed } from './testbed.js';
 
 export function buildProgram(): Command {
   const program = new Command('expert')
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRun(program);
   registerMine(program);
+  registerTestbed(program);
   return program;
 }
 

@@ -1,0 +1,70 @@
+/**
+ * `expert testbed down`: every guest (QMP quit, SIGTERM, SIGKILL), every node
+ * sshd, then the state (state.json, machines.yaml, known_hosts, keys, disks).
+ * Console logs stay in logs/ for a post-mortem.
+ */
+import { open, readFile, rm, unlink } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import { UserError } from '../errors.js';
+import { stopGuest } from './guest.js';
+import { stopNodeSshd } from './node.js';
+import { testbedDir, testbedFiles } from './paths.js';
+import { alive } from './procs.js';
+import { readState } from './state.js';
+
+export interface TestbedDownResult {
+  /** False when there was no testbed to stop. */
+  wasUp: boolean;
+  stoppedGuests: string[];
+  stoppedNodes: string[];
+}
+
+export async function testbedDown(options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TestbedDownResult> {
+  const dir = testbedDir(options.cwd, options.env ?? process.env);
+  return withLock(testbedFiles(dir).lock, () => teardown(dir));
+}
+
+/** Stops whatever state.json names (in parallel) and removes the state; safe to call on a half-started testbed. */
+export async function teardown(dir: string): Promise<TestbedDownResult> {
+  const files = testbedFiles(dir);
+  const state = await readState(files.state);
+  if (!state) {
+    await removeState(files);
+    return { wasUp: false, stoppedGuests: [], stoppedNodes: [] };
+  }
+  const guests = state.nodes.flatMap((n) => n.guests);
+  await Promise.all(guests.map((g) => stopGuest(g, files.run)));
+  await Promise.all(state.nodes.map((n) => stopNodeSshd(n)));
+  await removeState(files);
+  return { wasUp: true, stoppedGuests: guests.map((g) => g.name), stoppedNodes: state.nodes.map((n) => n.name) };
+}
+
+async function removeState(files: ReturnType<typeof testbedFiles>): Promise<void> {
+  for (const f of [files.machines, files.knownHosts, files.identity, `${files.identity}.pub`]) await rm(f, { force: true });
+  await rm(files.run, { recursive: true, force: true });
+  await rm(files.state, { force: true });
+}
+
+/** One `up` or `down` at a time per testbed folder; a lock left by a dead process is taken over. */
+export async function withLock<T>(lockFile: string, body: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      const handle = await open(lockFile, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+      if (!holder || !alive(holder) || holder === process.pid) { await unlink(lockFile).catch(() => undefined); continue; }
+      if (Date.now() > deadline) throw new UserError(`the testbed in ${lockFile.replace(/\/\.lock$/, '')} is busy: process ${holder} is bringing it up or down`);
+      await delay(200);
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    await unlink(lockFile).catch(() => undefined);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Pure planning: which guests each node owns, and the machine map that
+ * `machines: testbed` reads (DESIGN.md's format plus a `testbed:` key the
+ * runner copies into each batch's provenance).
+ */
+import { stringify } from 'yaml';
+import { UserError } from '../errors.js';
+import type { MachineMap } from '../batch/config/types.js';
+import type { TestbedState } from './state.js';
+
+export interface NodeLayout { node: string; guests: string[] }
+
+export const LIMITS = { vms: 64, nodes: 16, memoryMb: [64, 65536], cpus: [1, 64], diskMb: [16, 1 << 20] } as const;
+
+/** `--vms` is per node: `--nodes 4 --vms 5` is Mach4. Guest names are unique across nodes (vm1..vm20) so `on: [vm7]` is unambiguous. */
+export function planLayout(vmsPerNode: number, nodes: number): NodeLayout[] {
+  checkInt('--vms', vmsPerNode, 1, LIMITS.vms);
+  checkInt('--nodes', nodes, 1, LIMITS.nodes);
+  return Array.from({ length: nodes }, (_, n) => ({
+    node: `node${n + 1}`,
+    guests: Array.from({ length: vmsPerNode }, (_, v) => `vm${n * vmsPerNode + v + 1}`),
+  }));
+}
+
+export function checkInt(flag: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) throw new UserError(`${flag}: expected a whole number from ${min} to ${max}, got ${value}`);
+}
+
+/** Commander gives strings: a whole number or a clear error. */
+export function parseIntFlag(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (Number.isNaN(value)) throw new UserError(`${flag}: expected a whole number, got '${text}'`);
+  checkInt(flag, value, min, max);
+  return value;
+}
+
+export interface TestbedMachineMap extends MachineMap {
+  testbed: { accel: string; accelReason: string; qemu: string; image: string; kernel: string; memoryMb: number; cpus: number; iothread: boolean; startedAt: string };
+}
+
+export function machineMap(state: TestbedState): TestbedMachineMap {
+  return {
+    testbed: {
+      accel: state.accel,
+      accelReason: state.accelReason,
+      qemu: state.qemuVersion,
+      image: state.image.hash,
+      kernel: state.image.kernelPackage,
+      memoryMb: state.options.memoryMb,
+      cpus: state.options.cpus,
+      iothread: state.options.iothread,
+      startedAt: state.startedAt,
+    },
+    ssh: { identityFile: state.identityFile, knownHosts: state.knownHosts },
+    nodes: state.nodes.map((n) => ({
+      name: n.name,
+      host: n.host,
+      ...(n.host === 'local' ? {} : { port: n.port, user: n.user }),
+      vms: n.guests.map((g) => ({ name: g.name, host: '127.0.0.1', port: g.sshPort, user: 'root' })),
+    })),
+  };
+}
+
+export function machineMapYaml(state: TestbedState): string {
+  return `# Written by \`expert testbed up\` (${state.startedAt}); \`machines: testbed\` reads this file.\n# \`expert testbed down\` removes it.\n` + stringify(machineMap(state));
+}
+
+/** known_hosts lines: every node sshd and every guest (they share the image's host key). */
+export function knownHostsLines(state: TestbedState, guestHostKey: string, nodeHostKeys: Map<string, string>): string {
+  const name = (port: number) => (port === 22 ? '127.0.0.1' : `[127.0.0.1]:${port}`);
+  const lines: string[] = [];
+  for (const n of state.nodes) {
+    const key = nodeHostKeys.get(n.name);
+    if (key && n.port) lines.push(`${name(n.port)} ${key}`);
+    for (const g of n.guests) lines.push(`${name(g.sshPort)} ${guestHostKey}`);
+  }
+  return lines.join('\n') + '\n';
+}

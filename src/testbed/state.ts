@@ -1,0 +1,65 @@
+/**
+ * What `up` started, as `down` and `status` (maybe in another process) need
+ * it: `.expert/testbed/state.json`.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { Accel } from './qemu-args.js';
+
+export interface GuestState {
+  name: string;
+  pid: number;
+  sshPort: number;
+  qmpSocket: string;
+  consoleLog: string;
+  dataDisk: string;
+}
+
+export interface NodeState {
+  name: string;
+  /** `127.0.0.1` (a loopback sshd stands for the node) or `local`. */
+  host: string;
+  port?: number;
+  user: string;
+  sshdPid?: number;
+  sshdDir?: string;
+  guests: GuestState[];
+}
+
+export interface TestbedOptionsUsed {
+  vmsPerNode: number;
+  nodes: number;
+  memoryMb: number;
+  cpus: number;
+  iothread: boolean;
+  diskMb: number;
+}
+
+export interface TestbedState {
+  version: 1;
+  dir: string;
+  startedAt: string;
+  accel: Accel;
+  accelReason: string;
+  qemuVersion: string;
+  image: { hash: string; dir: string; kernelPackage: string };
+  options: TestbedOptionsUsed;
+  identityFile: string;
+  knownHosts: string;
+  nodes: NodeState[];
+}
+
+export async function readState(file: string): Promise<TestbedState | undefined> {
+  let text: string;
+  try { text = await readFile(file, 'utf8'); } catch { return undefined; }
+  try {
+    const state = JSON.parse(text) as TestbedState;
+    return state.version === 1 && Array.isArray(state.nodes) ? state : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeState(file: string, state: TestbedState): Promise<void> {
+  await writeFile(`${file}.tmp`, JSON.stringify(state, null, 2) + '\n');
+  await rename(`${file}.tmp`, file);
+}

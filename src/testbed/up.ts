@@ -1,0 +1,185 @@
+/**
+ * `expert testbed up`: image → accelerator → node sshds → guests booted in
+ * parallel → wait for SSH → machines.yaml + known_hosts. Whatever fails or is
+ * interrupted half-way is torn down again (guests, sshds), logs are kept.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, freemem, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { UserError } from '../errors.js';
+import { chooseAccel, type AccelRequest } from './accel.js';
+import { ensureGuestImage } from './image.js';
+import { BootFailure, makeDataDisk, PortInUse, QEMU, startQemu, waitForGuest } from './guest.js';
+import { knownHostsLines, LIMITS, checkInt, machineMapYaml, planLayout } from './layout.js';
+import { startNodeSshd } from './node.js';
+import { cacheDir, testbedDir, testbedFiles } from './paths.js';
+import { parseQemuVersion } from './procs.js';
+import type { GuestLaunch } from './qemu-args.js';
+import { freePort, makeClientKey } from './sshd.js';
+import { writeState, type GuestState, type NodeState, type TestbedState } from './state.js';
+import { teardown, withLock } from './down.js';
+import { liveStatus, type TestbedStatus } from './status.js';
+
+const run = promisify(execFile);
+
+export interface TestbedUpOptions {
+  /** Guests per node (default 2). */
+  vms?: number;
+  /** Nodes, each a loopback sshd owning its guests (default 1). */
+  nodes?: number;
+  accel?: AccelRequest;
+  memoryMb?: number;
+  cpus?: number;
+  iothread?: boolean;
+  /** Size of each guest's data disk (default 1024 MiB, sparse). */
+  diskMb?: number;
+  /** Give up on guests that do not answer SSH by then (default grows with the number of guests; TCG is slow). */
+  bootTimeoutMs?: number;
+  /** Project folder (default process.cwd()); the testbed lives in <cwd>/.expert/testbed or $EXPERT_TESTBED_DIR. */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Progress lines for a human. */
+  onProgress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface TestbedUpResult {
+  /** True when the testbed was already up and nothing was started. */
+  alreadyUp: boolean;
+  status: TestbedStatus;
+  /** Milliseconds from the first QEMU start until every guest answered SSH. */
+  bootMs?: number;
+}
+
+export async function testbedUp(options: TestbedUpOptions = {}): Promise<TestbedUpResult> {
+  const env = options.env ?? process.env;
+  const dir = testbedDir(options.cwd, env);
+  const files = testbedFiles(dir);
+  const progress = options.onProgress ?? (() => undefined);
+  const vmsPerNode = options.vms ?? 2;
+  const nodeCount = options.nodes ?? 1;
+  const memoryMb = options.memoryMb ?? 256;
+  const cpus = options.cpus ?? 1;
+  const diskMb = options.diskMb ?? 1024;
+  const layout = planLayout(vmsPerNode, nodeCount);
+  checkInt('--memory', memoryMb, LIMITS.memoryMb[0], LIMITS.memoryMb[1]);
+  checkInt('--cpus', cpus, LIMITS.cpus[0], LIMITS.cpus[1]);
+  checkInt('--disk', diskMb, LIMITS.diskMb[0], LIMITS.diskMb[1]);
+  const guestCount = vmsPerNode * nodeCount;
+  const needMb = guestCount * (memoryMb + 64);
+  if (needMb * 1024 * 1024 > freemem()) throw new UserError(`${guestCount} guests × ${memoryMb} MiB need about ${needMb} MiB, and only ${Math.floor(freemem() / 2 ** 20)} MiB are free: use fewer --vms or less --memory`);
+  await mkdir(dir, { recursive: true });
+
+  return withLock(files.lock, async () => {
+    const existing = await liveStatus(dir);
+    if (existing && existing.complete) return { alreadyUp: true, status: existing };
+    if (existing) {
+      progress(`an earlier testbed in ${dir} is partly down (${existing.problems.join('; ')}): cleaning it up first`);
+      await teardown(dir);
+    }
+
+    const image = await ensureGuestImage({ env, onLog: (l) => progress(l.replace(/^\[guest-image\] /, 'image: ')) });
+    const qemuVersion = parseQemuVersion((await run(QEMU, ['--version'])).stdout);
+    const accel = await chooseAccel(options.accel ?? 'auto', { kernel: image.kernel, qemuVersion, cacheDir: cacheDir(env) });
+    progress(`accel: ${accel.accel} (${accel.reason})`);
+
+    await mkdir(files.logs, { recursive: true });
+    await mkdir(files.run, { recursive: true });
+    const key = await makeClientKey(dir, { name: 'id_ed25519' });
+    const [keyType, keyBlob] = key.publicKey.split(/\s+/);
+    const state: TestbedState = {
+      version: 1,
+      dir,
+      startedAt: new Date().toISOString(),
+      accel: accel.accel,
+      accelReason: accel.reason,
+      qemuVersion,
+      image: { hash: image.hash, dir: image.dir, kernelPackage: image.kernelPackage },
+      options: { vmsPerNode, nodes: nodeCount, memoryMb, cpus, iothread: options.iothread ?? false, diskMb },
+      identityFile: key.privateKeyPath,
+      knownHosts: files.knownHosts,
+      nodes: [],
+    };
+    const bootTimeoutMs = options.bootTimeoutMs ?? defaultBootTimeout(accel.accel, guestCount, cpus);
+    let bootMs: number | undefined;
+    try {
+      const nodeHostKeys = new Map<string, string>();
+      const user = userInfo().username;
+      state.nodes = await Promise.all(layout.map(async (l): Promise<NodeState> => {
+        const sshd = await startNodeSshd(files.run, l.node, key.publicKey);
+        nodeHostKeys.set(l.node, sshd.hostKey);
+        return { name: l.node, host: '127.0.0.1', port: sshd.port, user, sshdPid: sshd.pid, sshdDir: sshd.dir, guests: [] };
+      }));
+      await writeState(files.state, state);
+      progress(`nodes: ${state.nodes.map((n) => `${n.name} (sshd on 127.0.0.1:${n.port})`).join(', ')}`);
+
+      const started = Date.now();
+      for (const [n, l] of layout.entries()) {
+        for (const name of l.guests) {
+          if (options.signal?.aborted) throw new Error('interrupted');
+          const guest = await startGuest(name, state, files, image, keyType!, keyBlob!);
+          state.nodes[n]!.guests.push(guest);
+          await writeState(files.state, state);
+        }
+      }
+      progress(`started ${guestCount} guest${guestCount > 1 ? 's' : ''} (${accel.accel}, ${memoryMb} MiB, ${cpus} vCPU${cpus > 1 ? 's' : ''} each); waiting for SSH (up to ${Math.round(bootTimeoutMs / 1000)} s)`);
+      const deadline = Date.now() + bootTimeoutMs;
+      await Promise.all(state.nodes.flatMap((n) => n.guests.map(async (g) => {
+        const ms = await waitForGuest(g, { host: '127.0.0.1', port: g.sshPort, user: 'root', privateKeyPath: key.privateKeyPath, hostKey: image.hostKey }, deadline, options.signal);
+        progress(`${g.name} answers SSH on 127.0.0.1:${g.sshPort} (${(ms / 1000).toFixed(1)} s)`);
+      })));
+      bootMs = Date.now() - started;
+
+      await writeFile(files.knownHosts, knownHostsLines(state, image.hostKey, nodeHostKeys));
+      await writeFile(files.machines, machineMapYaml(state));
+      await writeState(files.state, state);
+    } catch (error) {
+      progress(`tearing down what was started (${error instanceof BootFailure ? 'a guest did not boot' : (error as Error).message.split('\n')[0]})`);
+      await teardown(dir);
+      if (error instanceof BootFailure) throw new UserError(`testbed up: ${error.message}\n(console logs are in ${files.logs})`, { cause: error });
+      throw error;
+    }
+    const status = await liveStatus(dir);
+    return { alreadyUp: false, status: status!, bootMs };
+  });
+}
+
+/** TCG runs guests one host core per vCPU at most: allow for the crowd. */
+function defaultBootTimeout(accel: 'kvm' | 'tcg', guests: number, cpus: number): number {
+  const perGuestMs = accel === 'kvm' ? 3000 : 12_000;
+  return 45_000 + Math.ceil((guests * cpus) / Math.max(1, availableParallelism())) * perGuestMs;
+}
+
+async function startGuest(name: string, state: TestbedState, files: ReturnType<typeof testbedFiles>, image: { kernel: string; initrd: string; rootDisk: string }, keyType: string, keyBlob: string): Promise<GuestState> {
+  const dataDisk = join(files.run, `${name}.img`);
+  await makeDataDisk(dataDisk, state.options.diskMb);
+  for (let attempt = 0; ; attempt++) {
+    const launch: GuestLaunch = {
+      name,
+      accel: state.accel,
+      memoryMb: state.options.memoryMb,
+      cpus: state.options.cpus,
+      iothread: state.options.iothread,
+      kernel: image.kernel,
+      initrd: image.initrd,
+      rootDisk: image.rootDisk,
+      dataDisk,
+      sshPort: await freePort(),
+      authorizedKey: `${keyType}:${keyBlob}`,
+      qmpSocket: join(files.run, `${name}.qmp`),
+      consoleLog: join(files.logs, `${name}.console.log`),
+      pidFile: join(files.run, `${name}.pid`),
+    };
+    await rm(launch.qmpSocket, { force: true });
+    try {
+      const pid = await startQemu(launch);
+      return { name, pid, sshPort: launch.sshPort, qmpSocket: launch.qmpSocket, consoleLog: launch.consoleLog, dataDisk };
+    } catch (error) {
+      // Another program can take the free port between the probe and QEMU's bind.
+      if (error instanceof PortInUse && attempt < 4) continue;
+      throw error;
+    }
+  }
+}
