@@ -86,6 +86,7 @@ export function checkMachineMap(map: MachineMap, source: ConfigSource, base: Con
   });
   const out: MachineMap = { nodes };
   if (map.ssh) out.ssh = sshPaths(map.ssh, dir);
+  if (map.testbed) out.testbed = map.testbed;
   return out;
 }
 

@@ -8,6 +8,8 @@ export type Schema =
   | { type: 'string'; enum?: readonly string[]; nonEmpty?: boolean }
   | { type: 'integer'; min?: number; max?: number }
   | { type: 'boolean' }
+  /** Anything (free-form data carried along, e.g. the testbed's facts). */
+  | { type: 'any' }
   /** A parameter value: string, number or boolean. */
   | { type: 'scalar' }
   /** `10m`, `30s`, `1500ms` or a number of seconds. */
@@ -88,6 +90,7 @@ export const machineMapSchema: Schema = {
   fields: {
     nodes: { schema: { type: 'list', items: nodeSchema, nonEmpty: true }, required: true },
     ssh: { schema: sshSchema },
+    testbed: { schema: { type: 'map', values: { type: 'any' } } },
   },
 };
 

@@ -56,6 +56,8 @@ export interface SshSettings {
 export interface MachineMap {
   nodes: NodeSpec[];
   ssh?: SshSettings;
+  /** Facts about the local testbed that wrote this map (accel, image...); free-form, copied into provenance. */
+  testbed?: Record<string, unknown>;
 }
 
 export interface MonitorSpec {

@@ -33,6 +33,8 @@ function walk(value: unknown, schema: Schema, source: ConfigSource, path: Config
       if ((schema.min !== undefined && n < schema.min) || (schema.max !== undefined && n > schema.max)) fail(`an integer${range}`);
       return;
     }
+    case 'any':
+      return;
     case 'boolean':
       if (typeof value !== 'boolean') fail('true or false');
       return;
