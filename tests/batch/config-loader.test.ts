@@ -9,7 +9,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/errors.js';
-import { loadBatchConfig, parseBatchConfigText, resolveBatchConfig } from '../../src/batch/config/index.js';
+import { loadBatchConfig, loadMachineMap, parseBatchConfigText, parseYamlAgainst, policySchema, resolveBatchConfig } from '../../src/batch/config/index.js';
 
 let dir: string;
 before(async () => {
@@ -291,5 +291,21 @@ describe('loadBatchConfig: errors name file:line:column', () => {
 
   it('a kernel cell names itself', async () => {
     await assert.rejects(parseBatchConfigText('name: t\ntests:\n  - {name: a, comand: x}\n', { file: '<cell>' }), (e: unknown) => e instanceof ConfigError && e.message.startsWith('<cell>:3:15: tests[0].comand: unknown key'));
+  });
+});
+
+describe('machine maps and other YAML files on their own', () => {
+  it('loadMachineMap: a file relative to cwd, or testbed', async () => {
+    await writeFile(join(dir, 'own-map.yaml'), 'nodes: [{name: a, host: local, vms: [{name: g, port: 1}]}]\n');
+    assert.deepEqual(await loadMachineMap('own-map.yaml', { cwd: dir, env: {} }), { nodes: [{ name: 'a', host: 'local', vms: [{ name: 'g', port: 1 }] }] });
+    await assert.rejects(loadMachineMap('testbed', { cwd: join(dir, 'nowhere'), env: {} }), (e: unknown) => e instanceof ConfigError && /cannot read the machine map: run `expert testbed up` first/.test(e.message));
+    await writeFile(join(dir, 'dup-map.yaml'), 'nodes:\n  - {name: a, host: x, vms: [{name: a, port: 1}]}\n');
+    await assert.rejects(loadMachineMap('dup-map.yaml', { cwd: dir, env: {} }), (e: unknown) => e instanceof ConfigError && e.message === 'dup-map.yaml:2:37: nodes[0].vms[0].name: guest name `a` is also a node name, so on: [a] would be ambiguous');
+  });
+
+  it('parseYamlAgainst checks any schema with positions (e.g. a policy file)', () => {
+    const { value } = parseYamlAgainst<{ name: string; nice: number }>('name: p\nnice: 5\n', 'p.yaml', policySchema);
+    assert.deepEqual(value, { name: 'p', nice: 5 });
+    assert.throws(() => parseYamlAgainst('name: p\nnice: 50\n', 'p.yaml', policySchema), (e: unknown) => e instanceof ConfigError && e.message === 'p.yaml:2:7: nice: expected an integer from -20 to 19, got number 50');
   });
 });

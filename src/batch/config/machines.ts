@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
+import { ConfigError } from '../../errors.js';
 import { applySet, type ParsedSet } from './overrides.js';
 import { machineMapSchema } from './schema.js';
 import { ConfigSource, type ConfigPath } from './source.js';
@@ -51,6 +52,28 @@ export async function resolveMachines(spec: unknown, context: MachineContext): P
   }
   const source = ConfigSource.fromText(text, displayPath(file, context.cwd));
   for (const set of context.sets) applySet(source, set);
+  const value = source.toJS();
+  validate(value, machineMapSchema, source);
+  return checkMachineMap(value as MachineMap, source, [], dirname(file));
+}
+
+/**
+ * A machine map on its own (for verbs that take one, e.g. Tune's): `testbed`
+ * or a path relative to `cwd`. Errors are ConfigErrors in that file.
+ */
+export async function loadMachineMap(spec: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<MachineMap> {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const file = spec === 'testbed' ? testbedMachinesFile(cwd, env) : resolve(cwd, expandHome(spec));
+  const shown = displayPath(file, cwd);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const hint = spec === 'testbed' ? ': run `expert testbed up` first' : `: ${(e as Error).message}`;
+    throw new ConfigError({ file: shown, line: 1, column: 1 }, `cannot read the machine map${hint}`);
+  }
+  const source = ConfigSource.fromText(text, shown);
   const value = source.toJS();
   validate(value, machineMapSchema, source);
   return checkMachineMap(value as MachineMap, source, [], dirname(file));
