@@ -62,8 +62,7 @@ export async function collectProvenance(plan: Plan, options: ProvenanceOptions =
     git,
     argv: process.argv.slice(2),
   };
-  const testbed = (config.machines as unknown as Record<string, unknown>).testbed;
-  if (testbed !== undefined) provenance.testbed = testbed;
+  if (config.machines.testbed !== undefined) provenance.testbed = config.machines.testbed;
   return provenance;
 }
 

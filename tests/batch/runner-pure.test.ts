@@ -59,3 +59,25 @@ test('the config hash ignores key order and where the file lives, and changes wi
   assert.notEqual(configHash(base), configHash({ ...base, name: 'b' }));
   assert.equal(canonicalJson({ b: 1, a: [true, null, 'x'] }), '{"a":[true,null,"x"],"b":1}');
 });
+
+test('provenance: git commit of the config folder, testbed facts copied, tool versions', async () => {
+  const { collectProvenance } = await import('../../src/batch/provenance.js');
+  const { resolve } = await import('node:path');
+  const source = resolve('examples/local.yaml');
+  const config: ResolvedBatchConfig = {
+    name: 'p',
+    machines: { nodes: [{ name: 'local', host: 'local' }], testbed: { accel: 'tcg', cpus: 2 } },
+    monitors: [],
+    tests: [],
+    policies: [],
+    source,
+  };
+  const provenance = await collectProvenance({ config, runs: [] });
+  assert.equal(provenance.git?.commit, execFileSync('git', ['-C', resolve('examples'), 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim());
+  assert.equal(typeof provenance.git?.dirty, 'boolean');
+  assert.deepEqual(provenance.testbed, { accel: 'tcg', cpus: 2 });
+  assert.equal(provenance.tools['expert-ts'], JSON.parse((await import('node:fs')).readFileSync('package.json', 'utf8')).version);
+  assert.equal(provenance.config_hash, configHash(config));
+  const outside = await collectProvenance({ config: { ...config, source: '/tmp/not-a-repo-expert.yaml' }, runs: [] });
+  assert.equal(outside.git, null);
+});
