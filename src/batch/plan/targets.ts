@@ -43,11 +43,10 @@ export function resolvePlacement(on: Placement, machines: MachineMap): Target[] 
   }
   const targets: Target[] = [];
   const seen = new Set<string>();
-  const add = (t: Target, item: number) => {
+  const add = (t: Target) => {
     const key = `${t.node}/${t.vm ?? ''}`;
     if (!seen.has(key)) targets.push(t);
     seen.add(key);
-    return item;
   };
   on.forEach((name, item) => {
     try {
@@ -56,17 +55,17 @@ export function resolvePlacement(on: Placement, machines: MachineMap): Target[] 
         const node = nodes.find((n) => n.name === name.slice(0, slash));
         const vm = node?.vms?.find((v) => v.name === name.slice(slash + 1));
         if (!node || !vm) throw new PlacementError(`no guest \`${name}\` in the machine map${known(machines)}`);
-        add(vmTarget(node, vm, machines), item);
+        add(vmTarget(node, vm, machines));
         return;
       }
       const node = nodes.find((n) => n.name === name);
       if (node) {
-        add(nodeTarget(node, machines), item);
+        add(nodeTarget(node, machines));
         return;
       }
       const vms = everyVm().filter(({ vm }) => vm.name === name);
       if (vms.length === 0) throw new PlacementError(`no node or guest named \`${name}\` in the machine map${known(machines)}`);
-      for (const { n, vm } of vms) add(vmTarget(n, vm, machines), item);
+      for (const { n, vm } of vms) add(vmTarget(n, vm, machines));
     } catch (e) {
       if (e instanceof PlacementError && e.item === undefined) throw new PlacementError(e.message, item);
       throw e;
