@@ -1,0 +1,87 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { OutputLine, Stream } from '../../src/batch/executor.js';
+import type { ExpertStore } from '../../src/store/types.js';
+
+export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `expert-store-${prefix}-`));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function line(text: string | Buffer, stream: Stream = 'stdout', ts = Date.now()): OutputLine {
+  return { stream, ts, bytes: typeof text === 'string' ? Buffer.from(text, 'utf8') : text };
+}
+
+export async function rows(store: ExpertStore, sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+  const result = await store.query(sql, params);
+  return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i]])));
+}
+
+export async function newProcess(store: ExpertStore, label = 'p'): Promise<{ batchId: number; processId: number }> {
+  const batchId = await store.createBatch({ name: 'test', config: {}, provenance: {} });
+  const processId = await store.createProcess({ batchId, label, host: 'local', role: 'workload', command: 'true' });
+  return { batchId, processId };
+}
+
+const FIXTURES = resolve(import.meta.dirname, 'fixtures');
+
+/** A child `node --import tsx` running one of this folder's fixture scripts; its stdout lines are awaited one by one. */
+export class Child {
+  readonly process: ChildProcess;
+  private readonly lines: string[] = [];
+  private waiters: Array<() => void> = [];
+  private stderr = '';
+  private exited = false;
+
+  constructor(script: string, args: string[]) {
+    this.process = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, script), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    createInterface({ input: this.process.stdout! }).on('line', (text) => {
+      this.lines.push(text);
+      this.wake();
+    });
+    this.process.stderr!.on('data', (data: Buffer) => (this.stderr += data.toString()));
+    this.process.on('exit', () => {
+      this.exited = true;
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Waits for the next stdout line matching `pattern` (skipping others); fails if the child exits first. */
+  async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      while (this.lines.length > 0) {
+        const match = pattern.exec(this.lines.shift()!);
+        if (match) return match;
+      }
+      if (this.exited) throw new Error(`child exited before printing ${pattern}; stderr:\n${this.stderr}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`child did not print ${pattern} within ${timeoutMs} ms; stderr:\n${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.exited) return;
+    const exit = new Promise((resolve) => this.process.once('exit', resolve));
+    this.process.kill(signal);
+    await exit;
+  }
+}

@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate } from '../../src/store/migrations.js';
+import { openStore } from '../../src/store/store.js';
+import { newProcess, rows, tempDir } from './helpers.js';
+
+test('a new store has every table, column and view of the design, at the latest schema version', async () => {
+  const { dir, cleanup } = tempDir('schema');
+  try {
+    const store = await openStore(join(dir, 'x.duckdb'));
+    try {
+      const columns = await rows(
+        store,
+        `SELECT table_name, list(column_name ORDER BY column_index) AS columns
+         FROM duckdb_columns() WHERE schema_name = 'main' GROUP BY table_name`,
+      );
+      const byTable = new Map(columns.map((r) => [r.table_name as string, r.columns as string[]]));
+      const expected: Record<string, string[]> = {
+        batch: ['batch_id', 'name', 'description', 'config', 'provenance', 'status', 'created_at', 'finished_at'],
+        process: ['process_id', 'batch_id', 'run', 'label', 'host', 'vm', 'role', 'command', 'params', 'policy', 'rep', 'parser',
+          'status', 'exit_code', 'signal', 'started_at', 'ended_at', 'error', 'pid'],
+        line: ['process_id', 'seq', 'ts', 'stream', 'text', 'raw'],
+        tuning: ['batch_id', 'run', 'policy', 'host', 'guest', 'pid', 'tid', 'thread_kind', 'action', 'before', 'after',
+          'applied_at', 'verified', 'restored_at'],
+        line_bytes: ['process_id', 'seq', 'ts', 'stream', 'bytes'],
+        process_lines: ['batch_id', 'label', 'process_id', 'seq', 'text'],
+      };
+      for (const [table, wanted] of Object.entries(expected)) {
+        const have = byTable.get(table);
+        assert.ok(have, `table or view ${table} is missing`);
+        for (const column of wanted) assert.ok(have.includes(column), `${table}.${column} is missing (have ${have.join(', ')})`);
+      }
+      const versions = await rows(store, 'SELECT version FROM schema_version ORDER BY version');
+      assert.deepEqual(versions.map((r) => r.version), MIGRATIONS.map((m) => m.version));
+      const schemas = await rows(store, `SELECT schema_name FROM duckdb_schemas() WHERE schema_name = 'parsed'`);
+      assert.equal(schemas.length, 1, 'schema parsed exists for Mine');
+    } finally {
+      await store.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test('migrations are idempotent: reopening applies nothing and keeps the data', async () => {
+  const { dir, cleanup } = tempDir('migrate');
+  const path = join(dir, 'x.duckdb');
+  try {
+    const first = await openStore(path);
+    const { batchId } = await newProcess(first);
+    await first.close();
+
+    const second = await openStore(path);
+    try {
+      assert.deepEqual(await migrate(second.connection), [], 'no migration runs twice');
+      const versions = await rows(second, 'SELECT count(*) AS n, max(version) AS v FROM schema_version');
+      assert.deepEqual(versions[0], { n: MIGRATIONS.length, v: LATEST_SCHEMA_VERSION });
+      const batches = await rows(second, 'SELECT batch_id, name FROM batch');
+      assert.deepEqual(batches, [{ batch_id: batchId, name: 'test' }]);
+      // Ids keep counting from the sequence, never reused.
+      const next = await second.createBatch({ name: 'next', config: {}, provenance: {} });
+      assert.ok(next > batchId);
+    } finally {
+      await second.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test('an empty DuckDB file is migrated; a newer schema than this code knows is refused', async () => {
+  const { dir, cleanup } = tempDir('versions');
+  try {
+    const plain = join(dir, 'plain.duckdb');
+    const instance = await DuckDBInstance.create(plain);
+    instance.closeSync();
+    const store = await openStore(plain);
+    const v = await rows(store, 'SELECT max(version) AS v FROM schema_version');
+    assert.equal(v[0]!.v, LATEST_SCHEMA_VERSION);
+    await store.connection.run(`INSERT INTO schema_version (version, description) VALUES (${LATEST_SCHEMA_VERSION + 1}, 'future')`);
+    await store.close();
+    await assert.rejects(openStore(plain), (error: Error) => {
+      assert.equal(error.name, 'UserError');
+      assert.match(error.message, /newer than this ExPerT knows/);
+      return true;
+    });
+  } finally {
+    cleanup();
+  }
+});
+
+test('batch, process and tuning rows round-trip through the API', async () => {
+  const { dir, cleanup } = tempDir('rows');
+  try {
+    const store = await openStore(join(dir, 'x.duckdb'));
+    try {
+      const batchId = await store.createBatch({
+        name: 'b',
+        description: 'd',
+        config: { tests: [{ name: 't' }] },
+        provenance: { node: process.version },
+      });
+      await store.setBatchStatus(batchId, 'running');
+      const processId = await store.createProcess({
+        batchId, label: 'iozone#1', host: 'node1', vm: 'vm1', role: 'workload', command: "iozone -s '16m'",
+        params: { size: '16m' }, policy: 'pin-one', rep: 2, parser: 'iozone', run: 3,
+      });
+      await store.updateProcess(processId, { status: 'running', startedAt: Date.UTC(2026, 0, 1), pid: 4242 });
+      await store.updateProcess(processId, { status: 'exited', exitCode: 0, signal: null, endedAt: Date.UTC(2026, 0, 1, 0, 0, 5) });
+      await store.setBatchStatus(batchId, 'finished');
+
+      const [p] = await rows(store, `SELECT *, params->>'size' AS size, epoch(ended_at - started_at) AS seconds FROM process`);
+      assert.equal(p!.label, 'iozone#1');
+      assert.equal(p!.size, '16m');
+      assert.equal(p!.status, 'exited');
+      assert.equal(p!.exit_code, 0);
+      assert.equal(p!.pid, 4242);
+      assert.equal(p!.run, 3);
+      assert.equal(p!.seconds, 5);
+      const [b] = await rows(store, `SELECT status, finished_at IS NOT NULL AS done, config->'tests'->0->>'name' AS t, owner_pid FROM batch`);
+      assert.deepEqual(b, { status: 'finished', done: true, t: 't', owner_pid: process.pid });
+
+      await store.recordTuning({
+        batchId, host: 'node1', guest: 'vm1', pid: 10, tid: 11, threadKind: 'vcpu', action: 'pin',
+        before: { cpus: '0-3' }, after: { cpus: '0' }, appliedAt: Date.now(), verified: true, run: 3, policy: 'pin-one',
+      });
+      await store.markRestored(batchId, 'node1', 11, Date.now());
+      const [t] = await rows(store, `SELECT "after"->>'cpus' AS cpus, restored_at IS NOT NULL AS restored, policy FROM tuning`);
+      assert.deepEqual(t, { cpus: '0', restored: true, policy: 'pin-one' });
+      await assert.rejects(store.createProcess({ batchId, label: 'x', host: 'h', role: 'bogus' as 'workload', command: 'c' }), /CHECK|Constraint/i);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
