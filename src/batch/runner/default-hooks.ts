@@ -1,11 +1,21 @@
 /**
  * The hooks `expert run` (and the kernel's %batch) put around every run.
- * Tune plugs in here: when it exports its RunHook, add it to the list for
- * plans whose policies change anything (the baseline-only plan needs none).
+ * Tune's hook joins when the batch needs it: a policy that changes something
+ * (pin, nice, ionice, chrt) or a command that uses `{guest_pids}` /
+ * `{guest_tids}`. A baseline-only batch without those never discovers guests,
+ * so it runs on machines without QEMU too.
  */
 import type { Plan } from '../config/types.js';
 import type { RunHook } from '../hooks.js';
+import { runtimePlaceholdersIn } from '../config/template.js';
+import { createTuneHook, type TuneHookOptions } from '../../tune/hook.js';
+import { isNoOpPolicy } from '../../tune/planner.js';
 
-export function defaultHooks(_plan: Plan): RunHook[] {
-  return [];
+export function needsTuning(plan: Plan): boolean {
+  if (plan.config.policies.some((policy) => !isNoOpPolicy(policy))) return true;
+  return plan.runs.some((run) => [...run.monitors, ...run.workloads].some((p) => runtimePlaceholdersIn(p.command).length > 0));
+}
+
+export function defaultHooks(plan: Plan, tune: TuneHookOptions = {}): RunHook[] {
+  return needsTuning(plan) ? [createTuneHook(tune)] : [];
 }
