@@ -49,7 +49,7 @@ export function remoteCommand(options: RemoteCommandOptions): string {
     // /proc first: kill -0 fails with EPERM on a live sshd owned by another user.
     'alive() { [ -d "/proc/$1" ] || kill -0 "$1" 2>/dev/null; }',
     `while sleep ${interval}; do alive "$p" || exit 0; alive "$s" || break; done`,
-    `kill -TERM -- "-$p" 2>/dev/null; sleep ${grace}; kill -KILL -- "-$p" 2>/dev/null ) & )`,
+    `kill -TERM "-$p" 2>/dev/null; sleep ${grace}; kill -KILL "-$p" 2>/dev/null ) & )`,
     ...setup,
     'exec /bin/sh -c "$1"',
   ].join('\n');
@@ -61,7 +61,8 @@ export function signalGroupCommand(pgid: number, signal: string): string {
   if (!Number.isInteger(pgid) || pgid <= 1) throw new Error(`refusing to signal process group ${pgid}`);
   const name = signal.replace(/^SIG/, '');
   if (!/^[A-Z0-9]+$/.test(name)) throw new Error(`not a signal name: ${signal}`);
-  return `kill -${name} -- -${pgid}`;
+  // `kill -SIG -PGID`: the one spelling dash, busybox ash and bash all take (dash rejects `-SIG --`, busybox `--`).
+  return `kill -${name} -${pgid}`;
 }
 
 /** Parses the marker line (without its newline); undefined when it is not one. */
