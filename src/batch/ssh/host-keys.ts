@@ -84,7 +84,7 @@ export class HostKeyChecker {
     const accepted = acceptedHere.get(this.acceptKey());
     if (accepted !== undefined) {
       if (accepted === keyBlob.toString('base64')) return;
-      throw new HostKeyError(`host key for ${this.display} changed during this run (${print}): refused`);
+      throw this.changed(print, this.policy.files[0]!, this.policy.files[0]!);
     }
     const verdict = verifyHostKey(readEntries(this.policy.files), this.names, keyBlob);
     switch (verdict.kind) {
@@ -94,12 +94,7 @@ export class HostKeyChecker {
         throw new HostKeyError(`host key for ${this.display} is marked @revoked in ${verdict.entry.file}:${verdict.entry.line} (${print}): refused`);
       case 'changed': {
         const where = verdict.entries.map((e) => `${e.file}:${e.line}`).join(', ');
-        const first = verdict.entries[0]!;
-        throw new HostKeyError(
-          `REMOTE HOST IDENTIFICATION HAS CHANGED for ${this.display}: the server sent ${print}, ` +
-            `but ${where} records a different key. Someone could be intercepting the connection, or the host was reinstalled. ` +
-            `Refused (always). If the change is expected, remove the old key with \`ssh-keygen -R '${this.display}' -f ${first.file}\` and connect again.`,
-        );
+        throw this.changed(print, where, verdict.entries[0]!.file);
       }
       case 'unknown': {
         if (!this.policy.acceptNew) {
@@ -113,6 +108,14 @@ export class HostKeyChecker {
         return;
       }
     }
+  }
+
+  private changed(print: string, where: string, file: string): HostKeyError {
+    return new HostKeyError(
+      `REMOTE HOST IDENTIFICATION HAS CHANGED for ${this.display}: the server sent ${print}, ` +
+        `but ${where} records a different key. Someone could be intercepting the connection, or the host was reinstalled. ` +
+        `Refused (always). If the change is expected, remove the old key with \`ssh-keygen -R '${this.display}' -f ${file}\` and connect again.`,
+    );
   }
 
   private acceptKey(): string {
