@@ -2,7 +2,8 @@
  * `expert run <batch.yaml> [--store F] [--set key=value ...] [--dry-run] [--format F]`
  *
  * Loads and expands the config BEFORE touching the store, so bad input
- * (exit 2) writes nothing. Prints the batch id on stdout, progress on stderr.
+ * (exit 2) writes nothing. Prints `batch <id>` on stdout (on stderr with
+ * --format, whose rows are then the only stdout), progress on stderr.
  * Exit codes: 0 every workload exited 0; 1 some did not (or something could
  * not start); 2 bad input; 130 interrupted (SIGINT/SIGTERM: every process is
  * stopped, tuning restored, every line received kept, batch `interrupted`).
@@ -78,7 +79,8 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
       hooks: defaultHooks(plan),
       signal: controller.signal,
       onEvent: (event) => {
-        if (event.type === 'batch-started') process.stdout.write(`batch ${event.batchId}\n`);
+        // With --format, stdout carries only the formatted rows (they include batch_id).
+        if (event.type === 'batch-started') (format ? process.stderr : process.stdout).write(`batch ${event.batchId}\n`);
         display.onEvent(event);
       },
     });
@@ -98,7 +100,7 @@ async function printSummary(path: string, batchId: number, format: ReturnType<ty
   const store = await openStore(path, { readOnly: true });
   try {
     const result = await store.query(
-      `SELECT p.process_id, p.run, p.role, p.label, p.status, p.exit_code, p.signal, p.error,
+      `SELECT p.batch_id, p.process_id, p.run, p.role, p.label, p.status, p.exit_code, p.signal, p.error,
               (SELECT count(*) FROM line l WHERE l.process_id = p.process_id) AS lines
        FROM process p WHERE p.batch_id = $1 ORDER BY p.process_id`,
       [batchId],

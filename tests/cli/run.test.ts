@@ -141,9 +141,11 @@ tests:
 
 test('a failing workload makes the exit code 1; --format json prints the per-process outcome', async () => {
   const config = file('fail.yaml', `name: fail\n${LOCAL}tests:\n  - {name: bad, on: nodes, command: "echo oops; exit 7"}\n  - {name: good, on: nodes, command: "true"}\n`);
-  const { code, stdout } = await cli(['run', config, '--store', 'fail.duckdb', '--format', 'json']);
+  const { code, stdout, stderr } = await cli(['run', config, '--store', 'fail.duckdb', '--format', 'json']);
   assert.equal(code, 1);
-  const rows = JSON.parse(stdout.split('\n').slice(1).join('\n'));
+  const rows = JSON.parse(stdout);
+  const batchId = Number(/^batch (\d+)$/m.exec(stderr)?.[1]);
+  assert.ok(batchId > 0 && rows.every((r: { batch_id: number }) => r.batch_id === batchId));
   assert.deepEqual(rows.map((r: { status: string; exit_code: number; lines: number }) => [r.status, r.exit_code, r.lines]), [
     ['exited', 7, 1],
     ['exited', 0, 0],
