@@ -137,6 +137,10 @@ class BatchRun {
       const summary = this.summarize(status);
       this.emit({ type: 'batch-finished', batchId: this.batchId, summary });
       return { batchId: this.batchId, ok: status === 'finished' && summary.failedWorkloads === 0, summary };
+    } catch (error) {
+      // The runner itself broke (e.g. the store): the batch must not stay `running`.
+      if (this.batchId) await this.store.setBatchStatus(this.batchId, 'failed').catch(() => undefined);
+      throw error;
     } finally {
       clearInterval(progressTimer);
       this.signal.removeEventListener('abort', onAbort);
