@@ -181,6 +181,22 @@ test('abort stops every process, still runs afterRun, keeps the lines and marks 
   assert.deepEqual(pgrep(`^${marker}$`), []);
 });
 
+test('a workload with stdin text gets it; a monitor that ends by itself is exited, not killed', async () => {
+  const outcome = await runBatch(
+    plan([
+      {
+        monitors: [proc('monitor', 'short', 'echo once', { label: 'short' })],
+        workloads: [proc('workload', 'upper', 'sleep 0.2; tr a-z A-Z', { label: 'upper', stdin: 'hello\nworld' })],
+      },
+    ]),
+    { store },
+  );
+  assert.ok(outcome.ok);
+  const procs = await rows('SELECT label, status, exit_code, process_id FROM process WHERE batch_id = $1 ORDER BY process_id', [outcome.batchId]);
+  assert.deepEqual(procs.map((p) => [p.label, p.status, p.exit_code]), [['short', 'exited', 0], ['upper', 'exited', 0]]);
+  assert.deepEqual(await texts(Number(procs[1]!.process_id)), ['HELLO', 'WORLD']);
+});
+
 test('binary junk and a 10 MB line are stored byte-exact', async () => {
   const outcome = await runBatch(
     plan([{ monitors: [], workloads: [proc('workload', 'bin', `printf 'ok\\n\\377\\376\\000x\\r\\n'; head -c 10485760 /dev/zero | tr '\\0' y; printf '\\n\\303'`, { label: 'bin' })] }]),

@@ -232,3 +232,25 @@ test('kill -9 of expert run: the store reopens, flushed lines are there, the bat
   assert.deepEqual(lines.map((l) => l.text), lines.map((_, i) => `line${i}`));
   assert.ok(await until(() => pgrep('while \\[ \\$i -lt 1000').length === 0, 6000), 'the workload shell outlived expert run');
 });
+
+test('on a terminal the progress block is redrawn in place with state, lines and elapsed time', async () => {
+  const config = file('tty.yaml', `name: tty\n${LOCAL}tests:\n  - {name: ticks, on: nodes, command: "for i in 1 2 3 4 5 6; do echo $i; sleep 0.2; done"}\n`);
+  // script(1) gives the CLI a pseudo-terminal; stty gives it a size like a real one.
+  const inner = `stty rows 40 cols 120; exec ${process.execPath} ${CLI} run ${config} --store tty.duckdb`;
+  const { code, stdout } = await new Promise<Result>((done) => {
+    const child = spawn('script', ['-qec', inner, '/dev/null'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (c) => {
+      children.delete(child);
+      done({ code: c, stdout: out, stderr: '' });
+    });
+  });
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /\x1b\[2K/, 'lines erased and redrawn (log-update)');
+  assert.match(stdout, /batch \d+ tty {2}run 1\/1: ticks baseline #1 {2}0:0\d {2}\d+ lines/);
+  assert.match(stdout, /▶ work ticks baseline #1 @local {2}running {2}\d+ lines/);
+  assert.match(stdout, /✓ work ticks baseline #1 @local {2}exited \(0\) {2}6 lines/);
+  assert.match(stdout, /batch \d+ finished: 1\/1 workloads succeeded, 6 lines/);
+});
