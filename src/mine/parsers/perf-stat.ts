@@ -11,7 +11,7 @@ import type { ParserDefinition } from '../types.js';
 
 export const perfStatParser: ParserDefinition = {
   name: 'perf-stat',
-  version: '1',
+  version: '2',
   description: 'perf stat -x, CSV (with or without -I; per-CPU/per-thread prefixes)',
   programs: ['perf'],
   matchesCommand: (words) => words[1] === 'stat',
@@ -47,7 +47,7 @@ export const perfStatParser: ParserDefinition = {
     FROM (
       SELECT *, CASE WHEN has_interval THEN 1 ELSE 0 END + CASE WHEN has_prefix THEN 1 ELSE 0 END AS k FROM (
         SELECT *, n - CASE WHEN has_interval THEN 1 ELSE 0 END >= 8 AS has_prefix FROM (
-          SELECT *, n >= 8 AND regexp_full_match(f[1], '\\s*[0-9]+\\.[0-9]+') AS has_interval FROM (
+          SELECT *, n >= 8 AND f[1] LIKE '%.%' AND try_cast(f[1] AS DOUBLE) IS NOT NULL AS has_interval FROM (
             SELECT process_id, seq, ts AS line_ts, text, string_split(text, ',') AS f, len(string_split(text, ',')) AS n
             FROM ${src}
             WHERE text LIKE '%,%' AND text NOT LIKE '#%'
