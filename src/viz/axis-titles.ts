@@ -46,6 +46,7 @@ const KNOWN: Record<string, string> = {
   rate_bps: 'Rate (B/s)',
   // time axes
   ts: 'Time',
+  line_ts: 'Time (line arrival)',
   time: 'Time',
   started_at: 'Start time',
   ended_at: 'End time',
@@ -74,6 +75,13 @@ const SUFFIX_UNITS: [RegExp, string][] = [
 export function axisTitle(columnName: string): string {
   const known = KNOWN[columnName] ?? KNOWN[columnName.toLowerCase()];
   if (known) return known;
+  // Mine's run summary names figures `<tool>_<figure>` (iozone_write_kbps, vmstat_cs, perf_cache_misses).
+  const tool = /^(iozone|fio|dd|vmstat|perf|mpstat|iostat|sar|sadf|pidstat)_(.+)$/.exec(columnName);
+  if (tool) {
+    const rest = tool[2]!;
+    const inner = [rest, rest.replace(/_/g, '-')].map((r) => axisTitle(r)).find((t, i) => t !== [rest, rest.replace(/_/g, '-')][i]);
+    return `${tool[1]} ${inner ? lowerFirst(inner) : rest.replace(/_/g, ' ')}`;
+  }
   if (/^pct_/.test(columnName)) return `${humanize(columnName.slice(4))} (%)`;
   for (const [pattern, unit] of SUFFIX_UNITS) {
     if (pattern.test(columnName)) return `${humanize(columnName.replace(pattern, ''))} (${unit})`;

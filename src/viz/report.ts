@@ -130,3 +130,14 @@ export function tableHtml(table: TableData, empty: string): string {
     .join('\n');
   return `<div class="table-wrap"><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
+
+/** A page with one chart (what `expert plot` and the wizard write), its data source and its spec. */
+export function renderChartPage(figure: Figure, options: { title: string; source?: string; spec?: string }): string {
+  const body = [
+    `<h1>${escapeHtml(options.title)}</h1>`,
+    options.source ? `<p class="meta">Data: ${escapeHtml(options.source)} · plotly.js ${escapeHtml(plotlyVersion())}</p>` : '',
+    figureHtml(figure, { id: 'chart-1' }),
+    options.spec ? `<h2>Chart spec</h2><pre>${escapeHtml(options.spec)}</pre>` : '',
+  ];
+  return htmlPage({ title: options.title, body: body.filter(Boolean).join('\n') });
+}

@@ -16,6 +16,8 @@ import { timeSeriesFigure, type TimeWindow } from './timeseries.js';
 
 /** Throughput-like column names, best first. */
 const THROUGHPUT = /(^|_)(write|rewrite|read|reread|bw|rate|throughput)?_?(kbps|kibps|mibps|mbps|bps|iops)$|^iops$/;
+/** The workload's own figures in Mine's run summary (`<workload parser>_<figure>`) and its duration. */
+const WORKLOAD_OWN = /^(iozone|fio|dd)_|^duration_s$|^runtime_ms$|^clat_/;
 /** Columns that identify a run rather than measure it. */
 const IDENTITY = /^(batch_id|batch|run|rep|process_id|pid|tid|exit_code|seq|index|n_.*|.*_id|.*_count|samples)$/;
 
@@ -24,7 +26,10 @@ export function throughputColumns(runs: Columns): string[] {
 }
 
 export function monitorColumns(runs: Columns): string[] {
-  return numericColumns(runs).filter((c) => !THROUGHPUT.test(c) && !IDENTITY.test(c) && !/(^|_)(file_kb|reclen_kb|size)$/.test(c));
+  // Monitor figures, not the workload's own numbers (latency, duration, sizes).
+  return numericColumns(runs).filter(
+    (c) => !THROUGHPUT.test(c) && !IDENTITY.test(c) && !WORKLOAD_OWN.test(c) && !/(^|_)(file_kb|reclen_kb|size)$/.test(c),
+  );
 }
 
 /** Columns with at least one number and nothing that is not a number (nulls allowed). */
@@ -66,7 +71,8 @@ export function standardCharts(input: StandardChartInput): ReportChart[] {
   }
   const main = throughput[0];
   if (main) {
-    const monitors = monitorColumns(runs).filter((c) => runs[c]!.filter((v) => toNumber(v) !== null).length >= 2);
+    // Columns that vary (a constant has no fit), the research question's counters first.
+    const monitors = rankMonitors(monitorColumns(runs).filter((c) => new Set(runs[c]!.map(toNumber).filter((v) => v !== null)).size >= 2));
     for (const x of monitors.slice(0, input.maxScatter ?? 4)) {
       charts.push({
         title: `${axisTitle(main)} against ${lowerFirst(axisTitle(x))}`,
@@ -93,6 +99,17 @@ export function standardCharts(input: StandardChartInput): ReportChart[] {
     });
   }
   return charts;
+}
+
+/** Cache misses and other perf counters, then context switches, I/O wait, interrupts, CPU time; the rest keep their order. */
+const MONITOR_PRIORITY = [/^perf_.*miss/, /^perf_/, /_(cs|cswch_s)$|context_switch/, /_(wa|pct_iowait)$/, /_in$/, /_(us|sy|pct_usr|pct_sys|pct_user|pct_system)$/];
+
+export function rankMonitors(columns: string[]): string[] {
+  const rank = (c: string) => {
+    const i = MONITOR_PRIORITY.findIndex((p) => p.test(c));
+    return i < 0 ? MONITOR_PRIORITY.length : i;
+  };
+  return columns.map((c, i) => ({ c, i })).sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i).map(({ c }) => c);
 }
 
 function lowerFirst(s: string): string {

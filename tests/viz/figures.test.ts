@@ -142,3 +142,11 @@ test('axis titles carry units', () => {
   assert.equal(axisTitle('mean_cs'), 'Mean context switches (per s)');
   assert.equal(axisTitle('frobs'), 'frobs');
 });
+
+test('axis titles of run-summary figures name the tool and the unit', () => {
+  assert.equal(axisTitle('iozone_write_kbps'), 'iozone write throughput (KiB/s)');
+  assert.equal(axisTitle('vmstat_cs'), 'vmstat context switches (per s)');
+  assert.equal(axisTitle('perf_cache_misses'), 'perf cache misses (count)');
+  assert.equal(axisTitle('fio_write_bw_kibps'), 'fio write bw (KiB/s)');
+  assert.equal(axisTitle('perf_foo'), 'perf foo');
+});

@@ -1,0 +1,30 @@
+/**
+ * A chart spec's data, read from the store: Mine's per-run summary, a
+ * parser's table of one batch, or any SQL. Line charts over a batch also get
+ * the run windows to shade, and every chart the batch's policy order.
+ */
+import type { ExpertStore } from '../store/types.js';
+import type { ChartContext } from './chart.js';
+import type { Columns } from './columns.js';
+import { parsedColumns, policyNames, queryColumns, resolveBatch, runWindows, withParamColumns } from './data.js';
+import type { RunSummaryLoader } from './report-data.js';
+import type { ChartSpec } from './spec.js';
+
+export interface ChartData {
+  columns: Columns;
+  context: ChartContext;
+  /** What was read, for titles and messages ("batch 3 (pinning), parsed.vmstat"). */
+  source: string;
+}
+
+export async function loadChartData(store: ExpertStore, spec: ChartSpec, options: { runSummary: RunSummaryLoader }): Promise<ChartData> {
+  if (spec.data.sql) {
+    return { columns: withParamColumns(await queryColumns(store, spec.data.sql)), context: {}, source: 'SQL query' };
+  }
+  const batch = await resolveBatch(store, spec.data.batch);
+  const batchId = Number(batch.batch_id);
+  const context: ChartContext = { categories: policyNames(batch.config) };
+  if (spec.kind === 'line' && spec.windows !== false) context.windows = await runWindows(store, batchId);
+  const columns = spec.data.parser ? await parsedColumns(store, spec.data.parser, batchId) : await options.runSummary(store, batchId);
+  return { columns, context, source: `batch ${batchId} (${batch.name}), ${spec.data.parser ? `parsed.${spec.data.parser}` : 'runs'}` };
+}

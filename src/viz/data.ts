@@ -1,0 +1,114 @@
+/**
+ * Reading chart data from the store (effects live here; figure building stays
+ * pure). Parsing itself is Mine's (`ensureParsed`); this module only picks the
+ * batch, asks Mine for parsed rows, and joins them with the process facts.
+ */
+import { UserError } from '../errors.js';
+import { ensureParsed } from '../mine/engine.js';
+import { parsedTable } from '../mine/sql.js';
+import type { ExpertStore } from '../store/types.js';
+import type { Columns } from './columns.js';
+import type { TimeWindow } from './timeseries.js';
+
+export interface BatchRow {
+  batch_id: number;
+  name: string;
+  description: string | null;
+  status: string;
+  created_at: unknown;
+  finished_at: unknown;
+  config: unknown;
+  provenance: unknown;
+}
+
+/** Rows as objects. */
+export async function queryRows(store: ExpertStore, sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+  const result = await store.query(sql, params);
+  return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i]])));
+}
+
+export async function queryColumns(store: ExpertStore, sql: string, params: unknown[] = []): Promise<Columns> {
+  const result = await store.query(sql, params);
+  return Object.fromEntries(result.columns.map((c, i) => [c, result.rows.map((row) => row[i])]));
+}
+
+/** A batch by id, by name (the newest of that name), or `latest` (default). */
+export async function resolveBatch(store: ExpertStore, ref: number | string | undefined): Promise<BatchRow> {
+  const text = ref === undefined ? 'latest' : String(ref).trim();
+  let rows: Record<string, unknown>[];
+  if (text === 'latest') rows = await queryRows(store, 'SELECT * FROM batch ORDER BY batch_id DESC LIMIT 1');
+  else if (/^\d+$/.test(text)) rows = await queryRows(store, 'SELECT * FROM batch WHERE batch_id = $1', [Number(text)]);
+  else rows = await queryRows(store, 'SELECT * FROM batch WHERE name = $1 ORDER BY batch_id DESC LIMIT 1', [text]);
+  const row = rows[0];
+  if (!row) {
+    const known = await queryRows(store, 'SELECT batch_id, name FROM batch ORDER BY batch_id DESC LIMIT 10');
+    const list = known.map((b) => `${b.batch_id} (${b.name})`).join(', ');
+    throw new UserError(`no batch '${text}' in store ${store.path}${list ? `; recent batches: ${list}` : ': the store has no batch yet (run one with `expert run`)'}`);
+  }
+  return { ...row, config: parseJson(row.config), provenance: parseJson(row.provenance) } as BatchRow;
+}
+
+export function parseJson(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Process columns that go with every parsed row. */
+const PROCESS_FACTS = ['batch_id', 'run', 'label', 'host', 'vm', 'role', 'policy', 'rep', 'params'];
+
+/**
+ * `parsed.<parser>` rows of one batch that parsed, with the facts of the
+ * process that printed them and each param as its own column (so `facet: size` works).
+ */
+export async function parsedColumns(store: ExpertStore, parser: string, batchId: number): Promise<Columns> {
+  await ensureParsed(store, parser, { batchId });
+  const facts = PROCESS_FACTS.map((c) => `p.${c}`).join(', ');
+  const columns = await queryColumns(
+    store,
+    `SELECT ${facts}, x.* EXCLUDE (parse_error) FROM ${parsedTable(parser)} x JOIN process p USING (process_id)
+     WHERE p.batch_id = $1 AND NOT x.parse_error ORDER BY x.process_id, x.seq`,
+    [batchId],
+  );
+  return withParamColumns(columns);
+}
+
+/** Adds one column per key of the JSON `params` column (named after the key unless that name is taken). */
+export function withParamColumns(columns: Columns): Columns {
+  const params = columns.params;
+  if (!params) return columns;
+  const parsed = params.map((p) => (parseJson(p) ?? {}) as Record<string, unknown>);
+  const keys = [...new Set(parsed.flatMap((p) => (p && typeof p === 'object' ? Object.keys(p) : [])))];
+  const out: Columns = { ...columns };
+  for (const key of keys) {
+    const name = key in out ? `param_${key}` : key;
+    out[name] = parsed.map((p) => (p && typeof p === 'object' ? (p[key] ?? null) : null));
+  }
+  return out;
+}
+
+/** One shaded window per run of the batch: from its first workload's start to its last workload's end. */
+export async function runWindows(store: ExpertStore, batchId: number): Promise<TimeWindow[]> {
+  const rows = await queryRows(
+    store,
+    `SELECT run, any_value(policy) AS policy, min(started_at) AS start, max(ended_at) AS "end", count(*) AS workloads
+     FROM process WHERE batch_id = $1 AND role = 'workload' AND started_at IS NOT NULL AND ended_at IS NOT NULL
+     GROUP BY run ORDER BY run`,
+    [batchId],
+  );
+  return rows.map((r) => ({
+    start: r.start as Date,
+    end: r.end as Date,
+    label: `run ${r.run ?? '?'}${r.policy ? ` · ${r.policy}` : ''}`,
+    group: String(r.policy ?? ''),
+  }));
+}
+
+/** Policy names in config order (so colours follow the config). */
+export function policyNames(config: unknown): string[] {
+  const policies = (config as { policies?: { name?: unknown }[] } | null)?.policies;
+  return Array.isArray(policies) ? policies.map((p) => String(p?.name ?? '')).filter(Boolean) : [];
+}

@@ -1,0 +1,158 @@
+/**
+ * Gathers what a batch report shows from the store: the batch, its processes,
+ * Mine's per-run summary, parse-error counts (Mine's parsers, run on demand),
+ * tuning records, a monitor time series and the run windows. Effects only;
+ * the page itself is `renderReport` (pure).
+ */
+import { cellText } from '../cli/format.js';
+import { defaultRegistry } from '../mine/registry.js';
+import { parsedTable } from '../mine/sql.js';
+import { ensureParsed } from '../mine/engine.js';
+import type { ExpertStore } from '../store/types.js';
+import type { Columns } from './columns.js';
+import { parsedColumns, parseJson, policyNames, queryRows, resolveBatch, runWindows, type BatchRow } from './data.js';
+import type { ThreadAffinity } from './heatmap.js';
+import type { ParseErrorSummary, ReportModel, TableData } from './report.js';
+import { standardCharts, type StandardChartInput } from './standard-charts.js';
+
+/** Mine's per-run summary for a batch (one row per workload run), as columns. */
+export type RunSummaryLoader = (store: ExpertStore, batchId: number) => Promise<Columns>;
+
+export interface ReportOptions {
+  runSummary: RunSummaryLoader;
+  generator?: string;
+}
+
+/** Monitor parsers shown over time in the report, with the columns worth a chart. */
+const MONITOR_SERIES: Record<string, string[]> = {
+  vmstat: ['cs', 'wa'],
+};
+
+export async function loadReportModel(store: ExpertStore, batchRef: number | string | undefined, options: ReportOptions): Promise<ReportModel> {
+  const batch = await resolveBatch(store, batchRef);
+  const batchId = Number(batch.batch_id);
+  const notes: string[] = [];
+
+  const processRows = await queryRows(
+    store,
+    `SELECT p.process_id, p.run, p.label, p.host, p.vm, p.role, p.policy, p.rep, p.params, p.parser, p.command, p.status, p.exit_code, p.signal,
+            p.started_at, p.ended_at, p.error, (SELECT count(*) FROM line l WHERE l.process_id = p.process_id) AS lines
+     FROM process p WHERE p.batch_id = $1 ORDER BY p.process_id`,
+    [batchId],
+  );
+  const processes = table(processRows, ['process_id', 'run', 'label', 'host', 'vm', 'role', 'policy', 'rep', 'params', 'status', 'exit_code', 'signal', 'started_at', 'ended_at', 'lines', 'error']);
+
+  // Which parsers this batch needs, as Mine picks them (process.parser, else the program's parser).
+  const registry = defaultRegistry();
+  const parserRoles = new Map<string, Set<string>>();
+  for (const p of processRows) {
+    const parser = registry.parserFor({ command: String(p.command ?? ''), parser: (p.parser as string | null) ?? null });
+    if (!parser) continue;
+    if (!parserRoles.has(parser.name)) parserRoles.set(parser.name, new Set());
+    parserRoles.get(parser.name)!.add(String(p.role));
+  }
+  const parseErrors: ParseErrorSummary[] = [];
+  for (const name of [...parserRoles.keys()].sort()) {
+    try {
+      const report = await ensureParsed(store, name, { batchId });
+      const samples =
+        report.errors > 0
+          ? (
+              await queryRows(
+                store,
+                `SELECT l.text FROM ${parsedTable(name)} x JOIN line l USING (process_id, seq) JOIN process p USING (process_id)
+                 WHERE p.batch_id = $1 AND x.parse_error ORDER BY x.process_id, x.seq LIMIT 3`,
+                [batchId],
+              )
+            ).map((r) => String(r.text))
+          : [];
+      parseErrors.push({ parser: name, processes: report.parsedProcesses + report.cachedProcesses, rows: report.rows, errors: report.errors, samples });
+    } catch (error) {
+      notes.push(`parser ${name} failed on this batch: ${(error as Error).message}`);
+    }
+  }
+
+  let runs: Columns = {};
+  try {
+    runs = await options.runSummary(store, batchId);
+  } catch (error) {
+    notes.push(`the per-run summary could not be built: ${(error as Error).message}`);
+  }
+
+  const tuningRows = await queryRows(
+    store,
+    `SELECT run, policy, host, guest, pid, tid, thread_kind, action, "before", "after", applied_at, verified, restored_at
+     FROM tuning WHERE batch_id = $1 ORDER BY tuning_id`,
+    [batchId],
+  );
+
+  const chartInput: StandardChartInput = { runs, policies: policyNames(batch.config), windows: await runWindows(store, batchId), affinity: affinityOf(tuningRows) };
+  for (const [parser, ys] of Object.entries(MONITOR_SERIES)) {
+    if (!parserRoles.get(parser)?.has('monitor')) continue;
+    try {
+      const all = await parsedColumns(store, parser, batchId);
+      const keep = (all.role ?? []).map((role, i) => role === 'monitor' && all.since_boot?.[i] !== true);
+      const columns = Object.fromEntries(Object.entries(all).map(([c, v]) => [c, v.filter((_, i) => keep[i])]));
+      chartInput.monitor = { columns, x: 'line_ts', series: 'host', y: ys.filter((y) => y in columns), source: parser };
+      break;
+    } catch (error) {
+      notes.push(`monitor series from ${parser} could not be read: ${(error as Error).message}`);
+    }
+  }
+
+  return {
+    batch: toReportBatch(batch),
+    runs: columnsTable(runs),
+    processes,
+    policies: policiesOf(batch.config),
+    tuning: table(tuningRows, ['run', 'policy', 'host', 'guest', 'pid', 'tid', 'thread_kind', 'action', 'before', 'after', 'applied_at', 'verified', 'restored_at']),
+    parseErrors,
+    charts: standardCharts(chartInput),
+    notes,
+    generator: options.generator,
+  };
+}
+
+function toReportBatch(b: BatchRow) {
+  return {
+    batchId: Number(b.batch_id),
+    name: b.name,
+    description: b.description,
+    status: b.status,
+    createdAt: b.created_at,
+    finishedAt: b.finished_at,
+    config: b.config,
+    provenance: b.provenance,
+  };
+}
+
+function table(rows: Record<string, unknown>[], columns: string[]): TableData {
+  return { columns, rows: rows.map((r) => columns.map((c) => r[c])) };
+}
+
+export function columnsTable(columns: Columns): TableData {
+  const names = Object.keys(columns);
+  const n = Math.max(0, ...names.map((c) => columns[c]!.length));
+  return { columns: names, rows: Array.from({ length: n }, (_, i) => names.map((c) => columns[c]![i])) };
+}
+
+function policiesOf(config: unknown): { name: string; definition: unknown }[] {
+  const policies = (config as { policies?: Record<string, unknown>[] } | null)?.policies;
+  if (!Array.isArray(policies)) return [];
+  return policies.map((p) => {
+    const { name, ...definition } = p ?? {};
+    return { name: String(name ?? ''), definition: Object.keys(definition).length ? definition : '(nothing changed)' };
+  });
+}
+
+/** The last CPU set recorded per (policy, host, guest, thread), from Tune's `after.cpus`. */
+export function affinityOf(tuningRows: Record<string, unknown>[]): ThreadAffinity[] {
+  const latest = new Map<string, ThreadAffinity>();
+  for (const row of tuningRows) {
+    const after = parseJson(row.after) as { cpus?: unknown } | null;
+    if (!after || typeof after.cpus !== 'string') continue;
+    const thread = `${row.policy ? `${cellText(row.policy)} · ` : ''}${cellText(row.host)}/${cellText(row.guest)} ${cellText(row.thread_kind)} ${cellText(row.tid)}`;
+    latest.set(thread, { thread, cpus: after.cpus });
+  }
+  return [...latest.values()];
+}

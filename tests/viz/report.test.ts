@@ -1,0 +1,173 @@
+/**
+ * `expert report` end to end: a real small batch (dd writes under two
+ * policies with vmstat beside them) runs into a real DuckDB store; the report
+ * is written by the CLI code, opened in headless Chromium with the network
+ * off, and every chart must draw its points without a console error.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadBatchConfig } from '../../src/batch/config/index.js';
+import { expandPlan } from '../../src/batch/plan/index.js';
+import { runBatch } from '../../src/batch/runner/index.js';
+import { openStore } from '../../src/store/store.js';
+import type { ExpertStore } from '../../src/store/types.js';
+import { reportCommand, plotCommand } from '../../src/cli/plot.js';
+import { loadReportModel } from '../../src/viz/report-data.js';
+import { runSummaryColumns } from '../../src/viz/run-summary.js';
+import type { LinearFit } from '../../src/viz/stats.js';
+import { HeadlessChromium } from './browser.js';
+import { expectedPoints, renderedCharts, waitForCharts } from './points.js';
+
+const SCREENSHOTS = join(process.cwd(), 'test-output');
+let dir: string;
+let storePath: string;
+let batchId: number;
+let browser: HeadlessChromium;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'expert-report-'));
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  storePath = join(dir, 'report.duckdb');
+  // The description carries HTML: the report must show it as text.
+  writeFileSync(
+    join(dir, 'batch.yaml'),
+    `name: report-test
+description: "dd writes <script>alert(1)</script> & vmstat"
+monitors:
+  - name: vmstat
+    on: nodes
+    command: vmstat -n 1
+tests:
+  - name: dd-write
+    on: nodes
+    command: sleep 1.2 && dd if=/dev/zero of=${dir}/dd-{run}.tmp bs=64k count={blocks} conv=fsync && rm -f ${dir}/dd-{run}.tmp
+    params: {blocks: [16, 64]}
+    repeat: 2
+    timeout: 1m
+    parser: dd
+policies:
+  - name: baseline
+  - name: nice-5
+    nice: 5
+`,
+  );
+  const config = await loadBatchConfig(join(dir, 'batch.yaml'));
+  const store = await openStore(storePath);
+  try {
+    const outcome = await runBatch(expandPlan(config), { store });
+    assert.equal(outcome.ok, true, `every dd exited 0: ${JSON.stringify(outcome.summary)}`);
+    batchId = outcome.batchId;
+  } finally {
+    await store.close();
+  }
+  browser = await HeadlessChromium.launch();
+});
+
+after(async () => {
+  await browser?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function withStore<T>(use: (store: ExpertStore) => Promise<T>): Promise<T> {
+  const store = await openStore(storePath);
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** dd's own stderr ("N bytes ... copied, S s, ...") read straight from the line table: bytes / seconds per process. */
+async function ddRatesByPolicy(store: ExpertStore): Promise<Map<string, number[]>> {
+  const result = await store.query(
+    `SELECT p.policy, l.text FROM line l JOIN process p USING (process_id)
+     WHERE p.batch_id = $1 AND p.role = 'workload' AND l.text LIKE '% copied, %' ORDER BY p.process_id`,
+    [batchId],
+  );
+  const rates = new Map<string, number[]>();
+  for (const [policy, text] of result.rows as [string, string][]) {
+    const m = /^(\d+) bytes .* copied, ([\d.,]+) s,/.exec(text)!;
+    const rate = Number(m[1]) / Number(m[2]!.replace(',', '.'));
+    rates.set(policy, [...(rates.get(policy) ?? []), rate]);
+  }
+  return rates;
+}
+
+test('the report model has the runs, the standard charts and the right numbers', async () => {
+  await withStore(async (store) => {
+    const model = await loadReportModel(store, batchId, { runSummary: runSummaryColumns });
+    assert.deepEqual(model.notes, []);
+    assert.equal(model.runs.rows.length, 8, '2 sizes × 2 policies × 2 reps');
+    assert.deepEqual(model.policies.map((p) => p.name), ['baseline', 'nice-5']);
+    const dd = model.parseErrors.find((p) => p.parser === 'dd')!;
+    assert.equal(dd.errors, 0);
+    assert.equal(dd.processes, 8);
+    assert.ok(model.parseErrors.some((p) => p.parser === 'vmstat'));
+
+    const titles = model.charts.map((c) => c.title);
+    const box = model.charts.find((c) => c.figure.data[0]?.type === 'box')!;
+    assert.ok(box, `a box chart among ${titles.join(' | ')}`);
+    const want = await ddRatesByPolicy(store);
+    for (const trace of box.figure.data) {
+      const got = (trace.y as number[]).slice().sort((a, b) => a - b);
+      const expected = want.get(String(trace.name))!.slice().sort((a, b) => a - b);
+      assert.equal(got.length, 4);
+      // dd prints the seconds rounded; bytes/seconds from its own line agrees to well under 1 %.
+      got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) / expected[i]! < 0.01, `${trace.name}: ${v} vs ${expected[i]}`));
+    }
+    const scatter = model.charts.find((c) => c.figure.data.some((t) => (t.meta as { fit?: LinearFit } | undefined)?.fit));
+    assert.ok(scatter, `a scatter with a fit among ${titles.join(' | ')}`);
+    assert.ok(model.charts.some((c) => Array.isArray(c.figure.layout.shapes) && (c.figure.layout.shapes as unknown[]).length === 8), 'a time series with 8 run windows');
+  });
+});
+
+test('expert report writes one offline page that draws every chart in Chromium', async () => {
+  const out = join(dir, 'report.html');
+  assert.equal(await reportCommand(String(batchId), { out, store: storePath }), out);
+  const html = readFileSync(out, 'utf8');
+  assert.equal(html.split('(function (define, module, exports)').length - 1, 1, 'plotly.js inlined exactly once');
+  assert.ok(!html.includes('<script>alert(1)</script>'), 'the description is escaped');
+  assert.ok(html.includes('dd writes &lt;script&gt;alert(1)&lt;/script&gt; &amp; vmstat'));
+  assert.doesNotMatch(html, /<script[^>]+src=/, 'nothing loaded from elsewhere');
+
+  const model = await withStore((store) => loadReportModel(store, batchId, { runSummary: runSummaryColumns }));
+  const { page, consoleErrors, blockedRequests } = await browser.open(out);
+  await waitForCharts(page, model.charts.length);
+  const charts = await renderedCharts(page);
+  assert.equal(charts.length, model.charts.length);
+  charts.forEach((chart, i) => {
+    const figure = model.charts[i]!.figure;
+    assert.ok(chart.hasSvg, `chart ${i + 1} drew`);
+    assert.equal(chart.points, expectedPoints(figure), `points in chart ${i + 1} (${model.charts[i]!.title})`);
+    if (figure.data[0]?.type === 'heatmap') assert.ok(chart.heatmapImages > 0);
+  });
+  await page.screenshot({ path: join(SCREENSHOTS, 'viz-report.png'), fullPage: true });
+  copyFileSync(out, join(SCREENSHOTS, 'viz-report.html'));
+  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(blockedRequests, []);
+});
+
+test('expert plot draws a chart spec over the run summary, faceted by a param', async () => {
+  const specPath = join(dir, 'chart.yaml');
+  writeFileSync(specPath, `title: dd rate by policy and size\ndata: {runs: true, batch: ${batchId}}\nkind: box\ny: dd_rate_bps\ncolor: policy\nfacet: blocks\n`);
+  const out = join(dir, 'chart.html');
+  await plotCommand(specPath, { out, store: storePath });
+  const { page, consoleErrors } = await browser.open(out);
+  await waitForCharts(page, 1);
+  const [chart] = await renderedCharts(page);
+  assert.equal(chart!.points, 8, 'every run is a point');
+  const panels = await page.$$eval('.expert-figure g.subplot', (els) => els.length);
+  assert.equal(panels, 2, 'one panel per block count');
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('a bad chart spec and an unknown batch are clear user errors', async () => {
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'data: {runs: true}\nkind: pie\ny: dd_rate_bps\n');
+  await assert.rejects(plotCommand(bad, { out: join(dir, 'x.html'), store: storePath }), /bad\.yaml:2:7: 'kind' must be one of scatter, box, violin, line, heatmap, got 'pie'/);
+  await assert.rejects(reportCommand('999', { out: join(dir, 'x.html'), store: storePath }), /no batch '999' in store .*recent batches: \d+ \(report-test\)/);
+  await assert.rejects(reportCommand('1', { out: join(dir, 'x.html'), store: join(dir, 'missing.duckdb') }), /no store at .*missing\.duckdb/);
+});
