@@ -8,6 +8,7 @@ import { isUserError } from '../errors.js';
 import { registerRun } from './run.js';
 import { registerMine } from './mine.js';
 import { registerTestbed } from './testbed.js';
+import { registerPlot } from './plot.js';
 
 export function buildProgram(): Command {
   const program = new Command('expert')
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerMine(program);
   registerTestbed(program);
+  registerPlot(program);
   return program;
 }
 
