@@ -12,6 +12,7 @@ import { ident } from '../mine/sql.js';
 import { DEFAULT_STORE_PATH, openStore } from '../store/store.js';
 import type { ExpertStore } from '../store/types.js';
 import { formatRows, resolveFormat } from './format.js';
+import { registerMineWizard } from './plot.js';
 
 interface StoreOption {
   store: string;
@@ -117,4 +118,7 @@ export function registerMine(program: Command): void {
         process.stdout.write(formatRows(['table', 'file', 'rows'], files.map((f) => [f.table, f.file, f.rows]), format));
       });
     });
+
+  // `expert mine wizard` lives with the charts (src/cli/plot.ts).
+  registerMineWizard(mine);
 }
