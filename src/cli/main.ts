@@ -9,6 +9,7 @@ import { registerRun } from './run.js';
 import { registerMine } from './mine.js';
 import { registerTestbed } from './testbed.js';
 import { registerPlot } from './plot.js';
+import { registerNotebook } from './notebook.js';
 
 export function buildProgram(): Command {
   const program = new Command('expert')
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerMine(program);
   registerTestbed(program);
   registerPlot(program);
+  registerNotebook(program);
   return program;
 }
 

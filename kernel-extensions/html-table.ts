@@ -1,0 +1,24 @@
+/**
+ * Query results as an HTML table for the notebook: at most `limit` rows
+ * shown, the full row count always said, every value escaped.
+ */
+import { cellText } from '../src/cli/format.js';
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+export function htmlTable(columns: readonly string[], rows: readonly unknown[][], limit = 50): string {
+  const shown = rows.slice(0, limit);
+  const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
+  const body = shown
+    .map((row) => `<tr>${row.map((v) => `<td>${escapeHtml(cellText(v))}</td>`).join('')}</tr>`)
+    .join('\n');
+  const count = rows.length > shown.length ? `${shown.length} of ${rows.length} rows shown` : `${rows.length} row${rows.length === 1 ? '' : 's'}`;
+  return `<table class="expert-table"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table><p><small>${count}</small></p>`;
+}
+
+export function textTable(columns: readonly string[], rows: readonly unknown[][], limit = 50): string {
+  const shown = rows.slice(0, limit).map((r) => r.map(cellText).join('\t'));
+  return [columns.join('\t'), ...shown, `(${rows.length} rows)`].join('\n');
+}

@@ -1,0 +1,111 @@
+/**
+ * Splits a cell into what the kernel runs: TypeScript chunks (for tslab) and
+ * magic calls. Pure, so every rule is unit-tested.
+ *
+ * - A cell whose first line starts with `%%` is one cell magic: its first
+ *   line names it and gives its arguments, the rest is its body.
+ * - Otherwise each line starting with `%` is a line magic, run in order
+ *   between the TypeScript chunks around it (a TypeScript line never starts
+ *   with `%`, so nothing valid is taken away from tslab).
+ */
+
+export interface CodeSegment {
+  kind: 'code';
+  code: string;
+  /** 0-based line of the segment's first line in the cell. */
+  line: number;
+}
+
+export interface MagicSegment {
+  kind: 'line' | 'cell';
+  name: string;
+  /** Arguments split like a shell would (quotes group words). */
+  args: string[];
+  /** The argument text as written, for magics that take free text. */
+  argText: string;
+  /** Cell magics only: the lines after the first. */
+  body: string;
+  /** `%name?` asks for help instead of running. */
+  help: boolean;
+  line: number;
+}
+
+export type Segment = CodeSegment | MagicSegment;
+
+export function parseCell(cell: string): Segment[] {
+  const lines = cell.split('\n');
+  const first = lines.findIndex((l) => l.trim() !== '');
+  if (first >= 0 && lines[first]!.trimStart().startsWith('%%')) {
+    const head = parseMagicLine(lines[first]!.trimStart().slice(2));
+    return [{ kind: 'cell', ...head, body: lines.slice(first + 1).join('\n'), line: first }];
+  }
+  const segments: Segment[] = [];
+  let code: string[] = [];
+  let codeStart = 0;
+  const flush = () => {
+    if (code.some((l) => l.trim() !== '')) segments.push({ kind: 'code', code: code.join('\n'), line: codeStart });
+    code = [];
+  };
+  lines.forEach((text, index) => {
+    const trimmed = text.trimStart();
+    if (trimmed.startsWith('%') && !trimmed.startsWith('%%')) {
+      flush();
+      segments.push({ kind: 'line', ...parseMagicLine(trimmed.slice(1)), body: '', line: index });
+      codeStart = index + 1;
+    } else {
+      if (code.length === 0) codeStart = index;
+      code.push(text);
+    }
+  });
+  flush();
+  return segments;
+}
+
+function parseMagicLine(text: string): { name: string; args: string[]; argText: string; help: boolean } {
+  const match = /^([A-Za-z_][\w-]*)(\?{1,2})?(?:\s+([\s\S]*))?$/.exec(text.trim());
+  if (!match) return { name: text.trim(), args: [], argText: '', help: false };
+  const argText = (match[3] ?? '').trim();
+  return { name: match[1]!, args: splitArgs(argText), argText, help: Boolean(match[2]) };
+}
+
+/** Shell-like word splitting: single and double quotes group, backslash escapes. */
+export function splitArgs(text: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === quote) quote = null;
+      else if (c === '\\' && quote === '"' && i + 1 < text.length) word += text[++i];
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < text.length) {
+      word += text[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** Pulls `-o name` / `--out name` style options off an argument list. */
+export function takeOption(args: string[], names: string[]): { value: string | undefined; rest: string[] } {
+  const rest: string[] = [];
+  let value: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (names.includes(args[i]!)) value = args[++i];
+    else rest.push(args[i]!);
+  }
+  return { value, rest };
+}
