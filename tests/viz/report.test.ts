@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { loadBatchConfig } from '../../src/batch/config/index.js';
 import { expandPlan } from '../../src/batch/plan/index.js';
 import { runBatch } from '../../src/batch/runner/index.js';
@@ -17,6 +19,7 @@ import type { ExpertStore } from '../../src/store/types.js';
 import { reportCommand, plotCommand } from '../../src/cli/plot.js';
 import { loadReportModel } from '../../src/viz/report-data.js';
 import { runSummaryColumns } from '../../src/viz/run-summary.js';
+import { parseChartSpec } from '../../src/viz/spec.js';
 import type { LinearFit } from '../../src/viz/stats.js';
 import { HeadlessChromium } from './browser.js';
 import { expectedPoints, renderedCharts, waitForCharts } from './points.js';
@@ -170,4 +173,46 @@ test('a bad chart spec and an unknown batch are clear user errors', async () => 
   await assert.rejects(plotCommand(bad, { out: join(dir, 'x.html'), store: storePath }), /bad\.yaml:2:7: 'kind' must be one of scatter, box, violin, line, heatmap, got 'pie'/);
   await assert.rejects(reportCommand('999', { out: join(dir, 'x.html'), store: storePath }), /no batch '999' in store .*recent batches: \d+ \(report-test\)/);
   await assert.rejects(reportCommand('1', { out: join(dir, 'x.html'), store: join(dir, 'missing.duckdb') }), /no store at .*missing\.duckdb/);
+});
+
+test('expert mine wizard asks, re-asks on a wrong answer, and writes a spec that expert plot accepts', async () => {
+  const answers = ['', 'runs', 'pie', 'scatter', 'vmstat_cs', 'dd_rate_bps', '', '', '', join(dir, 'wiz.yaml'), join(dir, 'wiz.html')];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'mine', 'wizard', '--store', storePath], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdin.end(answers.join('\n') + '\n');
+  const [code] = (await once(child, 'exit')) as [number];
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /'pie' is not one of: scatter, box, violin, line, heatmap/);
+  assert.match(stderr, /Numeric columns: .*dd_rate_bps/);
+  const spec = parseChartSpec(readFileSync(join(dir, 'wiz.yaml'), 'utf8'), 'wiz.yaml');
+  assert.deepEqual(
+    { data: spec.data, kind: spec.kind, x: spec.x, y: spec.y, color: spec.color, fit: spec.fit },
+    { data: { runs: true, batch: batchId }, kind: 'scatter', x: 'vmstat_cs', y: 'dd_rate_bps', color: 'policy', fit: 'each' },
+  );
+  const { page, consoleErrors } = await browser.open(join(dir, 'wiz.html'));
+  await waitForCharts(page, 1);
+  const [chart] = await renderedCharts(page);
+  assert.equal(chart!.points, 8);
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('the expert CLI: report exits 0 and prints the file; a missing batch exits 2 with one line', async () => {
+  const run = async (args: string[]) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    return { code, stdout, stderr };
+  };
+  const out = join(dir, 'cli-report.html');
+  const ok = await run(['report', 'report-test', '--out', out, '--store', storePath]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout.trim(), out);
+  assert.ok(readFileSync(out, 'utf8').startsWith('<!DOCTYPE html>'));
+  const bad = await run(['report', 'nope', '--out', out, '--store', storePath]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^expert: no batch 'nope' in store/);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
 });
