@@ -10,6 +10,7 @@
  * waits behind the processes it is meant to stop.
  */
 import type { Client, ClientChannel } from 'ssh2';
+import { setTimeout as delay } from 'node:timers/promises';
 import { openConnection, describeHost, SshConnectError } from './connect.js';
 import type { ResolvedHost } from './ssh-config.js';
 import type { EffectiveSshSettings } from './settings.js';
@@ -18,6 +19,8 @@ import type { Semaphore } from './semaphore.js';
 export class PooledConnection {
   active = 0;
   closed = false;
+  /** Channels open when the server last refused one (MaxSessions detection). */
+  refusedAt: number | undefined;
   closeReason: string | undefined;
   constructor(
     readonly client: Client,
@@ -47,8 +50,15 @@ export class PooledConnection {
   }
 }
 
+/** What happened on a channel before its owner attached listeners (a fast command can exit in the same packet as the exec reply). */
+export interface EarlyEvents {
+  exit?: { code: number | null; signal: string | null };
+  closed: boolean;
+}
+
 export interface OpenedChannel {
   channel: ClientChannel;
+  early: EarlyEvents;
   connection: PooledConnection;
   /** Frees the slot; call once the channel has closed. */
   release(): void;
@@ -89,18 +99,21 @@ export class HostChannels {
         this.dispatch();
       };
       try {
-        const channel = await execOn(connection.client, command);
-        return { channel, connection, release };
+        const { channel, early } = await execOn(connection.client, command);
+        return { channel, early, connection, release };
       } catch (error) {
         const othersOpen = connection.active - 1;
-        if (!connection.closed && othersOpen > 0 && attempt < 50 && Date.now() < deadline) {
-          // The server's MaxSessions is lower than our limit: remember it and queue again.
-          connection.limit = Math.max(1, Math.min(connection.limit, othersOpen));
-          release();
+        release();
+        if (attempt < 30 && Date.now() < deadline) {
+          if (!connection.closed && othersOpen > 0) {
+            // Refused twice with the same channels open: the server's MaxSessions is lower than our limit.
+            if (connection.refusedAt === othersOpen) connection.limit = Math.max(1, Math.min(connection.limit, othersOpen));
+            connection.refusedAt = othersOpen;
+          }
+          // A refusal can also be transient (sshd still freeing a session): back off a little and queue again.
+          await delay(Math.min(200, 5 * 2 ** Math.min(attempt, 6)));
           continue;
         }
-        release();
-        if (connection.closed && attempt < 3 && Date.now() < deadline) continue;
         throw new SshConnectError(`cannot open a channel on ${this.where}: ${(error as Error).message}`, false, { cause: error });
       }
     }
@@ -186,10 +199,17 @@ export class HostChannels {
   }
 }
 
-function execOn(client: Client, command: string): Promise<ClientChannel> {
+function execOn(client: Client, command: string): Promise<{ channel: ClientChannel; early: EarlyEvents }> {
   return new Promise((resolve, reject) => {
     try {
-      client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
+      client.exec(command, (error, channel) => {
+        if (error) return reject(error);
+        // Synchronously, before any later packet of the same read is parsed.
+        const early: EarlyEvents = { closed: false };
+        channel.once('exit', (code: number | null, signal?: string) => { early.exit = { code: typeof code === 'number' ? code : null, signal: signal ?? null }; });
+        channel.once('close', () => { early.closed = true; });
+        resolve({ channel, early });
+      });
     } catch (error) {
       reject(error as Error);
     }

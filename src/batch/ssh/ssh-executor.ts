@@ -97,7 +97,9 @@ export class SshExecutor implements Executor, GroupSignaller {
     await new Promise<void>((resolve) => {
       opened.channel.on('data', () => undefined);
       opened.channel.stderr.on('data', () => undefined);
-      opened.channel.once('close', () => { opened.release(); resolve(); });
+      const done = () => { opened.release(); resolve(); };
+      if (opened.early.closed) done();
+      else opened.channel.once('close', done);
       opened.channel.end();
     });
   }

@@ -49,17 +49,20 @@ export class SshProcess implements RemoteProcess {
     const stderr = new LineSplitter('stderr', sink);
     this.channel.on('data', (chunk: Buffer) => this.onStdout(chunk, stdout));
     this.channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    this.channel.on('exit', (code: number | null, signal?: string) => {
+    const onExit = (code: number | null, signal: string | null) => {
+      if (this.sawExit) return;
       this.sawExit = true;
-      this.exitCode = typeof code === 'number' ? code : null;
-      this.exitSignal = signal ?? null;
+      this.exitCode = code;
+      this.exitSignal = signal;
       if (!this.killRequested) this.exitedOnItsOwn = true;
-    });
+    };
+    if (opened.early.exit) onExit(opened.early.exit.code, opened.early.exit.signal);
+    else this.channel.once('exit', (code: number | null, signal?: string) => onExit(typeof code === 'number' ? code : null, signal ?? null));
     // Writes after the remote end closed its stdin are not errors of ours: the exit status tells the story.
     this.channel.on('error', () => undefined);
     this.done = new Promise<ExitInfo>((resolve) => {
-      this.channel.once('close', () => {
-        // Let the connection report why it closed before we read the reason.
+      const onClose = () => {
+        // Let buffered data flow and the connection report why it closed before we read the reason.
         setImmediate(() => {
           if (this.markerBuffer && this.markerBuffer.length > 0) stdout.push(this.markerBuffer);
           this.markerBuffer = undefined;
@@ -70,7 +73,9 @@ export class SshProcess implements RemoteProcess {
           this.result = this.exitInfo(opened.connection.closed ? opened.connection.closeReason : undefined);
           resolve(this.result);
         });
-      });
+      };
+      if (opened.early.closed) onClose();
+      else this.channel.once('close', onClose);
     });
     if (!keepStdin) this.channel.end();
   }
