@@ -56,6 +56,13 @@ dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/kernel" --wildcards './boot/vm
   './lib/modules/*/kernel/drivers/block/virtio_blk.ko' './lib/modules/*/kernel/drivers/net/*' './lib/modules/*/kernel/drivers/char/hw_random/*' \
   './lib/modules/*/kernel/fs/*' './lib/modules/*/kernel/net/core/*' './lib/modules/*/kernel/lib/*' './lib/modules/*/kernel/crypto/*' 2>/dev/null || true
 cp "$work/kernel"/boot/vmlinuz-* "$work/vmlinuz"
+# Also the uncompressed ELF kernel: QEMU boots it through its PVH entry
+# (CONFIG_PVH=y), which spares every guest the xz decompression (slow under TCG).
+off=$(LC_ALL=C grep -obUa $'\xfd''7zXZ' "$work/vmlinuz" | head -1 | cut -d: -f1 || true)
+if [ -n "$off" ]; then
+  tail -c +$((off + 1)) "$work/vmlinuz" | xz -dcq 2>/dev/null >"$work/vmlinux" || true
+  case "$(head -c 4 "$work/vmlinux" | od -An -c | tr -d ' ')" in *ELF*) ;; *) rm -f "$work/vmlinux" ;; esac
+fi
 moddir=$(ls -d "$work/kernel"/lib/modules/*)
 
 # Load order: each module after its dependencies (modinfo's `depends`).
@@ -131,5 +138,7 @@ JSON
 rm -rf "$work/kernel" "$work/modules.tmp" "$ird" "$root"
 mv "$work" "$out"
 trap - EXIT
+# Keep this image and the one before it (a running testbed may still use it).
+ls -1dt "$cache/guest"/*/ 2>/dev/null | tail -n +3 | xargs -r rm -rf
 log "guest image ready: $out"
 echo "$out"

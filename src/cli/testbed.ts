@@ -24,7 +24,7 @@ export function registerTestbed(program: Command): void {
     .option('--memory <MiB>', 'memory per guest', '256')
     .option('--cpus <n>', 'vCPUs per guest', '1')
     .option('--iothread', 'give each guest\'s data disk a dedicated IOThread (thread "IO io1")')
-    .option('--disk <MiB>', 'size of each guest\'s data disk (sparse; mounted at /data and /tmp)', '1024')
+    .option('--disk <MiB>', 'size of each guest\'s data disk (sparse; mounted at /data and /tmp)', '512')
     .option('--boot-timeout <s>', 'seconds to wait for every guest to answer SSH (default grows with the number of guests)')
     .option('--format <format>', 'table|csv|json for the guest list printed at the end')
     .action(async (flags: UpFlags) => {
@@ -41,7 +41,7 @@ export function registerTestbed(program: Command): void {
           memoryMb: parseIntFlag('--memory', flags.memory, 256, LIMITS.memoryMb[0], LIMITS.memoryMb[1]),
           cpus: parseIntFlag('--cpus', flags.cpus, 1, LIMITS.cpus[0], LIMITS.cpus[1]),
           iothread: Boolean(flags.iothread),
-          diskMb: parseIntFlag('--disk', flags.disk, 1024, LIMITS.diskMb[0], LIMITS.diskMb[1]),
+          diskMb: parseIntFlag('--disk', flags.disk, 512, LIMITS.diskMb[0], LIMITS.diskMb[1]),
           bootTimeoutMs: flags.bootTimeout === undefined ? undefined : parseIntFlag('--boot-timeout', flags.bootTimeout, 0, 1, 3600) * 1000,
           onProgress: (line) => process.stderr.write(`testbed: ${line}\n`),
           signal: abort.signal,

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { UserError } from '../errors.js';
@@ -43,7 +44,8 @@ export async function ensureGuestImage(options: { env?: NodeJS.ProcessEnv; onLog
     dir,
     hash: manifest.hash,
     kernelPackage: manifest.kernel,
-    kernel: join(dir, 'vmlinuz'),
+    // The uncompressed ELF (PVH boot) when the build could extract it: no decompression in every guest.
+    kernel: existsSync(join(dir, 'vmlinux')) ? join(dir, 'vmlinux') : join(dir, 'vmlinuz'),
     initrd: join(dir, 'initrd.img'),
     rootDisk: join(dir, 'root.img'),
     hostKey,

@@ -33,7 +33,7 @@ export interface TestbedUpOptions {
   memoryMb?: number;
   cpus?: number;
   iothread?: boolean;
-  /** Size of each guest's data disk (default 1024 MiB, sparse). */
+  /** Size of each guest's data disk (default 512 MiB, sparse). */
   diskMb?: number;
   /** Give up on guests that do not answer SSH by then (default grows with the number of guests; TCG is slow). */
   bootTimeoutMs?: number;
@@ -62,7 +62,7 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
   const nodeCount = options.nodes ?? 1;
   const memoryMb = options.memoryMb ?? 256;
   const cpus = options.cpus ?? 1;
-  const diskMb = options.diskMb ?? 1024;
+  const diskMb = options.diskMb ?? 512;
   const layout = planLayout(vmsPerNode, nodeCount);
   checkInt('--memory', memoryMb, LIMITS.memoryMb[0], LIMITS.memoryMb[1]);
   checkInt('--cpus', cpus, LIMITS.cpus[0], LIMITS.cpus[1]);
@@ -116,14 +116,22 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
       progress(`nodes: ${state.nodes.map((n) => `${n.name} (sshd on 127.0.0.1:${n.port})`).join(', ')}`);
 
       const started = Date.now();
-      for (const [n, l] of layout.entries()) {
-        for (const name of l.guests) {
-          if (options.signal?.aborted) throw new Error('interrupted');
-          const guest = await startGuest(name, state, files, image, keyType!, keyBlob!);
-          state.nodes[n]!.guests.push(guest);
-          await writeState(files.state, state);
-        }
-      }
+      // All guests start at once (disk formatting and QEMU's own set-up overlap);
+      // each is recorded in state.json as soon as it runs, so `down` finds it
+      // even if this process dies now.
+      let saving = Promise.resolve();
+      const save = () => (saving = saving.then(() => writeState(files.state, state)));
+      const starts = layout.flatMap((l, n) => l.guests.map(async (name) => {
+        if (options.signal?.aborted) throw new Error('interrupted');
+        const guest = await startGuest(name, state, files, image, keyType!, keyBlob!);
+        state.nodes[n]!.guests.push(guest);
+        await save();
+      }));
+      const outcomes = await Promise.allSettled(starts);
+      state.nodes.forEach((n, i) => n.guests.sort((a, b) => layout[i]!.guests.indexOf(a.name) - layout[i]!.guests.indexOf(b.name)));
+      await save();
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
       progress(`started ${guestCount} guest${guestCount > 1 ? 's' : ''} (${accel.accel}, ${memoryMb} MiB, ${cpus} vCPU${cpus > 1 ? 's' : ''} each); waiting for SSH (up to ${Math.round(bootTimeoutMs / 1000)} s)`);
       const deadline = Date.now() + bootTimeoutMs;
       await Promise.all(state.nodes.flatMap((n) => n.guests.map(async (g) => {
