@@ -46,6 +46,8 @@ const KNOWN: Record<string, string> = {
   rate_bps: 'Rate (B/s)',
   // time axes
   ts: 'Time',
+  cpu_pct: 'CPU (%)',
+  pct_cpu: 'CPU (%)',
   line_ts: 'Time (line arrival)',
   time: 'Time',
   started_at: 'Start time',

@@ -4,11 +4,13 @@
  * the run windows to shade, and every chart the batch's policy order.
  */
 import type { ExpertStore } from '../store/types.js';
-import type { ChartContext } from './chart.js';
+import { figureFromSpec, type ChartContext } from './chart.js';
+import type { Figure } from './figure.js';
+import { runSummaryColumns } from './run-summary.js';
 import type { Columns } from './columns.js';
 import { parsedColumns, policyNames, queryColumns, resolveBatch, runWindows, withParamColumns } from './data.js';
 import type { RunSummaryLoader } from './report-data.js';
-import type { ChartSpec } from './spec.js';
+import { parseChartSpec, type ChartSpec } from './spec.js';
 
 export interface ChartData {
   columns: Columns;
@@ -27,4 +29,14 @@ export async function loadChartData(store: ExpertStore, spec: ChartSpec, options
   if (spec.kind === 'line' && spec.windows !== false) context.windows = await runWindows(store, batchId);
   const columns = spec.data.parser ? await parsedColumns(store, spec.data.parser, batchId) : await options.runSummary(store, batchId);
   return { columns, context, source: `batch ${batchId} (${batch.name}), ${spec.data.parser ? `parsed.${spec.data.parser}` : 'runs'}` };
+}
+
+/**
+ * A chart spec's text → its figure, over the store: what `%%plot` in the
+ * kernel and `expert plot` do. Mine's run summary feeds `data: {runs: true}`.
+ */
+export async function figureFromSpecText(store: ExpertStore, text: string, file = '<%%plot cell>'): Promise<{ figure: Figure; spec: ChartSpec; data: ChartData }> {
+  const spec = parseChartSpec(text, file);
+  const data = await loadChartData(store, spec, { runSummary: runSummaryColumns });
+  return { figure: figureFromSpec(spec, data.columns, data.context), spec, data };
 }

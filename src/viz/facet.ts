@@ -41,10 +41,16 @@ export function facetFigure(input: TableInput, facet: string, build: (slice: Col
     layout[`xaxis${suffix}`] = { ...panelX, domain: xDomain, anchor: `y${suffix}`, title: row === nRows - 1 ? panelX.title : { text: '' } };
     layout[`yaxis${suffix}`] = { ...panelY, domain: yDomain, anchor: `x${suffix}`, title: col === 0 ? panelY.title : { text: '' } };
     for (const trace of figure.data) {
+      const placed = { ...trace, xaxis: `x${suffix}`, yaxis: `y${suffix}` };
+      if ((trace.meta as { fit?: unknown } | undefined)?.fit) {
+        // Each panel has its own fit: its legend entry (with r and p) says which panel.
+        data.push({ ...placed, name: `${value} · ${trace.name ?? ''}`, showlegend: trace.showlegend !== false });
+        continue;
+      }
       const key = String(trace.legendgroup ?? trace.name ?? '');
       const showlegend = trace.showlegend === false ? false : !legendSeen.has(key);
       legendSeen.add(key);
-      data.push({ ...trace, xaxis: `x${suffix}`, yaxis: `y${suffix}`, showlegend });
+      data.push({ ...placed, showlegend });
     }
     (layout.annotations as unknown[]).push({
       text: `${axisTitle(facet)}: ${value}`,

@@ -1,4 +1,8 @@
-/** Viz: pure figure builders (Plotly JSON), chart specs, notebook MIME bundles and HTML reports. */
+/**
+ * Viz: pure figure builders (Plotly JSON), chart specs, notebook MIME bundles
+ * and offline HTML reports. Builders take plain columns, row objects or
+ * Arquero tables; loaders read the store through Mine.
+ */
 export * from './stats.js';
 export * from './columns.js';
 export * from './axis-titles.js';
@@ -12,4 +16,11 @@ export * from './spec.js';
 export * from './chart.js';
 export * from './html.js';
 export * from './mime.js';
-export { plotlyVersion } from './plotly-source.js';
+export * from './report.js';
+export * from './standard-charts.js';
+export { loadChartData, figureFromSpecText, type ChartData as LoadedChartData } from './chart-data.js';
+export { resolveBatch, parsedColumns, runWindows, withParamColumns, policyNames, type BatchRow } from './data.js';
+export { loadReportModel, affinityOf, type RunSummaryLoader, type ReportOptions } from './report-data.js';
+export { runSummaryColumns } from './run-summary.js';
+export { runWizard, type WizardOptions, type WizardResult } from './wizard.js';
+export { plotlyVersion, plotlyLoaderScript } from './plotly-source.js';

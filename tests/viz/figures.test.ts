@@ -133,6 +133,10 @@ test('facets: one subplot per value, traces on their own axes, legend once per p
   assert.deepEqual(fig.data[2]!.x, [200, 400]);
   assert.ok(fig.layout.xaxis2 && fig.layout.yaxis2);
   assert.deepEqual((fig.layout.annotations as { text: string }[]).map((a) => a.text), ['size: 16m', 'size: 64m']);
+  // with fits: every panel's line keeps its legend entry, named after its panel
+  const fitted = facetFigure(data, 'size', (slice) => scatterFigure(slice, { x: 'misses', y: 'write_kbps', color: 'policy' }));
+  const fitNames = fitted.data.filter((t) => t.mode === 'lines').map((t) => [String(t.name).split(':')[0], t.showlegend]);
+  assert.deepEqual(fitNames, [['16m · baseline fit', true], ['16m · pin fit', true], ['64m · baseline fit', true], ['64m · pin fit', true]]);
 });
 
 test('axis titles carry units', () => {
