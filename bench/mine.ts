@@ -69,12 +69,17 @@ async function main(): Promise<void> {
     if (lineCount(vmstatTxt) !== LINES || lineCount(perfTxt) !== LINES) throw new Error('text files do not hold the same lines');
 
     // Baseline: awk extracting the same columns (all 17 vmstat figures; interval, value, unit, event, run time, run %, metric).
+    // Wall time, and CPU time (user + sys, from bash's `time`) since the machine may be shared.
+    const awkCpu: number[] = [];
     const awk = (program: string, file: string, fieldSeparator?: string) => {
-      const args = [...(fieldSeparator ? ['-F', fieldSeparator] : []), program, file];
+      const fs = fieldSeparator ? `-F '${fieldSeparator}'` : '';
       const start = process.hrtime.bigint();
-      const result = spawnSync('awk', args, { stdio: ['ignore', 'ignore', 'inherit'] });
-      if (result.status !== 0) throw new Error(`awk failed: ${result.status}`);
-      return seconds(start);
+      const result = spawnSync('bash', ['-c', `TIMEFORMAT='%U %S'; time awk ${fs} '${program}' '${file}' > /dev/null`], { encoding: 'utf8' });
+      const wall = seconds(start);
+      if (result.status !== 0) throw new Error(`awk failed: ${result.stderr}`);
+      const [user, sys] = result.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
+      awkCpu.push(user! + sys!);
+      return wall;
     };
     const awkVmstat = awk('$1 ~ /^[0-9]/ { print $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17 }', vmstatTxt);
     const awkPerf = awk('{ print $1,$2,$3,$4,$5,$6,$7,$8 }', perfTxt, ',');
@@ -83,6 +88,7 @@ async function main(): Promise<void> {
     console.log(`awk (${awkVersion.trim()}): vmstat ${awkVmstat.toFixed(2)} s, perf-stat ${awkPerf.toFixed(2)} s`);
 
     // Cold parse, on demand.
+    const cpuStart = process.cpuUsage();
     t = process.hrtime.bigint();
     const vmstatReport = await ensureParsed(store, 'vmstat');
     const vmstatS = seconds(t);
@@ -90,6 +96,10 @@ async function main(): Promise<void> {
     const perfReport = await ensureParsed(store, 'perf-stat');
     const perfS = seconds(t);
     const coldS = vmstatS + perfS;
+    const coldCpu = process.cpuUsage(cpuStart);
+    const coldCpuS = (coldCpu.user + coldCpu.system) / 1e6;
+    const awkCpuS = awkCpu[0]! + awkCpu[1]!;
+    const load = execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ');
     console.log(`cold parse: vmstat ${vmstatS.toFixed(2)} s (${vmstatReport.rows} rows, ${vmstatReport.errors} errors), perf-stat ${perfS.toFixed(2)} s (${perfReport.rows} rows, ${perfReport.errors} errors)`);
     if (vmstatReport.rows !== LINES - 2 || perfReport.rows !== LINES) throw new Error('parsed row counts do not match the lines');
 
@@ -114,6 +124,10 @@ async function main(): Promise<void> {
       awk_total_s: round(awkS),
       ratio: round(coldS / awkS),
       warm_query_s: round(warmS),
+      cold_parse_cpu_s: round(coldCpuS),
+      awk_cpu_s: round(awkCpuS),
+      cpu_ratio: round(coldCpuS / awkCpuS),
+      load_average: load,
       peak_rss_mb: Math.round(rssMb()),
       build_s: round(buildS),
       targets: { cold_parse_s: 1.5, ratio: 0.5, peak_rss_mb: 1024 },
