@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { UserError } from '../src/errors.js';
+import { packageRoot } from '../src/package-root.js';
 
 const run = promisify(execFile);
 
@@ -26,8 +26,9 @@ export function kernelSpec(kernelScript = defaultKernelScript()): Record<string,
   };
 }
 
+/** Always the compiled kernel, also when this module runs from source (tsx). */
 function defaultKernelScript(): string {
-  return path.join(path.dirname(fileURLToPath(import.meta.url)), 'kernel.js');
+  return path.join(packageRoot(), 'dist', 'kernel-extensions', 'kernel.js');
 }
 
 /** The Jupyter command: $JUPYTER, else Debian's (a pyenv or venv `jupyter` shim on PATH may not have it), else `jupyter` on PATH. */

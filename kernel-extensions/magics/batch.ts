@@ -13,7 +13,7 @@ import { ProgressState, renderFrame } from '../../src/cli/run-progress.js';
 import { UserError } from '../../src/errors.js';
 import type { KernelContext } from '../context.js';
 import { escapeHtml, htmlTable, textTable } from '../html-table.js';
-import { takeOption } from './parse.js';
+import { bodyAtCellLines } from './parse.js';
 import type { Magic } from './registry.js';
 
 interface Running {
@@ -122,7 +122,7 @@ Interrupting the kernel stops a foreground batch the same way as Ctrl-C stops \`
     if (call.kind === 'cell') {
       const { sets, dryRun, background, rest } = options(call.args);
       if (rest.length > 0) throw new UserError(`unexpected argument '${rest[0]}'; see %batch?`);
-      const config = await parseBatchConfigText(call.body, { file: '<%%batch cell>', set: sets, cwd: process.cwd() });
+      const config = await parseBatchConfigText(bodyAtCellLines(call), { file: '<%%batch cell>', set: sets, cwd: process.cwd() });
       await launch(context, config, dryRun, background);
       return;
     }

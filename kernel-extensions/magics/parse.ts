@@ -99,6 +99,14 @@ export function splitArgs(text: string): string[] {
   return words;
 }
 
+/**
+ * The body with blank lines in front, so that a parser's line numbers are
+ * the cell's line numbers (what the user sees beside the cell).
+ */
+export function bodyAtCellLines(call: Pick<MagicSegment, 'body' | 'line'>): string {
+  return '\n'.repeat(call.line + 1) + call.body;
+}
+
 /** Pulls `-o name` / `--out name` style options off an argument list. */
 export function takeOption(args: string[], names: string[]): { value: string | undefined; rest: string[] } {
   const rest: string[] = [];

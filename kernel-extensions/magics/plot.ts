@@ -4,7 +4,7 @@ import { toMimeBundle } from '../../src/viz/mime.js';
 import { runSummaryColumns } from '../../src/viz/run-summary.js';
 import { parseChartSpec } from '../../src/viz/spec.js';
 import { UserError } from '../../src/errors.js';
-import { takeOption } from './parse.js';
+import { bodyAtCellLines, takeOption } from './parse.js';
 import type { Magic } from './registry.js';
 
 export const plotMagic: Magic = {
@@ -23,7 +23,7 @@ The same spec as \`expert plot spec.yaml\`. -o var keeps the Plotly figure (data
   async run(context, call) {
     const out = takeOption(call.args, ['-o', '--out']);
     if (out.rest.length > 0) throw new UserError(`unexpected argument '${out.rest[0]}'; see %plot?`);
-    const spec = parseChartSpec(call.body, '<%%plot cell>');
+    const spec = parseChartSpec(bodyAtCellLines(call), '<%%plot cell>');
     const data = await loadChartData(await context.store(), spec, { runSummary: runSummaryColumns });
     const figure = figureFromSpec(spec, data.columns, data.context);
     context.display(toMimeBundle(figure) as unknown as Record<string, unknown>);

@@ -7,8 +7,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../../src/errors.js';
+import { packageRoot } from '../../src/package-root.js';
 import { KERNEL_NAME } from '../install.js';
 import { injectParameters, type Notebook } from './parameters.js';
 import { offlineHtml } from './offline-html.js';
@@ -18,15 +18,9 @@ function python(): string {
   return process.env.EXPERT_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 }
 
+/** The Python helper is not compiled: it stays in the source tree. */
 function nbtool(): string {
-  // Compiled to dist/kernel-extensions/notebook/; the script stays in the source tree.
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find the expert-ts package root');
-    dir = parent;
-  }
-  return path.join(dir, 'kernel-extensions', 'notebook', 'nbtool.py');
+  return path.join(packageRoot(), 'kernel-extensions', 'notebook', 'nbtool.py');
 }
 
 function callNbtool(args: string[]): Promise<{ code: number; stderr: string }> {

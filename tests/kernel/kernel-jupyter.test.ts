@@ -1,0 +1,90 @@
+/**
+ * The expert kernel under a real Jupyter client: magics run library calls,
+ * `-o` variables reach TypeScript, user errors are one clear line, and an
+ * interrupt stops a running %%batch with nothing left behind.
+ */
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { installKernel } from '../../kernel-extensions/install.js';
+
+const run = promisify(execFile);
+const driver = path.join(import.meta.dirname, 'drive_kernel.py');
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+interface Output { type: string; name?: string; text?: string; data?: Record<string, unknown> }
+interface CellResult { status: string; outputs: Output[] }
+
+before(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'expert-kernel-'));
+  await installKernel({ prefix: path.join(dir, 'prefix') });
+  env = { ...process.env, JUPYTER_PATH: path.join(dir, 'prefix', 'share', 'jupyter') };
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cells(code: string[], extra: string[] = []): Promise<CellResult[]> {
+  const { stdout } = await run('/usr/bin/python3', [driver, 'expert', dir, JSON.stringify(code), ...extra], { env, maxBuffer: 64 << 20, timeout: 300_000 });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as CellResult[];
+}
+
+const text = (cell: CellResult, stream: string) => cell.outputs.filter((o) => o.type === 'stream' && o.name === stream).map((o) => o.text).join('');
+const plain = (cell: CellResult) => cell.outputs.map((o) => String(o.data?.['text/plain'] ?? '')).join('\n');
+
+test('magics run batches and queries, and -o hands an Arquero table to TypeScript', async () => {
+  const results = await cells([
+    `const pattern: string = "hello%";\nconst word = "it's $(touch /tmp/expert-kernel-pwned)";`,
+    `%%batch\nname: kernel-test\ntests:\n  - name: hello\n    command: printf '%s\\n' one two {word}\n    params: {word: ["it's $(touch /tmp/expert-kernel-pwned)"]}\n`,
+    `%%sql -o lines\nSELECT l.text FROM line l JOIN process p USING (process_id) WHERE p.label LIKE {pattern} ORDER BY l.seq`,
+    `console.log(JSON.stringify(lines.array("text")), lines.numRows())`,
+    `%batch list`,
+    `%provenance`,
+    `%batch?`,
+  ]);
+  for (const [i, r] of results.entries()) assert.equal(r.status, 'ok', `cell ${i}: ${JSON.stringify(r.outputs)}`);
+  assert.match(text(results[1]!, 'stdout'), /batch 1 finished: 1\/1 workloads succeeded/);
+  assert.equal(text(results[3]!, 'stdout').trim(), `["one","two","it's $(touch /tmp/expert-kernel-pwned)"] 3`);
+  assert.match(plain(results[4]!), /kernel-test\tfinished/);
+  assert.match(plain(results[5]!), /"config_hash"/);
+  assert.match(text(results[6]!, 'stdout'), /%batch \/ %%batch: run a batch/);
+});
+
+test('user errors are one clear message with the cell position, not a stack trace', async () => {
+  const [broken] = await cells([`%%batch\nname: broken\ntests:\n  - name: x\n    comand: "true"\n`]);
+  assert.equal(broken!.status, 'error');
+  const message = text(broken!, 'stderr');
+  assert.match(message, /<%%batch cell>:5:5: .*unknown key `comand`.*did you mean `command`/);
+  assert.doesNotMatch(message, /\n\s+at /);
+  const [typo] = await cells(['%stroe open x.duckdb']);
+  assert.equal(typo!.status, 'error');
+  assert.match(text(typo!, 'stderr'), /%stroe: no such magic \(did you mean %store\?\)/);
+});
+
+test('interrupting a running %%batch stops its processes and marks it interrupted', async () => {
+  const marker = `expert-kernel-interrupt-${process.pid}-${Date.now()}`;
+  const results = await cells(
+    [
+      `%store open interrupt.duckdb`,
+      `%%batch\nname: long\ntests:\n  - name: sleeper\n    command: sh -c 'echo started; sleep 300' ${marker}\n`,
+      `%%sql\nSELECT b.status AS batch, p.status AS process, (SELECT count(*) FROM line) AS lines FROM batch b JOIN process p USING (batch_id)`,
+    ],
+    ['--interrupt-cell', '1', '--after', '6'],
+  );
+  assert.equal(results[1]!.status, 'error');
+  assert.match(text(results[1]!, 'stderr'), /interrupted/);
+  assert.equal(results[2]!.status, 'ok');
+  assert.match(plain(results[2]!), /interrupted\tkilled\t1/);
+  const left = (() => {
+    try {
+      return execFileSync('pgrep', ['-f', marker]).toString();
+    } catch {
+      return '';
+    }
+  })();
+  assert.equal(left, '', `processes left behind: ${left}`);
+});
