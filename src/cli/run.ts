@@ -5,7 +5,7 @@
  * (exit 2) writes nothing. Prints `batch <id>` on stdout (on stderr with
  * --format, whose rows are then the only stdout), progress on stderr.
  * Exit codes: 0 every workload exited 0; 1 some did not (or something could
- * not start); 2 bad input; 130 interrupted (SIGINT/SIGTERM: every process is
+ * not start); 2 bad input; 130 interrupted (SIGINT/SIGTERM/SIGHUP: every process is
  * stopped, tuning restored, every line received kept, batch `interrupted`).
  */
 import type { Command } from 'commander';
@@ -70,8 +70,11 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
       display.say('stopping, please wait (processes are being stopped and tuning restored)');
     }
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP (the terminal went away) stops the batch the same way; a gone terminal must not crash the stop.
+  const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const ignoreWriteErrors = () => {};
+  process.stderr.on('error', ignoreWriteErrors);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   let outcome: BatchOutcome;
   try {
     outcome = await runBatch(plan, {
@@ -87,8 +90,8 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
   } finally {
     display.stop();
     await store.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+    process.stderr.off('error', ignoreWriteErrors);
   }
   if (format) await printSummary(options.store, outcome.batchId, format);
   if (outcome.summary.status === 'interrupted') return EXIT_INTERRUPTED;

@@ -254,3 +254,19 @@ test('on a terminal the progress block is redrawn in place with state, lines and
   assert.match(stdout, /✓ work ticks baseline #1 @local {2}exited \(0\) {2}6 lines/);
   assert.match(stdout, /batch \d+ finished: 1\/1 workloads succeeded, 6 lines/);
 });
+
+test('SIGTERM (as from a service manager) stops the batch like Ctrl-C: exit 130, interrupted, nothing left running', async () => {
+  const marker = `${800 + (process.pid % 100)}.3`;
+  const config = file('sigterm.yaml', `name: sigterm\n${LOCAL}tests:\n  - {name: w, on: nodes, command: "echo up; sleep ${marker}"}\n`);
+  const run = start(['run', config, '--store', 'sigterm.duckdb']);
+  assert.ok(await until(() => pgrep(`^sleep ${marker}$`).length === 1, 10_000), 'workload started');
+  run.child.kill('SIGTERM');
+  const { code, stdout, stderr } = await run.result;
+  assert.equal(code, 130, stderr);
+  assert.deepEqual(pgrep(`^sleep ${marker}$`), []);
+  const batchId = Number(/^batch (\d+)$/m.exec(stdout)?.[1]);
+  const [batch] = await query('sigterm.duckdb', 'SELECT status FROM batch WHERE batch_id = $1', [batchId]);
+  assert.equal(batch!.status, 'interrupted');
+  const lines = await query('sigterm.duckdb', 'SELECT text FROM line');
+  assert.deepEqual(lines.map((l) => l.text), ['up']);
+});
