@@ -182,3 +182,31 @@ test('Ctrl-C on `expert run` over SSH leaves no process on any target', async ()
     await cliStore.close();
   }
 });
+
+test('an unreachable node fails its own processes with the reason; the others run', async () => {
+  const text = [
+    'name: unreachable',
+    'machines:',
+    '  ssh:',
+    `    config: ${nodes.configFile}`,
+    `    knownHosts: ${nodes.knownHostsFile}`,
+    `    identityFile: ${nodes.key.privateKeyPath}`,
+    '    connectRetries: 0',
+    '  nodes:',
+    '    - {name: node1, host: node1}',
+    '    - {name: ghost, host: 127.0.0.1, port: 1}',
+    'tests:',
+    '  - name: hello',
+    '    on: nodes',
+    '    command: echo hello',
+    '',
+  ].join('\n');
+  const outcome = await runBatch(expandPlan(await parseBatchConfigText(text, { cwd: dir })), { store });
+  assert.equal(outcome.ok, false);
+  const procs = await rows(
+    'SELECT host, status, error, (SELECT count(*) FROM line l WHERE l.process_id = p.process_id) AS lines FROM process p WHERE batch_id = $1 ORDER BY host',
+    [outcome.batchId],
+  );
+  assert.deepEqual(procs.map((p) => [p.host, p.status, Number(p.lines)]), [['ghost', 'failed', 0], ['node1', 'exited', 1]]);
+  assert.match(String(procs[0]!.error), /cannot connect to root@127\.0\.0\.1:1: .*ECONNREFUSED/);
+});

@@ -240,3 +240,57 @@ test('ProxyJump: node2 reached through node1 (the TCP connection to node2 belong
   assert.match(owner, /"sshd"/, `the tunnel's source socket should belong to node1's sshd: ${owner}`);
   assert.doesNotMatch(owner, /"node"/);
 });
+
+test('started by a server that did not setsid, the wrapper makes the program its own session and group leader', async () => {
+  const { remoteCommand, PID_MARKER } = await import('../../src/batch/ssh/index.js');
+  // Run the remote command line locally from a shell that leads nothing (it is in this test's group).
+  const child = spawn('/bin/sh', ['-c', remoteCommand({ command: 'sleep 30' })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const first = await new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString())));
+    assert.ok(first.startsWith(PID_MARKER), first);
+    const pid = Number(first.slice(PID_MARKER.length).trim());
+    assert.equal(pid, child.pid, 'same PID: setsid re-execs without forking');
+    assert.deepEqual(processGroupAndSession(pid), [pid, pid]);
+  } finally {
+    try { process.kill(-child.pid!, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
+  }
+});
+
+test('nothing hangs: a server that never speaks SSH times out; a stalled connection is declared lost by keepalive', async () => {
+  const { createServer } = await import('node:net');
+  const silent = createServer(() => undefined);
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const port = (silent.address() as { port: number }).port;
+  try {
+    const ex = new SshExecutor({ host: '127.0.0.1', port, settings: { ...nodes.settings, identityFile: nodes.key.privateKeyPath, connectTimeoutMs: 600, connectRetries: 0 } });
+    executors.push(ex);
+    const started = Date.now();
+    await assert.rejects(ex.exec('true'), /timed out after 600 ms/);
+    assert.ok(Date.now() - started < 5000);
+  } finally {
+    silent.close();
+  }
+
+  // Freeze a server's connection processes: TCP stays up, nothing answers; keepalive notices.
+  const frozen = await startNodes(1, { firstAddress: 70 });
+  const { descendantPids } = await import('../../src/testbed/sshd.js');
+  const stopped: number[] = [];
+  try {
+    const ex = new SshExecutor({ host: 'node1', settings: { ...frozen.settings, keepaliveIntervalMs: 300, keepaliveCountMax: 2 } });
+    const marker = uniqueMarker('frozen');
+    const out = collect();
+    const proc = await ex.start({ command: `echo before; sleep 300; : ${marker}` }, out.sink);
+    await until(() => out.text().length === 1, 5000, 'first line');
+    const sshdPids = (await descendantPids(frozen.servers[0]!.pid)).filter((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sshd');
+    for (const pid of sshdPids) { process.kill(pid, 'SIGSTOP'); stopped.push(pid); }
+    const info = await proc.wait(5000);
+    assert.equal(info?.status, 'lost');
+    assert.deepEqual(out.text(), ['before']);
+    for (const pid of stopped.splice(0)) process.kill(pid, 'SIGCONT');
+    assert.deepEqual(await waitGone(marker, 8000), [], 'the session ends once sshd runs again and sees the closed connection');
+    await ex.close();
+  } finally {
+    for (const pid of stopped) try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ }
+    await frozen.cleanup();
+  }
+});

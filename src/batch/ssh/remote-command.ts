@@ -1,9 +1,10 @@
 /**
  * The command line sent to sshd for every remote process (pure).
  *
- * sshd runs it with the user's login shell in a new session (OpenSSH and
- * Dropbear call setsid() for every session without a pty), so `$$` is the
- * PID, process group and session of the program we then `exec`:
+ * sshd runs it with the user's login shell, which execs /bin/sh; OpenSSH
+ * starts every session with setsid(), and where a server did not, the
+ * launcher below re-execs through `setsid` (no fork), so `$$` is the PID,
+ * process group and session of the program we then `exec`:
  *
  *   1. print `EXPERT-SSH-PID <pid>` as the very first stdout line (the client
  *      strips it before any output is stored);
@@ -53,8 +54,20 @@ export function remoteCommand(options: RemoteCommandOptions): string {
     ...setup,
     'exec /bin/sh -c "$1"',
   ].join('\n');
-  return `exec /bin/sh -c ${quote(script)} expert-ssh ${quote(options.command)}`;
+  return `exec /bin/sh -c ${quote(LAUNCHER)} expert-ssh ${quote(script)} ${quote(options.command)}`;
 }
+
+/**
+ * Makes sure the wrapper leads its own session and process group. OpenSSH
+ * already did (setsid per session); a server that did not gets `setsid`,
+ * which does not fork for a non-leader, so the PID stays the one sshd started.
+ * Fields after the `)` of /proc/PID/stat: state ppid pgrp session.
+ */
+const LAUNCHER = [
+  'leader() { read -r st < "/proc/$$/stat" || return 0; st=${st##*) }; set -- $st; [ "$4" = "$$" ]; }',
+  'if ! leader && command -v setsid >/dev/null 2>&1; then exec setsid /bin/sh -c "$1" expert-ssh "$2"; fi',
+  'exec /bin/sh -c "$1" expert-ssh "$2"',
+].join('\n');
 
 /** The command that signals a remote process group (sent on its own channel). */
 export function signalGroupCommand(pgid: number, signal: string): string {
