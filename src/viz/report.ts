@@ -77,12 +77,16 @@ export function renderReport(model: ReportModel): string {
     sections.push(figureHtml(chart.figure, { id: `chart-${i + 1}` }));
   });
 
-  sections.push('<h2 id="runs">Runs</h2>', tableHtml(model.runs, 'No workload run recorded.'));
+  sections.push(
+    '<h2 id="runs">Runs</h2>',
+    '<p class="meta">One row per workload run; monitor figures are averages over the run\'s own time window.</p>',
+    tableHtml(withoutRedundantColumns(model.runs), 'No workload run recorded.'),
+  );
   sections.push('<h2 id="policies">Policies</h2>');
   sections.push(
     model.policies.length
       ? `<table><tr><th>policy</th><th>definition</th></tr>${model.policies
-          .map((p) => `<tr><td>${escapeHtml(p.name)}</td><td><pre>${escapeHtml(JSON.stringify(p.definition, null, 1))}</pre></td></tr>`)
+          .map((p) => `<tr><td>${escapeHtml(p.name)}</td><td>${typeof p.definition === 'string' ? escapeHtml(p.definition) : `<pre>${escapeHtml(JSON.stringify(p.definition, null, 1))}</pre>`}</td></tr>`)
           .join('')}</table>`
       : '<p class="meta">No policies in the config.</p>',
   );
@@ -111,6 +115,31 @@ function parseErrorsHtml(summaries: ParseErrorSummary[]): string {
     )
     .join('');
   return `${head}<table><tr><th>parser</th><th>processes</th><th>rows</th><th>errors</th><th>sample lines that did not parse</th></tr>${rows}</table>`;
+}
+
+/** Drops columns that say the same thing in every row of a one-batch table (batch id and name) and raw params JSON when params have their own columns. */
+export function withoutRedundantColumns(table: TableData): TableData {
+  const drop = new Set<number>();
+  table.columns.forEach((name, i) => {
+    if ((name === 'batch_id' || name === 'batch') && new Set(table.rows.map((r) => cellText(r[i]))).size <= 1) drop.add(i);
+  });
+  const paramsAt = table.columns.indexOf('params');
+  if (paramsAt >= 0) {
+    const keys = new Set(table.rows.flatMap((r) => paramKeys(r[paramsAt])));
+    if (keys.size > 0 && [...keys].every((k) => table.columns.includes(k) || table.columns.includes(`param_${k}`))) drop.add(paramsAt);
+  }
+  if (drop.size === 0) return table;
+  const keep = table.columns.map((_, i) => i).filter((i) => !drop.has(i));
+  return { columns: keep.map((i) => table.columns[i]!), rows: table.rows.map((r) => keep.map((i) => r[i])) };
+}
+
+function paramKeys(value: unknown): string[] {
+  try {
+    const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+    return parsed && typeof parsed === 'object' ? Object.keys(parsed) : [];
+  } catch {
+    return [];
+  }
 }
 
 export function tableHtml(table: TableData, empty: string): string {

@@ -154,3 +154,15 @@ test('axis titles of run-summary figures name the tool and the unit', () => {
   assert.equal(axisTitle('fio_write_bw_kibps'), 'fio write bw (KiB/s)');
   assert.equal(axisTitle('perf_foo'), 'perf foo');
 });
+
+test('report tables: one-batch columns and raw params JSON are dropped when redundant; cells are escaped', async () => {
+  const { withoutRedundantColumns, tableHtml } = await import('../../src/viz/report.js');
+  const t = withoutRedundantColumns({
+    columns: ['batch_id', 'batch', 'policy', 'params', 'size'],
+    rows: [[1, 'b', '<x>', '{"size":"16m"}', '16m'], [1, 'b', 'y', '{"size":"64m"}', '64m']],
+  });
+  assert.deepEqual(t.columns, ['policy', 'size']);
+  assert.match(tableHtml(t, ''), /<td>&lt;x&gt;<\/td>/);
+  const kept = withoutRedundantColumns({ columns: ['batch', 'params'], rows: [['a', '{"n":1}'], ['b', '{"n":2}']] });
+  assert.deepEqual(kept.columns, ['batch', 'params']);
+});
