@@ -14,6 +14,8 @@
 # XDG_CACHE_HOME move it), where <hash> covers every input: package versions
 # and these scripts. A second call with the same inputs returns at once.
 set -euo pipefail
+# mke2fs and modinfo live in /usr/sbin, which a normal user's PATH lacks.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${EXPERT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/expert}
 log() { printf '[guest-image] %s\n' "$*" >&2; }

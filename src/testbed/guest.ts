@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { qemuArgs, type GuestLaunch } from './qemu-args.js';
 import { alive, isOurs, qmpQuit, signal, waitGone } from './procs.js';
+import { descendantPids } from './sshd.js';
 import { sshRun, type SshTarget } from './guest-ssh.js';
 import type { GuestState } from './state.js';
 
@@ -18,17 +19,21 @@ export const QEMU = 'qemu-system-x86_64';
 export async function makeDataDisk(path: string, sizeMb: number): Promise<void> {
   await rm(path, { force: true });
   await run('truncate', ['-s', `${sizeMb}M`, path]);
-  await run('mkfs.ext4', ['-q', '-F', '-m', '0', '-L', 'expert-data', '-E', 'lazy_itable_init=0,lazy_journal_init=0', path]);
+  // mkfs lives in /usr/sbin, which a normal user's PATH lacks.
+  const env = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` };
+  await run('mkfs.ext4', ['-q', '-F', '-m', '0', '-L', 'expert-data', '-E', 'lazy_itable_init=0,lazy_journal_init=0', path], { env });
 }
 
 export class PortInUse extends Error {}
 
 /** Starts QEMU; it daemonizes once its devices are set up, so a bad option or a taken port fails here. Returns the PID. */
-export async function startQemu(launch: GuestLaunch): Promise<number> {
+export async function startQemu(launch: GuestLaunch, nsInit?: number): Promise<number> {
   await rm(launch.pidFile, { force: true });
   await rm(launch.consoleLog, { force: true });
+  // In an isolated node, QEMU starts inside the node's PID namespace (and its daemon is adopted by the node's sshd).
+  const [program, args] = nsInit ? ['nsenter', ['--target', String(nsInit), '--pid', '--mount', '--', QEMU, ...qemuArgs(launch)]] : [QEMU, qemuArgs(launch)];
   try {
-    await run(QEMU, qemuArgs(launch), { timeout: 60_000 });
+    await run(program, args, { timeout: 60_000 });
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
     if (/host forwarding|Address already in use/i.test(stderr)) throw new PortInUse(`port ${launch.sshPort}: ${stderr}`);
@@ -36,7 +41,10 @@ export async function startQemu(launch: GuestLaunch): Promise<number> {
   }
   const pid = Number((await readFile(launch.pidFile, 'utf8')).trim());
   if (!Number.isInteger(pid) || pid <= 0) throw new Error(`${QEMU} for ${launch.name} wrote no pid file`);
-  return pid;
+  if (!nsInit) return pid;
+  // The pid file holds the PID inside the namespace; the host's PID is the namespace init's child that runs this guest.
+  for (const child of await descendantPids(nsInit)) if (await isOurs(child, [`guest=${launch.name},`, launch.pidFile])) return child;
+  throw new Error(`${QEMU} for ${launch.name} started in the node's namespace, but its host PID was not found`);
 }
 
 export class BootFailure extends Error {

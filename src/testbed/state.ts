@@ -22,6 +22,8 @@ export interface NodeState {
   user: string;
   sshdPid?: number;
   sshdDir?: string;
+  /** Host PID of the node's PID-namespace init (its sshd) when the node is isolated; its guests run in that namespace. */
+  nsInit?: number;
   guests: GuestState[];
 }
 

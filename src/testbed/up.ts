@@ -13,7 +13,7 @@ import { chooseAccel, type AccelRequest } from './accel.js';
 import { ensureGuestImage } from './image.js';
 import { BootFailure, makeDataDisk, PortInUse, QEMU, startQemu, waitForGuest } from './guest.js';
 import { knownHostsLines, LIMITS, checkInt, machineMapYaml, planLayout } from './layout.js';
-import { startNodeSshd } from './node.js';
+import { canIsolateNodes, startNodeSshd } from './node.js';
 import { cacheDir, testbedDir, testbedFiles } from './paths.js';
 import { parseQemuVersion } from './procs.js';
 import type { GuestLaunch } from './qemu-args.js';
@@ -43,6 +43,8 @@ export interface TestbedUpOptions {
   /** Progress lines for a human. */
   onProgress?: (line: string) => void;
   signal?: AbortSignal;
+  /** Each node in its own PID namespace, so it sees only its own guests (default: when running as root). */
+  isolateNodes?: boolean;
 }
 
 export interface TestbedUpResult {
@@ -107,10 +109,11 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
     try {
       const nodeHostKeys = new Map<string, string>();
       const user = userInfo().username;
+      const isolate = options.isolateNodes ?? canIsolateNodes();
       state.nodes = await Promise.all(layout.map(async (l): Promise<NodeState> => {
-        const sshd = await startNodeSshd(files.run, l.node, key.publicKey);
+        const sshd = await startNodeSshd(files.run, l.node, key.publicKey, isolate);
         nodeHostKeys.set(l.node, sshd.hostKey);
-        return { name: l.node, host: '127.0.0.1', port: sshd.port, user, sshdPid: sshd.pid, sshdDir: sshd.dir, guests: [] };
+        return { name: l.node, host: '127.0.0.1', port: sshd.port, user, sshdPid: sshd.pid, sshdDir: sshd.dir, nsInit: sshd.nsInit, guests: [] };
       }));
       await writeState(files.state, state);
       progress(`nodes: ${state.nodes.map((n) => `${n.name} (sshd on 127.0.0.1:${n.port})`).join(', ')}`);
@@ -123,7 +126,7 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
       const save = () => (saving = saving.then(() => writeState(files.state, state)));
       const starts = layout.flatMap((l, n) => l.guests.map(async (name) => {
         if (options.signal?.aborted) throw new Error('interrupted');
-        const guest = await startGuest(name, state, files, image, keyType!, keyBlob!);
+        const guest = await startGuest(name, state, files, image, keyType!, keyBlob!, state.nodes[n]!.nsInit);
         state.nodes[n]!.guests.push(guest);
         await save();
       }));
@@ -160,7 +163,7 @@ function defaultBootTimeout(accel: 'kvm' | 'tcg', guests: number, cpus: number):
   return 45_000 + Math.ceil((guests * cpus) / Math.max(1, availableParallelism())) * perGuestMs;
 }
 
-async function startGuest(name: string, state: TestbedState, files: ReturnType<typeof testbedFiles>, image: { kernel: string; initrd: string; rootDisk: string }, keyType: string, keyBlob: string): Promise<GuestState> {
+async function startGuest(name: string, state: TestbedState, files: ReturnType<typeof testbedFiles>, image: { kernel: string; initrd: string; rootDisk: string }, keyType: string, keyBlob: string, nsInit: number | undefined): Promise<GuestState> {
   const dataDisk = join(files.run, `${name}.img`);
   await makeDataDisk(dataDisk, state.options.diskMb);
   for (let attempt = 0; ; attempt++) {
@@ -182,7 +185,7 @@ async function startGuest(name: string, state: TestbedState, files: ReturnType<t
     };
     await rm(launch.qmpSocket, { force: true });
     try {
-      const pid = await startQemu(launch);
+      const pid = await startQemu(launch, nsInit);
       return { name, pid, sshPort: launch.sshPort, qmpSocket: launch.qmpSocket, consoleLog: launch.consoleLog, dataDisk };
     } catch (error) {
       // Another program can take the free port between the probe and QEMU's bind.
