@@ -37,6 +37,8 @@ export interface SshdOptions {
   hostKeyDir?: string;
   /** Extra sshd_config lines. */
   extraConfig?: string[];
+  /** A program (and its arguments) that runs sshd, e.g. `['unshare', '--pid', '--fork', '--mount-proc']`: the testbed puts each node in its own PID namespace. */
+  wrapper?: string[];
   /**
    * Keep bash from reading the user's ~/.bashrc in every session (default true).
    * Debian's bash reads it for commands run by sshd when SHLVL < 2, and this
@@ -118,7 +120,8 @@ export async function startSshd(options: SshdOptions): Promise<SshdInstance> {
     const configFile = join(dir, 'sshd_config');
     await writeFile(configFile, sshdConfig({ address, port, hostKeys, authorizedKeys, pidFile, maxSessions: options.maxSessions, extra: [...(options.skipShellRc === false ? [] : ['SetEnv SHLVL=1']), ...(options.extraConfig ?? [])] }));
     await rm(pidFile, { force: true });
-    const child = spawn(SSHD, ['-D', '-e', '-f', configFile, '-E', logFile], { detached: true, stdio: 'ignore' });
+    const argv = [...(options.wrapper ?? []), SSHD, '-D', '-e', '-f', configFile, '-E', logFile];
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.once('error', () => undefined);
     const ready = await Promise.race([waitListening(address, port, 5000), exited.then(() => false)]);
