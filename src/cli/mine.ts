@@ -14,6 +14,8 @@ import type { ExpertStore } from '../store/types.js';
 import { formatRows, resolveFormat } from './format.js';
 import { registerMineWizard } from './plot.js';
 
+const TABLE_ROWS = 200;
+
 interface StoreOption {
   store: string;
 }
@@ -51,12 +53,13 @@ export function registerMine(program: Command): void {
     .description('parse (only what is not cached yet) and print parsed.<parser>')
     .option('--batch <id>', 'only processes of this batch')
     .option('--store <file>', 'store file', DEFAULT_STORE_PATH)
-    .option('--limit <n>', 'print at most n rows (0: none, only the summary)')
+    .option('--limit <n>', `print at most n rows (0: none, only the summary; table format default ${TABLE_ROWS})`)
     .option('--format <format>', 'table, csv or json')
     .action(async (parser: string, options: StoreOption & { batch?: string; limit?: string; format?: string }) => {
       const format = resolveFormat(options.format);
       const batch = batchId(options.batch);
-      const limit = options.limit === undefined ? undefined : Number(options.limit);
+      // A table on a terminal shows the first rows only; csv/json print everything unless --limit says otherwise.
+      const limit = options.limit === undefined ? (format === 'table' ? TABLE_ROWS : undefined) : Number(options.limit);
       if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) throw new UserError(`--limit: expected a whole number, got '${options.limit}'`);
       await withStore(options.store, false, async (store) => {
         const report = await ensureParsed(store, parser, batch === undefined ? {} : { batchId: batch });

@@ -16,7 +16,7 @@ const FIXTURES: Record<string, [tool: string, variant: string][]> = {
   fio: [['fio', 'json'], ['fio', 'json-two-jobs'], ['fio', 'terse'], ['fio', 'terse-two-jobs'], ['fio', 'normal'], ['fio', 'normal-write']],
   dd: [['dd', 'write'], ['dd', 'read'], ['dd', 'small']],
   sar: [['sar', 'cpu'], ['sar', 'cswch'], ['sar', 'disk'], ['sar', 'cpu-12h']],
-  sadf: [['sadf', 'db-cpu'], ['sadf', 'db-disk'], ['sadf', 'db-cswch']],
+  sadf: [['sadf', 'db-cpu'], ['sadf', 'db-disk'], ['sadf', 'db-cswch'], ['sadf', 'json-cpu'], ['sadf', 'json-disk'], ['sadf', 'json-cswch']],
   iostat: [['iostat', 'extended'], ['iostat', 'extended-timed'], ['iostat', 'extended-timed-12h']],
   mpstat: [['mpstat', 'all'], ['mpstat', 'all-12h']],
   pidstat: [['pidstat', 'cpu'], ['pidstat', 'disk'], ['pidstat', 'switches'], ['pidstat', 'threads'], ['pidstat', 'cpu-12h']],
@@ -308,7 +308,27 @@ for (const parser of ['sar', 'iostat', 'mpstat', 'pidstat'] as const) {
 }
 
 describe('sadf', () => {
-  for (const [, variant] of FIXTURES.sadf!) {
+  for (const [, variant] of FIXTURES.sadf!.filter(([, v]) => v.startsWith('json'))) {
+    test(`${variant}: -j documents give one row per activity item`, async () => {
+      const { fixture } = loaded.get(`sadf/${variant}`)!;
+      const doc = JSON.parse(fixture.stdout.join('\n')) as { sysstat: { hosts: { statistics: Record<string, any>[] }[] } };
+      const expected = doc.sysstat.hosts[0]!.statistics.flatMap((s) => Object.entries(s).filter(([k]) => k !== 'timestamp')
+        .flatMap(([act, v]) => (Array.isArray(v) ? v : [v]).map((item) => ({ act, time: s.timestamp.time as string, item: item as Record<string, unknown> }))));
+      const rows = await parsedRows('sadf', variant);
+      assert.equal(rows.length, expected.length);
+      const key = (act: string, k: string) => act.startsWith('cpu-load') && k !== 'cpu' ? `pct_${k}`
+        : act === 'process-and-context-switch' ? `${k}_s` : ({ 'disk-device': 'dev', rkB: 'rkb_s', wkB: 'wkb_s', dkB: 'dkb_s', 'util-percent': 'pct_util' } as Record<string, string>)[k] ?? k;
+      for (const e of expected) {
+        const row = rows.find((r) => r.time === e.time && r.kind === e.act)!;
+        assert.ok(row, `${e.act} at ${e.time}`);
+        for (const [k, v] of Object.entries(e.item)) {
+          const name = key(e.act, k);
+          if (name in row) assert.equal(typeof row[name] === 'number' ? row[name] : String(row[name]), typeof row[name] === 'number' ? Number(v) : String(v), `${e.act} ${name}`);
+        }
+      }
+    });
+  }
+  for (const [, variant] of FIXTURES.sadf!.filter(([, v]) => v.startsWith('db'))) {
     test(`${variant}: ;-separated rows under their # header`, async () => {
       const { fixture } = loaded.get(`sadf/${variant}`)!;
       const header = fixture.stdout[0]!.replace(/^#\s*/, '').split(';').map((x) => x.toLowerCase().replace(/%/g, 'pct_').replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, ''));

@@ -1,5 +1,6 @@
 /** sar, sadf -d, iostat -x, mpstat -P ALL and pidstat, all through the header-driven builder in `sysstat.ts`. */
 import type { ParserDefinition } from '../types.js';
+import { sadfJsonSql } from './sadf-json.js';
 import { sysstatColumns, sysstatSql, type SysstatLayout } from './sysstat.js';
 
 const CPU = ['pct_user', 'pct_nice', 'pct_system', 'pct_iowait', 'pct_steal', 'pct_idle', 'pct_usr', 'pct_sys', 'pct_irq', 'pct_soft', 'pct_guest', 'pct_gnice'];
@@ -29,8 +30,13 @@ function sysstatParser(name: string, programs: string[], description: string, la
 export const sarParser = sysstatParser('sar', ['sar'], 'sar text reports (-u, -w, -d, -r, -q, -b, -n DEV, ...): one row per printed row',
   { separator: 'blank', textColumns: ['cpu', 'dev', 'iface'], numericColumns: [...CPU, ...SAR_OTHER] });
 
-export const sadfParser = sysstatParser('sadf', ['sadf'], 'sadf -d (database, ;-separated) and -j (JSON) output',
-  { separator: 'semicolon', textColumns: ['hostname', 'timestamp', 'cpu', 'dev', 'iface'], numericColumns: ['interval', ...CPU, ...SAR_OTHER], timestampField: 'timestamp' });
+const SADF: SysstatLayout = { separator: 'semicolon', textColumns: ['hostname', 'timestamp', 'cpu', 'dev', 'iface'], numericColumns: ['interval', ...CPU, ...SAR_OTHER], timestampField: 'timestamp' };
+export const sadfParser: ParserDefinition = {
+  ...sysstatParser('sadf', ['sadf'], 'sadf -d (database, ;-separated; kind = first header name) and -j (JSON; kind = activity) output', SADF),
+  // -d rows are the lines with ';' (JSON documents have none); -j documents go through DuckDB's JSON functions.
+  sql: (src) => `SELECT * FROM (${sysstatSql(`(SELECT * FROM ${src} WHERE text LIKE '%;%')`, SADF)})
+    UNION ALL BY NAME SELECT * FROM (${sadfJsonSql(src, SADF)})`,
+};
 
 export const iostatParser = sysstatParser('iostat', ['iostat'], 'iostat (-x, -t; sysstat 12 and older column sets): cpu rows (kind avg_cpu) and device rows',
   {
