@@ -58,3 +58,24 @@ test('a missing config file and bad settings are clear user errors', () => {
   assert.throws(() => effectiveSettings({ maxSessionsPerConnection: 0 }), /ssh.maxSessionsPerConnection must be a number >= 1/);
   assert.equal(effectiveSettings({}).maxSessionsPerConnection, 10);
 });
+
+test('Include splices files (relative to ~/.ssh, with wildcards) in place', async () => {
+  const { mkdirSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'expert-sshinc-'));
+  const home = process.env.HOME;
+  process.env.HOME = dir;
+  try {
+    mkdirSync(join(dir, '.ssh', 'conf.d'), { recursive: true });
+    writeFileSync(join(dir, '.ssh', 'conf.d', 'a.conf'), 'Host lab1\n  HostName 10.9.0.1\n');
+    writeFileSync(join(dir, '.ssh', 'conf.d', 'b.conf'), 'Host lab2\n  HostName 10.9.0.2\n  Port 2202\n');
+    writeFileSync(join(dir, '.ssh', 'conf.d', 'skip.txt'), 'Host lab1\n  HostName wrong\n');
+    const main = join(dir, 'main');
+    writeFileSync(main, 'Include conf.d/*.conf\nHost *\n  User carol\n');
+    const resolver = new SshConfigResolver([main]);
+    assert.deepEqual([resolver.resolve('lab1').hostName, resolver.resolve('lab2').hostName, resolver.resolve('lab2').port], ['10.9.0.1', '10.9.0.2', 2202]);
+    assert.equal(resolver.resolve('lab1').user, 'carol');
+  } finally {
+    process.env.HOME = home;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

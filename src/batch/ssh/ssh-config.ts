@@ -5,9 +5,9 @@
  * Values given in the machine map (user, port) win over the files, like
  * `ssh -p PORT user@host` does.
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
-import { join, resolve, isAbsolute } from 'node:path';
+import { basename, dirname, join, resolve, isAbsolute } from 'node:path';
 import SSHConfig from 'ssh-config';
 import { UserError } from '../../errors.js';
 
@@ -63,10 +63,7 @@ export class SshConfigResolver {
   constructor(private readonly files: string[]) {
     this.config = new SSHConfig();
     for (const file of files) {
-      let text: string;
-      try { text = readFileSync(file, 'utf8'); } catch (error) {
-        throw new UserError(`cannot read ssh config ${file}: ${(error as Error).message}`);
-      }
+      const text = readWithIncludes(file, 0);
       try { this.config.push(...SSHConfig.parse(text)); } catch (error) {
         throw new UserError(`ssh config ${file}: ${(error as Error).message}`);
       }
@@ -129,6 +126,38 @@ export class SshConfigResolver {
       connectTimeoutMs: timeout && Number(timeout) > 0 ? Number(timeout) * 1000 : undefined,
     };
   }
+}
+
+/**
+ * The file's text with `Include` lines replaced by the included files (ssh's
+ * relative paths are under ~/.ssh; `*` and `?` in the last path component).
+ * Splicing the text is what ssh does for an Include at top level; inside a
+ * Host block ssh applies the included lines to that block only, which the
+ * splice approximates.
+ */
+function readWithIncludes(file: string, depth: number): string {
+  if (depth > 16) throw new UserError(`ssh config ${file}: Include nested more than 16 deep (a loop?)`);
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch (error) {
+    throw new UserError(`cannot read ssh config ${file}: ${(error as Error).message}`);
+  }
+  return text.split('\n').map((line) => {
+    const include = /^\s*Include\s*[=\s]\s*(.+?)\s*$/i.exec(line);
+    if (!include) return line;
+    return include[1]!.split(/\s+/).flatMap((pattern) => includedFiles(pattern)).map((f) => readWithIncludes(f, depth + 1)).join('\n');
+  }).join('\n');
+}
+
+function includedFiles(pattern: string): string[] {
+  const unquoted = pattern.replace(/^"(.*)"$/, '$1');
+  const path = unquoted.startsWith('~') ? expandHome(unquoted) : isAbsolute(unquoted) ? unquoted : join(homedir(), '.ssh', unquoted);
+  const folder = dirname(path);
+  const name = basename(path);
+  if (!/[*?]/.test(name)) return existsSync(path) ? [path] : [];
+  let entries: string[];
+  try { entries = readdirSync(folder); } catch { return []; }
+  const matcher = new RegExp(`^${name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return entries.filter((entry) => matcher.test(entry)).sort().map((entry) => join(folder, entry));
 }
 
 function expandTokens(value: string, tokens: Record<string, string>): string {
