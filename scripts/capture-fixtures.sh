@@ -15,10 +15,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 export LC_ALL=C
+# Optional arguments: only these tools (e.g. `scripts/capture-fixtures.sh perf-stat dd`).
+only=" $* "
 
 # capture <tool> <variant> <command...>: runs the command in $work, keeps its stdout/stderr.
 capture() {
   local tool=$1 variant=$2; shift 2
+  [ "$only" = "  " ] || [[ "$only" == *" $tool "* ]] || return 0
   mkdir -p "$out/$tool"
   printf '%s\n' "$*" > "$out/$tool/$variant.cmd"
   (cd "$work" && env "$@") > "$out/$tool/$variant.stdout" 2> "$out/$tool/$variant.stderr" || true
@@ -89,7 +92,9 @@ capture pidstat threads pidstat -t -u 1 1
 events=context-switches,cpu-migrations,page-faults,task-clock,cache-misses,cycles
 capture perf-stat once perf stat -x, -e $events -- dd if=/dev/zero of=/dev/null bs=64k count=20000
 capture perf-stat interval perf stat -x, -I 500 -e $events -- sleep 2
-capture perf-stat per-thread perf stat -x, --per-thread -e context-switches,task-clock -p $$ -- sleep 1
+# --per-thread on a busy process (yes), so the counts are real: prefixes are "<comm>-<tid>".
+capture perf-stat per-thread sh -c 'yes > /dev/null & p=$!; perf stat -x, --per-thread -e context-switches,task-clock,page-faults -p $p -- sleep 1; kill $p'
+capture perf-stat interval-per-thread sh -c 'yes > /dev/null & p=$!; perf stat -x, -I 300 --per-thread -e context-switches,task-clock -p $p -- sleep 1; kill $p'
 capture perf-stat interval-per-cpu perf stat -x, -I 500 -a -A -e context-switches,cpu-migrations -- sleep 1
 
 # ---- dd (prints its summary on stderr) ----

@@ -60,6 +60,8 @@ export function programWords(command: string): string[] {
     while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!)) words = words.slice(1);
     if (words.length === 0) return [];
     const program = basename(words[0]!);
+    // `sh -c 'vmstat 1'`: the program is the first one of the inner command.
+    if (['sh', 'bash', 'dash', 'zsh'].includes(program) && words[1] === '-c' && words[2] !== undefined) return programWords(words[2]);
     const wrapper = WRAPPERS[program];
     if (!wrapper) return [program, ...words.slice(1)];
     let i = 1;

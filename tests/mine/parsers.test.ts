@@ -11,7 +11,7 @@ import { fields, loadFixture, readFixture, tempStore, type Fixture, type TempSto
 
 const FIXTURES: Record<string, [tool: string, variant: string][]> = {
   vmstat: [['vmstat', 'plain'], ['vmstat', 'timestamped'], ['vmstat', 'wide'], ['vmstat', 'header-repeat']],
-  'perf-stat': [['perf-stat', 'once'], ['perf-stat', 'interval'], ['perf-stat', 'per-thread'], ['perf-stat', 'interval-per-cpu']],
+  'perf-stat': [['perf-stat', 'once'], ['perf-stat', 'interval'], ['perf-stat', 'per-thread'], ['perf-stat', 'interval-per-thread'], ['perf-stat', 'interval-per-cpu']],
   iozone: [['iozone', 'auto-read-write'], ['iozone', 'auto-all'], ['iozone', 'auto-gaps'], ['iozone', 'report'], ['iozone', 'throughput']],
   fio: [['fio', 'json'], ['fio', 'json-two-jobs'], ['fio', 'terse'], ['fio', 'terse-two-jobs'], ['fio', 'normal'], ['fio', 'normal-write']],
   dd: [['dd', 'write'], ['dd', 'read'], ['dd', 'small']],
@@ -43,8 +43,10 @@ before(async () => {
   for (const [parser, list] of Object.entries(FIXTURES)) {
     for (const [tool, variant] of list) {
       const fixture = await readFixture(tool, variant);
-      // Processes are recognised by their command, as in a batch (no `parser:` given).
-      const id = await loadFixture(store, fixture, { batchId, label: `${tool}/${variant}` });
+      // Processes are recognised by their command, as in a batch (no `parser:` given), except
+      // captures wrapped in a shell script (`sh -c 'yes & perf stat ...'`), which name their parser.
+      const wrapped = fixture.command.startsWith('sh -c');
+      const id = await loadFixture(store, fixture, { batchId, label: `${tool}/${variant}`, ...(wrapped ? { parser } : {}) });
       loaded.set(`${parser}/${variant}`, { id, fixture });
     }
   }

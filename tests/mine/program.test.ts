@@ -14,6 +14,7 @@ test('programOf looks through env assignments and wrappers', () => {
   assert.deepEqual(programWords('taskset 0x1 perf stat -x,').slice(0, 2), ['perf', 'stat']);
   assert.deepEqual(shellWords(`a "b c" 'd e' f\\ g; h`), ['a', 'b c', 'd e', 'f g']);
   assert.equal(programOf(''), '');
+  assert.equal(programOf("sh -c 'LC_ALL=C exec vmstat -n 1'"), 'vmstat');
 });
 
 test('the registry picks a parser by the parser column, else by program', () => {
