@@ -11,6 +11,7 @@ import { KernelContext, type MimeBundle } from './context.js';
 import { parseCell, type MagicSegment } from './magics/parse.js';
 import { closest, type MagicRegistry } from './magics/registry.js';
 import { allMagics } from './magics/index.js';
+import { expandArgs } from './magics/expand-args.js';
 
 const require = createRequire(import.meta.url);
 // tslab is CommonJS and exposes its executor and server only as internals.
@@ -110,7 +111,14 @@ async function runMagic(call: MagicSegment, { context, magics }: CellDeps): Prom
     return false;
   }
   try {
-    await magic.run(context, call);
+    const args = expandArgs(call.args, (name) => {
+      try {
+        return { value: context.variable(name) };
+      } catch {
+        return undefined; // not a notebook variable: the braces stay (e.g. a batch placeholder)
+      }
+    });
+    await magic.run(context, { ...call, args });
     return true;
   } catch (error) {
     if (isUserError(error)) console.error(`${prefix}${call.name}: ${error.message}`);
