@@ -100,6 +100,16 @@ export async function loadReportModel(store: ExpertStore, batchRef: number | str
     }
   }
 
+  if (parserRoles.get('pidstat')?.has('monitor')) {
+    try {
+      const all = await parsedColumns(store, 'pidstat', batchId);
+      const keep = (all.role ?? []).map((role) => role === 'monitor');
+      chartInput.threadCpu = Object.fromEntries(Object.entries(all).map(([c, v]) => [c, v.filter((_, i) => keep[i])]));
+    } catch (error) {
+      notes.push(`per-thread CPU from pidstat could not be read: ${(error as Error).message}`);
+    }
+  }
+
   return {
     batch: toReportBatch(batch),
     runs: columnsTable(runs),

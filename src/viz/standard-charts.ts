@@ -8,7 +8,7 @@
 import { axisTitle } from './axis-titles.js';
 import { rowCount, type Columns } from './columns.js';
 import { distributionFigure } from './distribution.js';
-import { affinityFigure, type ThreadAffinity } from './heatmap.js';
+import { affinityFigure, heatmapFigure, type ThreadAffinity } from './heatmap.js';
 import type { ReportChart } from './report.js';
 import { scatterFigure } from './scatter.js';
 import { toNumber } from './stats.js';
@@ -49,6 +49,8 @@ export interface StandardChartInput {
   monitor?: { columns: Columns; x: string; series?: string; y: string[]; source: string };
   windows?: TimeWindow[];
   affinity?: ThreadAffinity[];
+  /** pidstat rows (`line_ts`, `command`, `tid` or `pid`, `pct_cpu`) for the per-thread CPU heatmap. */
+  threadCpu?: Columns;
   /** Cap on throughput × monitor scatter charts. */
   maxScatter?: number;
 }
@@ -91,6 +93,16 @@ export function standardCharts(input: StandardChartInput): ReportChart[] {
       });
     }
   }
+  if (input.threadCpu && rowCount(input.threadCpu) > 0) {
+    const cells = threadCpuCells(input.threadCpu);
+    if (rowCount(cells) > 0) {
+      charts.push({
+        title: 'CPU per thread over time (pidstat)',
+        caption: `The ${new Set(cells.thread).size} busiest threads by mean CPU; each column is one second.`,
+        figure: heatmapFigure(cells, { x: 'time', y: 'thread', z: 'pct_cpu', xTitle: 'Time', yTitle: 'Thread', zTitle: 'CPU (%)' }),
+      });
+    }
+  }
   if (input.affinity?.length) {
     charts.push({
       title: 'CPU affinity of guest threads',
@@ -110,6 +122,36 @@ export function rankMonitors(columns: string[]): string[] {
     return i < 0 ? MONITOR_PRIORITY.length : i;
   };
   return columns.map((c, i) => ({ c, i })).sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i).map(({ c }) => c);
+}
+
+/**
+ * pidstat rows → one cell per (thread, second): lines of one interval arrive
+ * milliseconds apart, so time is cut to whole seconds (pidstat -t marks threads
+ * with a leading `|__`, dropped from the label); only the `top` threads
+ * by mean CPU are kept so the chart stays readable.
+ */
+export function threadCpuCells(pidstat: Columns, top = 16): { time: string[]; thread: string[]; pct_cpu: number[] } {
+  const ts = pidstat.line_ts ?? [];
+  const ids = pidstat.tid ?? pidstat.pid ?? [];
+  const names = pidstat.command ?? [];
+  const cpu = pidstat.pct_cpu ?? [];
+  const rows: { time: string; thread: string; value: number }[] = [];
+  for (let i = 0; i < cpu.length; i++) {
+    const value = toNumber(cpu[i]);
+    const t = ts[i] instanceof Date ? (ts[i] as Date).getTime() : Date.parse(String(ts[i]));
+    if (value === null || !Number.isFinite(t) || toNumber(ids[i]) === null) continue;
+    rows.push({ time: new Date(Math.floor(t / 1000) * 1000).toISOString(), thread: `${String(names[i] ?? '?').replace(/^\|__/, '')} ${toNumber(ids[i])}`, value });
+  }
+  const totals = new Map<string, { sum: number; n: number }>();
+  for (const r of rows) {
+    const t = totals.get(r.thread) ?? { sum: 0, n: 0 };
+    t.sum += r.value;
+    t.n += 1;
+    totals.set(r.thread, t);
+  }
+  const keep = new Set([...totals.entries()].sort((a, b) => b[1].sum / b[1].n - a[1].sum / a[1].n).slice(0, top).map(([thread]) => thread));
+  const kept = rows.filter((r) => keep.has(r.thread));
+  return { time: kept.map((r) => r.time), thread: kept.map((r) => r.thread), pct_cpu: kept.map((r) => r.value) };
 }
 
 function lowerFirst(s: string): string {

@@ -166,3 +166,17 @@ test('report tables: one-batch columns and raw params JSON are dropped when redu
   const kept = withoutRedundantColumns({ columns: ['batch', 'params'], rows: [['a', '{"n":1}'], ['b', '{"n":2}']] });
   assert.deepEqual(kept.columns, ['batch', 'params']);
 });
+
+test('per-thread CPU cells: seconds, thread labels, only the busiest threads', async () => {
+  const { threadCpuCells } = await import('../../src/viz/standard-charts.js');
+  const t = (ms: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + ms);
+  const cells = threadCpuCells(
+    { line_ts: [t(10), t(20), t(1010), t(1020), t(30)], command: ['qemu', '|__fio', 'qemu', '|__fio', 'idle'], tid: [7, 8, 7, 8, 9], pct_cpu: [90, 20, 70, 40, 1] },
+    2,
+  );
+  assert.deepEqual(cells, {
+    time: ['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', '2026-01-01T00:00:01.000Z'],
+    thread: ['qemu 7', 'fio 8', 'qemu 7', 'fio 8'],
+    pct_cpu: [90, 20, 70, 40],
+  });
+});

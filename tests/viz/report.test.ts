@@ -43,6 +43,9 @@ monitors:
   - name: vmstat
     on: nodes
     command: vmstat -n 1
+  - name: pidstat
+    on: nodes
+    command: pidstat -t -u 1
 tests:
   - name: dd-write
     on: nodes
@@ -124,6 +127,9 @@ test('the report model has the runs, the standard charts and the right numbers',
     const scatter = model.charts.find((c) => c.figure.data.some((t) => (t.meta as { fit?: LinearFit } | undefined)?.fit));
     assert.ok(scatter, `a scatter with a fit among ${titles.join(' | ')}`);
     assert.ok(model.charts.some((c) => Array.isArray(c.figure.layout.shapes) && (c.figure.layout.shapes as unknown[]).length === 8), 'a time series with 8 run windows');
+    const heat = model.charts.find((c) => c.figure.data[0]?.type === 'heatmap');
+    assert.ok(heat, `a per-thread CPU heatmap among ${titles.join(' | ')}`);
+    assert.ok((heat.figure.data[0]!.y as string[]).length >= 1);
   });
 });
 
