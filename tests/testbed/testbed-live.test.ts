@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { testbedDown, testbedStatus, testbedUp, type TestbedStatus } from '../../src/testbed/index.js';
 import { UserError } from '../../src/errors.js';
+import { canIsolateNodes } from '../../src/testbed/node.js';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '..', '..');
@@ -49,7 +50,8 @@ function sshArgs(port: number, dir: string): string[] {
 
 before(async () => {
   cwd = await mkdtemp(join(tmpdir(), 'expert-testbed-'));
-  const result = await testbedUp({ cwd, env, vms: 2, accel: 'tcg', memoryMb: 192, diskMb: 128 });
+  // Two nodes with one guest each: the smallest testbed that still has several nodes.
+  const result = await testbedUp({ cwd, env, vms: 1, nodes: 2, accel: 'tcg', memoryMb: 192, diskMb: 128 });
   assert.equal(result.alreadyUp, false);
   status = result.status;
 });
@@ -62,22 +64,21 @@ after(async () => {
   }
 });
 
-test('up boots two named TCG guests and reports their QEMU threads', () => {
+test('up boots two named TCG guests on two nodes and reports their QEMU threads', () => {
   assert.equal(status.accel, 'tcg');
   assert.equal(status.complete, true, status.problems.join('; '));
-  assert.deepEqual(status.guests.map((g) => [g.node, g.name, g.running]), [['node1', 'vm1', true], ['node1', 'vm2', true]]);
+  assert.deepEqual(status.guests.map((g) => [g.node, g.name, g.running]), [['node1', 'vm1', true], ['node2', 'vm2', true]]);
   for (const g of status.guests) {
     const argv = readFileSync(`/proc/${g.pid}/cmdline`, 'utf8').split('\0');
     assert.ok(argv.includes(`guest=${g.name},debug-threads=on`), `QEMU ${g.pid} is named ${g.name}`);
     assert.ok(g.threads.some((t) => t.name === 'CPU 0/TCG'), `vCPU thread named: ${g.threads.map((t) => t.name).join(', ')}`);
     assert.ok(g.threads.some((t) => t.tid === g.pid));
   }
-  assert.equal(status.nodes.length, 1);
-  assert.equal(status.nodes[0]!.running, true);
+  assert.deepEqual(status.nodes.map((n) => [n.name, n.running]), [['node1', true], ['node2', true]]);
 });
 
 test('up when already up does nothing and says so', async () => {
-  const again = await testbedUp({ cwd, env, vms: 2, accel: 'tcg' });
+  const again = await testbedUp({ cwd, env, vms: 1, nodes: 2, accel: 'tcg' });
   assert.equal(again.alreadyUp, true);
   assert.deepEqual(again.status.guests.map((g) => g.pid), status.guests.map((g) => g.pid));
 });
@@ -96,11 +97,14 @@ test('each guest runs iozone, fio and dd on its virtio data disk over SSH, check
   }));
 });
 
-test('the node answers SSH too (monitors and Tune run there)', async () => {
+test('each node answers SSH (monitors and Tune run there) and, isolated, sees only its own guest', async () => {
   const dir = join(cwd, '.expert', 'testbed');
-  const node = status.nodes[0]!;
-  const { stdout } = await run('ssh', [...sshArgs(node.port!, dir), `${node.user}@127.0.0.1`, 'echo node-ok'], { timeout: 30_000 });
-  assert.equal(stdout.trim(), 'node-ok');
+  await Promise.all(status.nodes.map(async (node, i) => {
+    const { stdout } = await run('ssh', [...sshArgs(node.port!, dir), `${node.user}@127.0.0.1`, 'echo node-ok; for p in /proc/[0-9]*; do tr "\\0" " " <$p/cmdline; echo; done | grep -o "^qemu-system-x86_64 -name guest=[^,]*" || true'], { timeout: 30_000 });
+    const lines = stdout.trim().split('\n');
+    assert.equal(lines[0], 'node-ok');
+    if (canIsolateNodes()) assert.deepEqual(lines.slice(1), [`qemu-system-x86_64 -name guest=vm${i + 1}`], `${node.name} sees its guest only`);
+  }));
 });
 
 test('`expert run` on `machines: testbed` stores every line of iozone and fio in both guests and vmstat on the node', async () => {
@@ -118,11 +122,11 @@ test('`expert run` on `machines: testbed` stores every line of iozone and fio in
   const rows = stdout.trim().split('\n').filter((l) => l.startsWith('[')).flatMap((l) => JSON.parse(l) as Array<Record<string, unknown>>);
   const workloads = rows.filter((r) => r.role === 'workload');
   assert.deepEqual(workloads.map((r) => `${r.label}:${r.status}:${r.exit_code}`).sort(), [
-    'fio-write baseline #1 @node1/vm1:exited:0', 'fio-write baseline #1 @node1/vm2:exited:0',
-    'iozone-write baseline #1 @node1/vm1:exited:0', 'iozone-write baseline #1 @node1/vm2:exited:0',
+    'fio-write baseline #1 @node1/vm1:exited:0', 'fio-write baseline #1 @node2/vm2:exited:0',
+    'iozone-write baseline #1 @node1/vm1:exited:0', 'iozone-write baseline #1 @node2/vm2:exited:0',
   ]);
   for (const r of rows) assert.ok(Number(r.lines) > 0, `${r.label} stored lines`);
-  assert.ok(rows.some((r) => r.role === 'monitor'), 'vmstat ran on the node');
+  assert.deepEqual([...new Set(rows.filter((r) => r.role === 'monitor').map((r) => String(r.label).split('@')[1]))].sort(), ['node1', 'node2'], 'vmstat ran on each node');
 });
 
 test('down stops every guest and node sshd and removes the state; console logs stay', async () => {
@@ -131,6 +135,7 @@ test('down stops every guest and node sshd and removes the state; console logs s
   const result = await testbedDown({ cwd, env });
   assert.equal(result.wasUp, true);
   assert.deepEqual(result.stoppedGuests, ['vm1', 'vm2']);
+  assert.deepEqual(result.stoppedNodes, ['node1', 'node2']);
   assert.deepEqual(processesMentioning(cwd), []);
   for (const pid of pids) assert.ok(!existsSync(`/proc/${pid}/cmdline`) || readFileSync(`/proc/${pid}/cmdline`, 'utf8') === '', `QEMU ${pid} is gone`);
   for (const f of ['state.json', 'machines.yaml', 'known_hosts', 'run']) assert.ok(!existsSync(join(dir, f)), `${f} removed`);
@@ -144,6 +149,20 @@ test('a guest that does not come up in time is reported with its console log, an
     testbedUp({ cwd, env, vms: 1, accel: 'tcg', memoryMb: 128, diskMb: 64, bootTimeoutMs: 300 }),
     (e: unknown) => e instanceof UserError && /guest vm1 did not answer SSH/.test(e.message) && /console log/.test(e.message),
   );
+  assert.deepEqual(processesMentioning(cwd), []);
+  assert.equal(await testbedStatus({ cwd, env }), undefined);
+});
+
+test('Ctrl-C during `expert testbed up` tears down what was started and exits 130', async () => {
+  const child = execFile(process.execPath, ['--import', import.meta.resolve('tsx'), join(repo, 'src', 'cli', 'main.ts'), 'testbed', 'up', '--vms', '2', '--accel', 'tcg', '--memory', '128', '--disk', '64'], { cwd, env });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  while (!/waiting for SSH/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.match(stderr, /waiting for SSH/);
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, stderr);
   assert.deepEqual(processesMentioning(cwd), []);
   assert.equal(await testbedStatus({ cwd, env }), undefined);
 });
