@@ -99,6 +99,7 @@ export function parseChartSpec(text: string, file = '<chart spec>'): ChartSpec {
   }
   if (d.parser !== undefined) {
     if (typeof d.parser !== 'string' || !/^[A-Za-z_][\w-]*$/.test(d.parser)) throw new ConfigError(nodeAt(['data', 'parser']), "'data.parser' must be a parser name such as vmstat or iozone");
+    if (d.parser === 'summary' || d.parser === 'runs') throw new ConfigError(nodeAt(['data', 'parser']), `'${d.parser}' is not a parser: for Mine's per-run summary write data: {runs: true}`);
     data.parser = d.parser;
   }
   if (d.sql !== undefined) {
@@ -132,8 +133,9 @@ export function parseChartSpec(text: string, file = '<chart spec>'): ChartSpec {
   } else spec.y = str('y');
 
   if (raw.fit !== undefined) {
-    const fit = raw.fit === true ? 'each' : raw.fit === false ? 'none' : raw.fit;
-    if (fit !== 'each' && fit !== 'all' && fit !== 'none') throw new ConfigError(nodeAt(['fit']), "'fit' must be each, all, none, true or false");
+    // `ols` reads naturally ("fit: ols"): the least-squares line per colour group.
+    const fit = raw.fit === true || raw.fit === 'ols' ? 'each' : raw.fit === false ? 'none' : raw.fit;
+    if (fit !== 'each' && fit !== 'all' && fit !== 'none') throw new ConfigError(nodeAt(['fit']), "'fit' must be each (or ols), all, none, true or false");
     if (kind !== 'scatter' && fit !== 'none') throw new ConfigError(nodeAt(['fit']), "'fit' is only for kind: scatter");
     spec.fit = fit;
   }

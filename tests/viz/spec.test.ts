@@ -25,6 +25,7 @@ height: 500
     z: undefined, color: 'policy', facet: 'size', fit: 'all', hover: ['label', 'rep'], height: 500,
   });
   assert.deepEqual(parseChartSpec(chartSpecYaml(spec)), spec);
+  assert.equal(parseChartSpec('data: {runs: true}\nkind: scatter\nx: a\ny: b\nfit: ols\n').fit, 'each');
   // JSON is YAML too.
   assert.equal(parseChartSpec(JSON.stringify({ data: { sql: 'SELECT 1 AS a, 2 AS b' }, kind: 'box', y: 'b' })).kind, 'box');
 });
@@ -40,6 +41,8 @@ test('errors name file, line and column and what was expected', () => {
     ['data: {runs: true}\nkind: heatmap\nx: t\ny: a\n', /needs 'z'/],
     ['data: [1, 2\n', /^c\.yaml:\d+:\d+: not valid YAML/],
     ['kind: box\ny: a\n', /missing 'data'/],
+    ['data: {parser: summary}\nkind: box\ny: a\n', /^c\.yaml:1:16: 'summary' is not a parser: for Mine's per-run summary write data: \{runs: true\}/],
+    ['data: {runs: true}\nkind: scatter\nx: a\ny: b\nfit: lowess\n', /^c\.yaml:5:6: 'fit' must be each \(or ols\), all, none, true or false/],
     ['data: {runs: true}\nkind: box\ny: [a, b]\n', /^c\.yaml:3:4: a list of y columns is only for kind: line/],
   ];
   for (const [text, pattern] of cases) {
