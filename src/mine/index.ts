@@ -1,7 +1,7 @@
 /** Mine: lazy, versioned parsing over the raw line table, run summaries and data-frame interop. */
 export { ensureParsed, parserQuery } from './engine.js';
 export { ParserRegistry, defaultRegistry } from './registry.js';
-export { userParser, type UserParserSpec } from './user-parser.js';
+export { userParser, defineParser, type UserParserSpec } from './user-parser.js';
 export { runSummary, type SummaryOptions } from './summary.js';
 export { toArquero, toDanfo, queryColumns } from './interop.js';
 export { exportParquet, type ExportedFile } from './export.js';

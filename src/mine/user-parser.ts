@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { UserError } from '../errors.js';
+import { defaultRegistry, type ParserRegistry } from './registry.js';
 import { literal } from './sql.js';
 import type { ParserDefinition } from './types.js';
 
@@ -72,4 +73,11 @@ function normalizeType(parser: string, group: string, type: string | undefined):
 
 function quoteId(name: string): string {
   return `"${name}"`;
+}
+
+/** Defines a user parser and registers it (default: the session-wide registry), replacing one of the same name. */
+export function defineParser(spec: UserParserSpec, registry: ParserRegistry = defaultRegistry()): ParserDefinition {
+  const parser = userParser(spec);
+  registry.register(parser);
+  return parser;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ensureParsed } from '../../src/mine/engine.js';
 import { ParserRegistry } from '../../src/mine/registry.js';
-import { userParser } from '../../src/mine/user-parser.js';
+import { defineParser, userParser } from '../../src/mine/user-parser.js';
 import { loadFixture, readFixture, tempStore, type TempStore } from './helpers.js';
 
 let t: TempStore;
@@ -33,6 +33,15 @@ test('a regex with named groups and types becomes a cached, versioned parser', a
   const r2 = await ensureParsed(t.store, 'ddcopy', { batchId, registry: changed });
   assert.equal(r2.parsedProcesses, 1);
   assert.notEqual(r2.version, report.version);
+});
+
+test('defineParser registers in a registry, replacing one of the same name', () => {
+  const registry = new ParserRegistry([]);
+  defineParser({ name: 'latency', regex: 'lat=(?<ms>[0-9.]+)', types: { ms: 'num' }, programs: ['mybench'] }, registry);
+  assert.equal(registry.parserFor({ command: 'mybench --x', parser: null })?.name, 'latency');
+  const v2 = defineParser({ name: 'latency', regex: 'latency=(?<ms>[0-9.]+)', types: { ms: 'num' } }, registry);
+  assert.equal(registry.get('latency').version, v2.version);
+  assert.deepEqual(registry.get('latency').columns, [{ name: 'ms', type: 'DOUBLE' }]);
 });
 
 test('user parser definitions are checked', () => {
