@@ -173,6 +173,27 @@ test('expert plot draws a chart spec over the run summary, faceted by a param', 
   assert.deepEqual(consoleErrors, []);
 });
 
+test('expert plot: a parser table as a line chart with run windows, and a SQL query as a scatter', async () => {
+  const lineSpec = join(dir, 'line.yaml');
+  writeFileSync(lineSpec, `data: {parser: vmstat, batch: report-test}\nkind: line\nx: line_ts\ny: cs\ncolor: host\n`);
+  const sqlSpec = join(dir, 'sql.yaml');
+  writeFileSync(sqlSpec, `data:\n  sql: SELECT policy, rep, epoch(ended_at) - epoch(started_at) AS duration_s FROM process WHERE role = 'workload'\nkind: scatter\nx: rep\ny: duration_s\ncolor: policy\n`);
+  const vmstatRows = await withStore(async (store) => {
+    const r = await store.query(`SELECT count(*) FROM parsed.vmstat v JOIN process p USING (process_id) WHERE p.batch_id = $1 AND NOT v.parse_error`, [batchId]);
+    return Number(r.rows[0]![0]);
+  });
+  for (const [spec, points, shapes] of [[lineSpec, vmstatRows, 8], [sqlSpec, 8, 0]] as const) {
+    const out = spec.replace('.yaml', '.html');
+    await plotCommand(spec, { out, store: storePath });
+    const { page, consoleErrors } = await browser.open(out);
+    await waitForCharts(page, 1);
+    const [chart] = await renderedCharts(page);
+    assert.equal(chart!.points, points, spec);
+    assert.equal(await page.$$eval('.expert-figure .shapelayer path', (els) => els.length), shapes, `shaded windows in ${spec}`);
+    assert.deepEqual(consoleErrors, []);
+  }
+});
+
 test('a bad chart spec and an unknown batch are clear user errors', async () => {
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'data: {runs: true}\nkind: pie\ny: dd_rate_bps\n');
