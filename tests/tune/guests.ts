@@ -6,6 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import { OrphanGuard } from '../../src/batch/orphan-guard.js';
+
+/** Kills our guests even when the test process is killed (-9, timeout). */
+const guard = new OrphanGuard();
 
 export interface PausedGuest {
   name: string;
@@ -38,16 +42,19 @@ export async function startPausedGuest(name: string, options: GuestOptions = {})
   const iothreads = options.iothreads ?? 1;
   const args = ['-S', '-name', options.nameArg ?? `guest=${name.replace(/,/g, ',,')},debug-threads=on`, '-smp', String(smp), '-m', '64', '-accel', 'tcg', '-display', 'none', '-nodefaults', '-monitor', 'none', '-serial', 'none'];
   for (let i = 1; i <= iothreads; i++) args.push('-object', `iothread,id=io${i}`);
-  const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const pid = child.pid;
   if (pid === undefined) throw new Error('qemu-system-x86_64 did not start');
+  guard.track(pid);
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const ended = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await ended;
+    if (child.exitCode === null && child.signalCode === null) {
+      const ended = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await ended;
+    }
+    guard.untrack(pid);
   };
   // Ready once every vCPU thread exists.
   for (let waited = 0; ; waited += 20) {
