@@ -49,7 +49,7 @@ export function registerTestbed(program: Command): void {
         if (abort.signal.aborted) { process.exitCode = 130; return; }
         const s = result.status;
         process.stderr.write(result.alreadyUp
-          ? `testbed: already up (${s.guests.length} guests, accel ${s.accel}, since ${s.startedAt}); nothing to do\n`
+          ? `testbed: already up (${s.guests.length} guests, accel ${s.accel}, since ${s.startedAt}); nothing to do${result.differences?.length ? `\ntestbed: note: it runs with ${result.differences.join(', ')}: \`expert testbed down\` first to change it` : ''}\n`
           : `testbed: up: ${s.guests.length} guests on ${s.nodes.length} node${s.nodes.length > 1 ? 's' : ''}, accel ${s.accel}${result.bootMs ? `, booted in ${(result.bootMs / 1000).toFixed(1)} s` : ''}; machine map ${s.machinesFile}\n`);
         process.stdout.write(guestTable(s, format));
       } catch (error) {

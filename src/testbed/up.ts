@@ -53,6 +53,21 @@ export interface TestbedUpResult {
   status: TestbedStatus;
   /** Milliseconds from the first QEMU start until every guest answered SSH. */
   bootMs?: number;
+  /** When already up: how the running testbed differs from what was asked (e.g. `--vms 2 (asked 5)`); `down` first to change it. */
+  differences?: string[];
+}
+
+function differences(s: TestbedStatus, asked: { vmsPerNode: number; nodeCount: number; memoryMb: number; cpus: number; options: TestbedUpOptions }): string[] {
+  const out: string[] = [];
+  const nodes = s.nodes.length;
+  const vms = Math.round(s.guests.length / Math.max(1, nodes));
+  if (vms !== asked.vmsPerNode) out.push(`--vms ${vms} (asked ${asked.vmsPerNode})`);
+  if (nodes !== asked.nodeCount) out.push(`--nodes ${nodes} (asked ${asked.nodeCount})`);
+  if (s.memoryMb !== asked.memoryMb) out.push(`--memory ${s.memoryMb} (asked ${asked.memoryMb})`);
+  if (s.cpus !== asked.cpus) out.push(`--cpus ${s.cpus} (asked ${asked.cpus})`);
+  if (asked.options.iothread !== undefined && s.iothread !== asked.options.iothread) out.push(`--iothread ${s.iothread ? 'on' : 'off'} (asked ${asked.options.iothread ? 'on' : 'off'})`);
+  if (asked.options.accel && asked.options.accel !== 'auto' && asked.options.accel !== s.accel) out.push(`--accel ${s.accel} (asked ${asked.options.accel})`);
+  return out;
 }
 
 export async function testbedUp(options: TestbedUpOptions = {}): Promise<TestbedUpResult> {
@@ -76,7 +91,7 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
 
   return withLock(files.lock, async () => {
     const existing = await liveStatus(dir);
-    if (existing && existing.complete) return { alreadyUp: true, status: existing };
+    if (existing && existing.complete) return { alreadyUp: true, status: existing, differences: differences(existing, { vmsPerNode, nodeCount, memoryMb, cpus, options }) };
     if (existing) {
       progress(`an earlier testbed in ${dir} is partly down (${existing.problems.join('; ')}): cleaning it up first`);
       await teardown(dir);

@@ -121,3 +121,13 @@ test('the machine map is what `machines: testbed` loads: nodes, guests, ssh file
     await rm(cwd, { recursive: true, force: true });
   }
 });
+
+test('notebooks/mach4.yaml, the reference cluster, is a valid machine map of 4 nodes × 5 guests', async () => {
+  const repo = join(import.meta.dirname, '..', '..');
+  const config = await parseBatchConfigText('name: t\nmachines: ./notebooks/mach4.yaml\ntests:\n  - {name: w, on: vms, command: "true"}\n', { cwd: repo, env: {}, path: join(repo, 'mach4-check.yaml') });
+  const nodes = config.machines.nodes;
+  assert.deepEqual(nodes.map((n) => n.name), ['node1', 'node2', 'node3', 'node4']);
+  assert.deepEqual(nodes.map((n) => n.vms?.length), [5, 5, 5, 5]);
+  assert.deepEqual(nodes.flatMap((n) => n.vms!.map((v) => v.name)), planLayout(5, 4).flatMap((n) => n.guests), 'the same guest names as `testbed up --nodes 4 --vms 5`');
+  assert.ok(nodes.every((n) => n.host !== 'local' && n.host.includes('.')));
+});

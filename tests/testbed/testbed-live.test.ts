@@ -81,6 +81,17 @@ test('up when already up does nothing and says so', async () => {
   const again = await testbedUp({ cwd, env, vms: 1, nodes: 2, accel: 'tcg' });
   assert.equal(again.alreadyUp, true);
   assert.deepEqual(again.status.guests.map((g) => g.pid), status.guests.map((g) => g.pid));
+  assert.deepEqual(again.differences, []);
+  const other = await testbedUp({ cwd, env, vms: 3, nodes: 2, accel: 'tcg' });
+  assert.equal(other.alreadyUp, true);
+  assert.deepEqual(other.differences, ['--vms 1 (asked 3)']);
+});
+
+test('`expert testbed status --format json` lists guests with PID, ports, accel and named threads', async () => {
+  const { stdout } = await run(process.execPath, ['--import', import.meta.resolve('tsx'), join(repo, 'src', 'cli', 'main.ts'), 'testbed', 'status', '--format', 'json'], { cwd, env, timeout: 60_000 });
+  const rows = JSON.parse(stdout) as Array<{ node: string; guest: string; pid: number; running: boolean; ssh_port: number; accel: string; threads: Array<{ tid: number; name: string }> }>;
+  assert.deepEqual(rows.map((r) => [r.node, r.guest, r.pid, r.running, r.ssh_port, r.accel]), status.guests.map((g) => [g.node, g.name, g.pid, true, g.sshPort, 'tcg']));
+  for (const r of rows) assert.ok(r.threads.some((t) => t.name === 'CPU 0/TCG'));
 });
 
 test('each guest runs iozone, fio and dd on its virtio data disk over SSH, checked against the written known_hosts', async () => {
