@@ -11,7 +11,7 @@
  * The last line printed is one JSON object with the figures.
  */
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LineSplitter } from '../src/batch/line-splitter.js';
@@ -81,10 +81,10 @@ function iozoneLine(rand: () => number): string {
   return `${pad(kb, 16)}${pad(reclen, 8)}${cell()}${cell()}${cell()}${cell()}${cell()}${cell()}${cell()}${cell()}`;
 }
 
-const POOL_LINES = 40_000;
+const POOL_LINES = 10_000;
 
 /**
- * The output of one simulated process: a pool of ~4 MB of distinct lines,
+ * The output of one simulated process: a pool of ~1 MB of distinct lines,
  * pre-built (so generating them costs neither run), cut into chunks at
  * arbitrary byte offsets like a pipe delivers, replayed until the process has
  * printed its share. Only the pools stay in memory, not all N lines.
@@ -213,6 +213,7 @@ async function main(): Promise<void> {
   }
   const rssSampler = setInterval(sampleRss, 50);
   const storeStart = performance.now();
+  const storeCpu = process.cpuUsage();
   const writer = store.lineWriter();
   let mark = { at: performance.now(), count: 0 };
   const progress = setInterval(() => {
@@ -228,6 +229,8 @@ async function main(): Promise<void> {
   clearInterval(progress);
   await writer.close();
   const storeSeconds = (performance.now() - storeStart) / 1000;
+  const storeCpuUsage = process.cpuUsage(storeCpu);
+  const storeCpuSeconds = (storeCpuUsage.user + storeCpuUsage.system) / 1e6;
   clearInterval(rssSampler);
   sampleRss();
   const storePeakRss = Math.max(peakRss, vmHwmBytes() ?? 0);
@@ -260,10 +263,13 @@ async function main(): Promise<void> {
     baselineLines++;
   };
   const baselineStart = performance.now();
+  const baselineCpu = process.cpuUsage();
   await feed(outputs, () => writeLine);
   if (used > 0) writeSync(fd, buffer, 0, used);
   closeSync(fd);
   const baselineSeconds = (performance.now() - baselineStart) / 1000;
+  const baselineCpuUsage = process.cpuUsage(baselineCpu);
+  const baselineCpuSeconds = (baselineCpuUsage.user + baselineCpuUsage.system) / 1e6;
   if (baselineLines !== lines) throw new Error(`baseline wrote ${baselineLines} lines, expected ${lines}`);
 
   if (!args.keep && !args.dir) rmSync(dir, { recursive: true, force: true });
@@ -282,12 +288,20 @@ async function main(): Promise<void> {
     baseline_mb_per_s: round(totalBytes / 1e6 / baselineSeconds, 1),
     ratio: round(linesPerSecond / baselineLinesPerSecond, 3),
     peak_rss_mb: Math.round(storePeakRss / 1e6),
+    // CPU seconds of this process (all threads): steadier than wall time on a shared machine.
+    cpu_seconds: round(storeCpuSeconds, 3),
+    lines_per_cpu_s: Math.round(lines / storeCpuSeconds),
+    baseline_cpu_seconds: round(baselineCpuSeconds, 3),
+    cpu_ratio: round(baselineCpuSeconds / storeCpuSeconds, 3),
+    load_average_1m: round(loadavg()[0]!, 2),
+    cores: availableParallelism(),
     input_rss_mb: Math.round(rssBefore / 1e6),
     store_file_mb: Math.round(storeFileBytes / 1e6),
     targets: { lines_per_s: 1_500_000, ratio: 0.25, peak_rss_mb: 400 },
   };
   console.log(`store:    ${fmt(linesPerSecond)} lines/s, ${result.mb_per_s} MB/s (${result.seconds} s), file ${result.store_file_mb} MB`);
   console.log(`baseline: ${fmt(baselineLinesPerSecond)} lines/s, ${result.baseline_mb_per_s} MB/s (${result.baseline_seconds} s)`);
+  console.log(`CPU:      store ${result.cpu_seconds} s (${fmt(result.lines_per_cpu_s)} lines per CPU-second), baseline ${result.baseline_cpu_seconds} s; load average ${result.load_average_1m} on ${result.cores} cores`);
   console.log(`ratio ${result.ratio}; peak RSS ${result.peak_rss_mb} MB (${result.input_rss_mb} MB before ingest)`);
   console.log(JSON.stringify(result));
 }

@@ -24,6 +24,13 @@ import type { LineWriter } from './types.js';
 
 const COLUMN = { processId: 0, seq: 1, ts: 2, stream: 3, text: 4, raw: 5 } as const;
 const TWO_POW_32 = 4294967296;
+/**
+ * DuckDB's row group size. Committing exactly this many rows at a time lets
+ * DuckDB write each one as a full, compressed row group straight to the file
+ * (an "optimistic write"); uneven commits leave partial row groups that a
+ * checkpoint later has to re-read, merge and rewrite (CPU and memory spikes).
+ */
+const ROW_GROUP_ROWS = 122_880;
 
 export interface LineWriterOptions {
   /** How often appended lines are committed (made visible to queries). Default 500 ms. */
@@ -124,6 +131,7 @@ export class AppenderLineWriter implements LineWriter {
   private lastProcessId = Number.NaN;
   private lastSeq = 0;
   private appended = 0;
+  private uncommitted = 0;
   private closed = false;
   private failure: Error | undefined;
 
@@ -159,6 +167,7 @@ export class AppenderLineWriter implements LineWriter {
     this.lastSeq = seq + 1;
     this.appended++;
     if (this.builder.add(processId, seq, line)) this.appendChunk();
+    if (++this.uncommitted === ROW_GROUP_ROWS) this.flushSync();
   }
 
   /** The next seq this writer would give a process (lines it has seen so far). */
@@ -178,6 +187,7 @@ export class AppenderLineWriter implements LineWriter {
     try {
       this.builder.appendTo(this.appender);
       duckdb.appender_flush_sync(this.appender);
+      this.uncommitted = 0;
     } catch (error) {
       this.failure = new Error(`could not write lines to the store: ${(error as Error).message}`, { cause: error });
       throw this.failure;

@@ -30,6 +30,20 @@ import type {
 
 export const DEFAULT_STORE_PATH = './expert.duckdb';
 
+/**
+ * DuckDB's own default memory limit is 80% of RAM, and it keeps every block it
+ * wrote cached up to that limit: a long ingest would grow to gigabytes on the
+ * very machine whose performance is being measured. The store caps it; queries
+ * that need more spill to disk. Override with EXPERT_STORE_MEMORY_LIMIT
+ * (e.g. `4GB`) or `openStore(path, { settings: { memory_limit: '4GB' } })`,
+ * or at run time with `SET memory_limit = '4GB'`.
+ */
+export const DEFAULT_MEMORY_LIMIT = '256MB';
+
+function defaultSettings(): Record<string, string> {
+  return { memory_limit: process.env.EXPERT_STORE_MEMORY_LIMIT || DEFAULT_MEMORY_LIMIT };
+}
+
 export interface OpenStoreOptions {
   readOnly?: boolean;
   /** Extra DuckDB settings at open, e.g. `{ memory_limit: '2GB' }`. Only the first open of a file in a process applies them. */
@@ -39,7 +53,7 @@ export interface OpenStoreOptions {
 /** Opens (creating and migrating if needed) the store at `path`. */
 export async function openStore(path: string = DEFAULT_STORE_PATH, options: OpenStoreOptions = {}): Promise<DuckDBStore> {
   const readOnly = options.readOnly ?? false;
-  const shared = await acquireDatabase(path, { readOnly, settings: options.settings ?? {} });
+  const shared = await acquireDatabase(path, { readOnly, settings: { ...defaultSettings(), ...options.settings } });
   try {
     const connection = await shared.instance.connect();
     const writes = await shared.instance.connect();
