@@ -78,13 +78,13 @@ test('up boots two named TCG guests on two nodes and reports their QEMU threads'
 });
 
 test('up when already up does nothing and says so', async () => {
-  const again = await testbedUp({ cwd, env, vms: 1, nodes: 2, accel: 'tcg' });
+  const again = await testbedUp({ cwd, env, vms: 1, nodes: 2, accel: 'tcg', memoryMb: 192 });
   assert.equal(again.alreadyUp, true);
   assert.deepEqual(again.status.guests.map((g) => g.pid), status.guests.map((g) => g.pid));
   assert.deepEqual(again.differences, []);
-  const other = await testbedUp({ cwd, env, vms: 3, nodes: 2, accel: 'tcg' });
+  const other = await testbedUp({ cwd, env, vms: 3, nodes: 2, accel: 'tcg', memoryMb: 192, iothread: true });
   assert.equal(other.alreadyUp, true);
-  assert.deepEqual(other.differences, ['--vms 1 (asked 3)']);
+  assert.deepEqual(other.differences, ['--vms 1 (asked 3)', '--iothread off (asked on)']);
 });
 
 test('`expert testbed status --format json` lists guests with PID, ports, accel and named threads', async () => {
