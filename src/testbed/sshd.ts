@@ -63,7 +63,7 @@ export interface SshdInstance {
   readonly hostKeys: HostKey[];
   /** A known_hosts line for this server (`[addr]:port type key`, or `addr type key` on port 22). */
   knownHostsLine(hostName?: string): string;
-  /** Stops the listener and every connection it serves (SIGTERM, then SIGKILL), removes a temp state folder. */
+  /** Stops the listener, every connection it serves and the programs still running in them (SIGTERM, then SIGKILL); removes a temp state folder. */
   stop(): Promise<void>;
   /** Simulates a crashed server: SIGKILL to the listener and its per-connection sshd processes (not to the sessions' programs). */
   crash(): Promise<void>;
@@ -247,8 +247,9 @@ function instance(s: { address: string; port: number; dir: string; ownDir: boole
     async stop() {
       if (stopped) return;
       stopped = true;
-      // Connections' sshd processes are their own sessions (setsid): signal them one by one.
-      const pids = await sshdProcesses();
+      // Connections' sshd processes and the sessions' programs are their own sessions (setsid):
+      // snapshot the whole tree while it is still connected, then signal every process in it.
+      const pids = [s.pid, ...(await descendantPids(s.pid))];
       signalAll(pids, 'SIGTERM');
       const deadline = Date.now() + 2000;
       while (pids.some(alive) && Date.now() < deadline) await delay(20);

@@ -294,3 +294,22 @@ test('nothing hangs: a server that never speaks SSH times out; a stalled connect
     await frozen.cleanup();
   }
 });
+
+test('processes beyond every connection\'s slots queue (not bounded by startTimeoutMs); a command that never starts fails', async () => {
+  const ex = executor('node2', { maxConnectionsPerHost: 1, startTimeoutMs: 300 });
+  const results = await Promise.all(Array.from({ length: 12 }, (_, i) => ex.exec(`sleep 0.6; echo ${i}`)));
+  assert.deepEqual(results.map((r) => r.stdout), Array.from({ length: 12 }, (_, i) => `${i}\n`));
+
+  // ForceCommand replaces our wrapper: its PID line never comes.
+  const forced = await startNodes(1, { firstAddress: 75, extraConfig: ['ForceCommand sleep 30'] });
+  try {
+    const stuck = new SshExecutor({ host: 'node1', settings: { ...forced.settings, startTimeoutMs: 500 } });
+    const proc = await stuck.start({ command: 'echo never' }, () => undefined);
+    const info = await proc.wait(5000);
+    assert.equal(info?.status, 'failed');
+    assert.match(info!.error!, /did not start on node1 within 500 ms/);
+    await stuck.close();
+  } finally {
+    await forced.cleanup();
+  }
+});

@@ -35,7 +35,7 @@ export async function isolateHome(): Promise<string> {
   return home;
 }
 
-export async function startNodes(count: number, options: Partial<SshdOptions> & { firstAddress?: number; extraConfig?: string[]; knownHosts?: boolean } = {}): Promise<TestNodes> {
+export async function startNodes(count: number, options: Partial<SshdOptions> & { firstAddress?: number; clientConfig?: string[]; knownHosts?: boolean } = {}): Promise<TestNodes> {
   if (!homeIsolated) await isolateHome();
   const dir = await mkdtemp(join(tmpdir(), 'expert-ssh-test-'));
   const key = await makeClientKey(join(dir, 'client'));
@@ -63,7 +63,7 @@ export async function startNodes(count: number, options: Partial<SshdOptions> & 
     `  Port ${s.port}`,
     '  User root',
     `  IdentityFile ${key.privateKeyPath}`,
-    ...(options.extraConfig ?? []),
+    ...(options.clientConfig ?? []),
     '',
   ].join('\n')).join('\n'));
   return {

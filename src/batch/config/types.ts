@@ -45,11 +45,11 @@ export interface SshSettings {
   maxConcurrentHandshakes?: number;
   /** Channels per connection (the server's `MaxSessions`, 10 by default in OpenSSH). Default 10. */
   maxSessionsPerConnection?: number;
-  /** Connections per host, opened when every connection's channels are busy. Default 4. */
+  /** Connections per host, opened when every connection's channels are busy (more processes queue). Default 8. */
   maxConnectionsPerHost?: number;
   /** How long `kill` waits between SIGTERM and SIGKILL, ms. Default 3000. */
   killGraceMs?: number;
-  /** How long a remote command may take to start (channel queue + open), ms. Default 60000. */
+  /** How long a remote command may take from its channel opening to running (and how long refused channel opens are retried), ms. Default 60000. */
   startTimeoutMs?: number;
 }
 

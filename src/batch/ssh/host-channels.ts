@@ -86,11 +86,16 @@ export class HostChannels {
     this.where = describeHost(host);
   }
 
-  /** Opens a session channel and runs `command` in it. */
-  async exec(command: string, options: { urgent?: boolean; timeoutMs?: number } = {}): Promise<OpenedChannel> {
-    const deadline = Date.now() + (options.timeoutMs ?? this.settings.startTimeoutMs);
+  /**
+   * Opens a session channel and runs `command` in it. Waiting for a free slot
+   * is bounded only by `queueTimeoutMs` when given: a process queued behind
+   * running ones waits for them (connecting has its own timeouts).
+   */
+  async exec(command: string, options: { urgent?: boolean; queueTimeoutMs?: number } = {}): Promise<OpenedChannel> {
+    const queueDeadline = options.queueTimeoutMs === undefined ? undefined : Date.now() + options.queueTimeoutMs;
+    let deadline = Number.POSITIVE_INFINITY;
     for (let attempt = 0; ; attempt++) {
-      const connection = await this.acquire(!!options.urgent, deadline - Date.now());
+      const connection = await this.acquire(!!options.urgent, queueDeadline === undefined ? undefined : queueDeadline - Date.now());
       let released = false;
       const release = () => {
         if (released) return;
@@ -104,6 +109,7 @@ export class HostChannels {
       } catch (error) {
         const othersOpen = connection.active - 1;
         release();
+        if (deadline === Number.POSITIVE_INFINITY) deadline = Date.now() + this.settings.startTimeoutMs;
         if (attempt < 30 && Date.now() < deadline) {
           if (!connection.closed && othersOpen > 0) {
             // Refused twice with the same channels open: the server's MaxSessions is lower than our limit.
@@ -119,7 +125,7 @@ export class HostChannels {
     }
   }
 
-  private acquire(urgent: boolean, timeoutMs: number): Promise<PooledConnection> {
+  private acquire(urgent: boolean, timeoutMs: number | undefined): Promise<PooledConnection> {
     if (this.closing) return Promise.reject(new SshConnectError(`connections to ${this.where} are closed`, true));
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -128,11 +134,13 @@ export class HostChannels {
         resolve: (c) => { clearTimeout(timer); resolve(c); },
         reject: (e) => { clearTimeout(timer); reject(e); },
       };
-      timer = setTimeout(() => {
-        const index = this.waiters.indexOf(waiter);
-        if (index >= 0) this.waiters.splice(index, 1);
-        reject(new SshConnectError(`no channel to ${this.where} became free within ${Math.max(0, timeoutMs)} ms`, false));
-      }, Math.max(0, timeoutMs));
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const index = this.waiters.indexOf(waiter);
+          if (index >= 0) this.waiters.splice(index, 1);
+          reject(new SshConnectError(`no channel to ${this.where} became free within ${Math.max(0, timeoutMs)} ms`, false));
+        }, Math.max(0, timeoutMs));
+      }
       this.waiters.push(waiter);
       this.dispatch();
     });

@@ -32,7 +32,7 @@ export const SSH_DEFAULTS = {
   keepaliveCountMax: 3,
   maxConcurrentHandshakes: 32,
   maxSessionsPerConnection: 10,
-  maxConnectionsPerHost: 4,
+  maxConnectionsPerHost: 8,
   killGraceMs: 3_000,
   startTimeoutMs: 60_000,
 } as const;

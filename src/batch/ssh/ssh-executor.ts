@@ -66,7 +66,9 @@ export class SshExecutor implements Executor, GroupSignaller {
     this.running.add(proc);
     void proc.wait().finally(() => this.running.delete(proc));
     // The PID marker is the wrapper's first act: wait for it so kill() works from here on.
+    const timer = setTimeout(() => proc.abandon(`the command did not start on ${this.name} within ${this.settings.startTimeoutMs} ms`), this.settings.startTimeoutMs);
     await proc.started;
+    clearTimeout(timer);
     return proc;
   }
 
@@ -93,7 +95,7 @@ export class SshExecutor implements Executor, GroupSignaller {
 
   /** Sends a signal to a remote process group over a channel of its own. */
   async signalGroup(pgid: number, signal: string): Promise<void> {
-    const opened = await this.channels.exec(signalGroupCommand(pgid, signal), { urgent: true, timeoutMs: this.settings.connectTimeoutMs });
+    const opened = await this.channels.exec(signalGroupCommand(pgid, signal), { urgent: true, queueTimeoutMs: this.settings.connectTimeoutMs });
     await new Promise<void>((resolve) => {
       opened.channel.on('data', () => undefined);
       opened.channel.stderr.on('data', () => undefined);

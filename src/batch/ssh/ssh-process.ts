@@ -80,8 +80,18 @@ export class SshProcess implements RemoteProcess {
     if (!keepStdin) this.channel.end();
   }
 
+  private abandoned: string | undefined;
+
+  /** Gives up on a command whose wrapper never reported its PID: closes the channel, the process `failed`. */
+  abandon(reason: string): void {
+    if (this.result || this.pid !== undefined) return;
+    this.abandoned = reason;
+    this.channel.close();
+  }
+
   private exitInfo(connectionLost: string | undefined): ExitInfo {
     const endedAt = nowMs();
+    if (this.abandoned) return { status: 'failed', exitCode: null, signal: null, endedAt, error: this.abandoned };
     if (this.sawExit) {
       const killed = this.killRequested && !this.exitedOnItsOwn;
       return { status: killed ? 'killed' : 'exited', exitCode: this.exitCode, signal: this.exitSignal, endedAt };
