@@ -102,15 +102,25 @@ export async function ensureParsed(store: ExpertStore, parserName: string, optio
   };
 }
 
+/** `EXPERT_MINE_DEBUG=1` prints each parse statement's time on stderr. */
+const DEBUG = process.env.EXPERT_MINE_DEBUG === '1';
+
+async function timed(connection: DuckDBConnection, label: string, sql: string): Promise<void> {
+  const start = DEBUG ? process.hrtime.bigint() : 0n;
+  await exec(connection, sql);
+  if (DEBUG) process.stderr.write(`mine: ${label} ${(Number(process.hrtime.bigint() - start) / 1e9).toFixed(3)} s\n`);
+}
+
 async function parseProcesses(connection: DuckDBConnection, parser: ParserDefinition, todo: { processId: number; complete: boolean }[]): Promise<void> {
   const table = parsedTable(parser.name);
   const values = todo.map((t) => `(${Math.trunc(t.processId)}, ${t.complete})`).join(', ');
   await exec(connection, `CREATE OR REPLACE TEMP TABLE _mine_todo(process_id BIGINT, complete BOOLEAN); INSERT INTO _mine_todo VALUES ${values};`);
-  await exec(connection, `DELETE FROM ${table} WHERE process_id IN (SELECT process_id FROM _mine_todo)`);
-  await exec(connection, `INSERT INTO ${table} BY NAME ${parserQuery(parser)}`);
-  for (const statement of parser.postInsert?.(table) ?? []) await exec(connection, statement);
-  await exec(
+  await timed(connection, `${parser.name}: delete old rows`, `DELETE FROM ${table} WHERE process_id IN (SELECT process_id FROM _mine_todo)`);
+  await timed(connection, `${parser.name}: parse and insert`, `INSERT INTO ${table} BY NAME ${parserQuery(parser)}`);
+  for (const statement of parser.postInsert?.(table) ?? []) await timed(connection, `${parser.name}: post-insert`, statement);
+  await timed(
     connection,
+    `${parser.name}: bookkeeping`,
     `DELETE FROM parsed._state WHERE parser = ${literal(parser.name)} AND process_id IN (SELECT process_id FROM _mine_todo);
      INSERT INTO parsed._state
        SELECT ${literal(parser.name)}, ${literal(parser.version)}, t.process_id, count(x.process_id), count(x.process_id) FILTER (WHERE x.parse_error), t.complete, now()
