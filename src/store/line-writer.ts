@@ -124,6 +124,23 @@ function copyColumn(chunk: duckdb.DataChunk, column: number, source: ArrayBuffer
   duckdb.copy_data_to_vector(vector, 0, source.buffer as ArrayBuffer, source.byteOffset, byteCount);
 }
 
+/**
+ * Writers still open when the process exits (process.exit() after an error,
+ * a signal handler that exits): their last lines are committed synchronously
+ * in the 'exit' event, so only a hard kill can lose the final < 1 s.
+ */
+const openWriters = new Set<AppenderLineWriter>();
+let exitHookInstalled = false;
+function flushOpenWritersOnExit(): void {
+  for (const writer of openWriters) {
+    try {
+      writer.flushSync();
+    } catch {
+      // Nothing left to report to at exit; the lines after the last good flush are lost.
+    }
+  }
+}
+
 export class AppenderLineWriter implements LineWriter {
   private readonly builder: ChunkBuilder;
   private readonly nextSeq = new Map<number, number>();
@@ -144,8 +161,13 @@ export class AppenderLineWriter implements LineWriter {
     this.builder = new ChunkBuilder(types);
     const interval = options.flushIntervalMs ?? 500;
     this.timer = setInterval(() => this.flushFromTimer(), interval);
-    // The timer alone must not keep a process alive; close() flushes the rest.
+    // The timer alone must not keep a process alive; close() (or the exit hook) flushes the rest.
     this.timer.unref();
+    openWriters.add(this);
+    if (!exitHookInstalled) {
+      process.on('exit', flushOpenWritersOnExit);
+      exitHookInstalled = true;
+    }
   }
 
   get count(): number {
@@ -197,6 +219,7 @@ export class AppenderLineWriter implements LineWriter {
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.timer);
+    openWriters.delete(this);
     try {
       this.flushSync();
     } finally {

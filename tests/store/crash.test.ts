@@ -51,3 +51,24 @@ test('kill -9 of a process that is ingesting: the store reopens with every flush
     cleanup();
   }
 });
+
+test('process.exit() with lines not yet flushed: the exit hook commits them', async () => {
+  const { dir, cleanup } = tempDir('exit');
+  const path = join(dir, 'x.duckdb');
+  const child = new Child('exit-child.ts', [path, '5000']);
+  try {
+    await child.waitFor(/^appended$/);
+    const code = await new Promise((resolve) => (child.process.exitCode !== null ? resolve(child.process.exitCode) : child.process.once('exit', resolve)));
+    assert.equal(code, 3);
+    const store = await openStore(path, { readOnly: true });
+    try {
+      const [r] = await rows(store, 'SELECT count(*) AS n, max(seq) AS m FROM line WHERE process_id = 7');
+      assert.deepEqual(r, { n: 5000, m: 4999 });
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await child.kill('SIGKILL');
+    cleanup();
+  }
+});
