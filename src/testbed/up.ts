@@ -174,8 +174,8 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
 
 /** TCG runs guests one host core per vCPU at most: allow for the crowd. */
 function defaultBootTimeout(accel: 'kvm' | 'tcg', guests: number, cpus: number): number {
-  const perGuestMs = accel === 'kvm' ? 3000 : 12_000;
-  return 45_000 + Math.ceil((guests * cpus) / Math.max(1, availableParallelism())) * perGuestMs;
+  const perGuestMs = accel === 'kvm' ? 3000 : 15_000;
+  return 60_000 + Math.ceil((guests * cpus) / Math.max(1, availableParallelism())) * perGuestMs;
 }
 
 async function startGuest(name: string, state: TestbedState, files: ReturnType<typeof testbedFiles>, image: { kernel: string; initrd: string; rootDisk: string }, keyType: string, keyBlob: string, nsInit: number | undefined): Promise<GuestState> {
