@@ -1,0 +1,163 @@
+/**
+ * `expert tune discover|apply|restore|search`: Tune from the command line.
+ * `apply` leaves the threads tuned (journaled) until `tune restore`.
+ */
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import type { Target } from '../batch/config/types.js';
+import { createExecutorPool } from '../batch/executor-pool.js';
+import type { ExecutorPool } from '../batch/hooks.js';
+import { openStore, DEFAULT_STORE_PATH } from '../store/store.js';
+import type { ExpertStore } from '../store/types.js';
+import { formatRows, resolveFormat } from './format.js';
+import { defaultJournalPath, Journal } from '../tune/journal.js';
+import { loadPolicyFile } from '../tune/policy-file.js';
+import { restoreEntries } from '../tune/restore.js';
+import { applyPolicy, discoverAll, type TuneNode } from '../tune/session.js';
+import { parseWindow } from '../tune/hook.js';
+import type { ParsedDiscovery } from '../tune/discover-parse.js';
+import { runSearchCommand } from '../tune/search/command.js';
+
+const collect = (value: string, all: string[]) => [...all, value];
+
+function hostTarget(host: string): Target {
+  const at = host.lastIndexOf('@');
+  const user = at > 0 ? host.slice(0, at) : undefined;
+  const rest = at > 0 ? host.slice(at + 1) : host;
+  const colon = rest.lastIndexOf(':');
+  const port = colon > 0 && /^\d+$/.test(rest.slice(colon + 1)) ? Number(rest.slice(colon + 1)) : undefined;
+  const name = port === undefined ? rest : rest.slice(0, colon);
+  return { node: host, host: name, ...(user ? { user } : {}), ...(port ? { port } : {}) };
+}
+
+async function nodesFor(hosts: string[], pool: ExecutorPool): Promise<TuneNode[]> {
+  const list = hosts.length ? hosts : ['local'];
+  return Promise.all(list.map(async (host) => {
+    const target = hostTarget(host);
+    return { node: host, target, executor: await pool.get(target) };
+  }));
+}
+
+export const DISCOVER_COLUMNS = ['node', 'guest', 'pid', 'tid', 'kind', 'vcpu', 'comm', 'cpus', 'nice'];
+
+export function discoveryRows(discoveries: Iterable<ParsedDiscovery>): unknown[][] {
+  const rows: unknown[][] = [];
+  for (const d of discoveries) for (const g of d.guests) for (const t of g.threads) rows.push([d.node, g.name, g.pid, t.tid, t.kind, t.vcpu ?? null, t.comm, t.state.cpus, t.state.nice]);
+  return rows;
+}
+
+function topologyText(d: ParsedDiscovery): string {
+  const t = d.topology;
+  return `${d.node}: ${t.cpus.length} CPUs, ${t.cores} cores, ${t.sockets} socket${t.sockets === 1 ? '' : 's'}; L2 shared by ${t.sharedL2.join(' | ') || '?'}; L3 shared by ${t.sharedL3.join(' | ') || '?'}; kernel ${d.kernel}; missing tools: ${Object.entries(d.tools).filter(([k, v]) => !v && k !== 'virsh').map(([k]) => k).join(', ') || 'none'}\n`;
+}
+
+export function registerTune(program: Command): void {
+  const tune = program.command('tune').description('discover QEMU guests and their threads, apply/restore taskset·nice·ionice policies, search for a good policy');
+
+  tune
+    .command('discover')
+    .description('list the QEMU guests on a node with every host thread (kind, affinity, nice) and the CPU topology')
+    .option('--host <host>', 'node to look at: local (default) or an SSH host [user@]host[:port] (repeatable)', collect, [])
+    .option('--format <format>', 'table|csv|json (json includes the topology)')
+    .action(async (options: { host: string[]; format?: string }) => {
+      const format = resolveFormat(options.format);
+      const pool = createExecutorPool();
+      try {
+        const discoveries = await discoverAll(await nodesFor(options.host, pool));
+        if (format === 'json') {
+          process.stdout.write(JSON.stringify([...discoveries.values()], null, 1) + '\n');
+          return;
+        }
+        process.stdout.write(formatRows(DISCOVER_COLUMNS, discoveryRows(discoveries.values()), format));
+        for (const d of discoveries.values()) {
+          if (format === 'table') process.stdout.write(topologyText(d));
+          for (const w of d.warnings) process.stderr.write(`warning: ${w}\n`);
+        }
+      } finally {
+        await pool.closeAll();
+      }
+    });
+
+  tune
+    .command('apply')
+    .description('apply a policy now and leave it applied (recorded in the store, journaled for `tune restore`)')
+    .argument('<policy.yaml>', 'one policy (name, identify, pin, nice, ionice, chrt), or a `policies:` list with --policy')
+    .option('--policy <name>', 'which policy of a `policies:` list')
+    .option('--host <host>', 'node: local (default) or an SSH host (repeatable)', collect, [])
+    .option('--store <file>', 'the DuckDB store file', DEFAULT_STORE_PATH)
+    .option('--journal <file>', 'restore journal (default .expert/tune/journal.json beside the store)')
+    .option('--format <format>', 'table|csv|json')
+    .action(async (file: string, options: { policy?: string; host: string[]; store: string; journal?: string; format?: string }) => {
+      const format = resolveFormat(options.format);
+      const policy = await loadPolicyFile(file, options.policy);
+      const pool = createExecutorPool();
+      const store = await openStore(options.store);
+      try {
+        const journal = new Journal(options.journal ?? defaultJournalPath(options.store));
+        const applied = await applyPolicy(await nodesFor(options.host, pool), policy, { store, batchId: null, journal }, parseWindow);
+        const columns = ['node', 'guest', 'tid', 'kind', 'action', 'before', 'after', 'verified', 'error'];
+        process.stdout.write(formatRows(columns, applied.results.map((r) => [r.node, r.guest, r.tid, r.threadKind, r.action, JSON.stringify(r.before), JSON.stringify(stripError(r.after)), r.verified, r.error ?? '']), format));
+        const failed = applied.results.filter((r) => !r.verified).length;
+        process.stderr.write(`${applied.results.length - failed} of ${applied.results.length} actions verified; undo with: expert tune restore${options.journal ? ` --journal ${options.journal}` : ''}\n`);
+        if (failed) process.exitCode = 1;
+      } finally {
+        await pool.closeAll();
+        await store.close();
+      }
+    });
+
+  tune
+    .command('restore')
+    .description('return every thread a tuning changed (also by a crashed run) to its recorded state')
+    .option('--store <file>', 'the DuckDB store file (restored_at is set there)', DEFAULT_STORE_PATH)
+    .option('--journal <file>', 'restore journal (default .expert/tune/journal.json beside the store)')
+    .option('--format <format>', 'table|csv|json')
+    .action(async (options: { store: string; journal?: string; format?: string }) => {
+      const format = resolveFormat(options.format);
+      process.exitCode = await restoreCommand(options.store, options.journal, format);
+    });
+
+  tune
+    .command('search')
+    .description('try candidate policies as batches and report the best by an objective (mean ± 95% CI over repetitions)')
+    .argument('<spec.yaml>', 'search spec: batch, candidates or generate, objective {sql, direction}, budget, strategy')
+    .option('--store <file>', 'the DuckDB store file', DEFAULT_STORE_PATH)
+    .option('--apply', 'apply the best policy at the end (left applied; undo with `expert tune restore`)')
+    .option('--format <format>', 'table|csv|json')
+    .action(async (file: string, options: { store: string; apply?: boolean; format?: string }) => {
+      process.exitCode = await runSearchCommand(file, { store: options.store, apply: options.apply === true, format: resolveFormat(options.format) });
+    });
+}
+
+function stripError(after: unknown): unknown {
+  if (after && typeof after === 'object') {
+    const { error: _e, ...rest } = after as Record<string, unknown>;
+    return rest;
+  }
+  return after;
+}
+
+async function restoreCommand(storePath: string, journalPath: string | undefined, format: ReturnType<typeof resolveFormat>): Promise<number> {
+  const journal = new Journal(journalPath ?? defaultJournalPath(storePath));
+  const entries = await journal.entries();
+  if (entries.length === 0) {
+    process.stderr.write(`nothing to restore (${journal.path} lists no tuned threads)\n`);
+    return 0;
+  }
+  const pool = createExecutorPool();
+  const stores = new Map<string, ExpertStore | undefined>();
+  try {
+    // restored_at goes to the store each change was recorded in (when it still exists).
+    for (const path of new Set(entries.map((e) => e.store ?? storePath))) {
+      stores.set(path, existsSync(path) ? await openStore(path).catch(() => undefined) : undefined);
+    }
+    const results = await restoreEntries(entries, { executorFor: (target) => pool.get(target), journal, storeFor: (e) => stores.get(e.store ?? storePath) });
+    process.stdout.write(formatRows(['node', 'guest', 'tid', 'kind', 'outcome', 'error'], results.map((r) => [r.node, r.guest, r.tid, r.threadKind, r.outcome, r.error ?? '']), format));
+    const failed = results.filter((r) => r.outcome === 'failed').length;
+    process.stderr.write(`${results.filter((r) => r.outcome === 'restored').length} restored, ${results.filter((r) => r.outcome === 'gone').length} gone, ${failed} failed${failed ? ` (still listed in ${journal.path})` : ''}\n`);
+    return failed ? 1 : 0;
+  } finally {
+    await pool.closeAll();
+    for (const s of stores.values()) await s?.close();
+  }
+}
