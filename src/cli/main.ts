@@ -10,6 +10,7 @@ import { registerMine } from './mine.js';
 import { registerTestbed } from './testbed.js';
 import { registerPlot } from './plot.js';
 import { registerNotebook } from './notebook.js';
+import { registerTune } from './tune.js';
 
 export function buildProgram(): Command {
   const program = new Command('expert')
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerTestbed(program);
   registerPlot(program);
   registerNotebook(program);
+  registerTune(program);
   return program;
 }
 
