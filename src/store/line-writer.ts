@@ -205,7 +205,7 @@ export class AppenderLineWriter implements LineWriter {
   /** Commits everything appended so far; synchronous so callers can flush on exit paths. */
   flushSync(): void {
     if (this.failure) throw this.failure;
-    if (this.closed) return;
+    if (this.closed || this.uncommitted === 0) return;
     try {
       this.builder.appendTo(this.appender);
       duckdb.appender_flush_sync(this.appender);
