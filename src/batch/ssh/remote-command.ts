@@ -3,7 +3,7 @@
  *
  * sshd runs it with the user's login shell, which execs /bin/sh; OpenSSH
  * starts every session with setsid(), and where a server did not, the
- * launcher below re-execs through `setsid` (no fork), so `$$` is the PID,
+ * script re-execs itself through `setsid` (no fork), so `$$` is the PID,
  * process group and session of the program we then `exec`:
  *
  *   1. print `EXPERT-SSH-PID <pid>` as the very first stdout line (the client
@@ -43,6 +43,11 @@ export function remoteCommand(options: RemoteCommandOptions): string {
   }
   if (options.cwd !== undefined) setup.push(`cd -- ${quote(options.cwd)} || exit 126`);
   const script = [
+    // Lead our own session and process group. OpenSSH already made us (setsid per session); a server that
+    // did not gets `setsid`, which does not fork for a non-leader: the PID stays the one the server started.
+    // Fields after the `)` of /proc/PID/stat: state ppid pgrp session. $1 is this script, $2 the command.
+    'leader() { read -r st < "/proc/$$/stat" || return 0; st=${st##*) }; set -- $st; [ "$4" = "$$" ]; }',
+    'if ! leader && command -v setsid >/dev/null 2>&1; then exec setsid /bin/sh -c "$1" expert-ssh "$1" "$2"; fi',
     'p=$$ s=$PPID',
     `printf '${PID_MARKER}%s\\n' "$p"`,
     // Double fork: the watchdog is nobody's child we exec into, so it never shows up in the program's wait().
@@ -52,22 +57,10 @@ export function remoteCommand(options: RemoteCommandOptions): string {
     `while sleep ${interval}; do alive "$p" || exit 0; alive "$s" || break; done`,
     `kill -TERM "-$p" 2>/dev/null; sleep ${grace}; kill -KILL "-$p" 2>/dev/null ) & )`,
     ...setup,
-    'exec /bin/sh -c "$1"',
+    'exec /bin/sh -c "$2"',
   ].join('\n');
-  return `exec /bin/sh -c ${quote(LAUNCHER)} expert-ssh ${quote(script)} ${quote(options.command)}`;
+  return `exec /bin/sh -c ${quote(script)} expert-ssh ${quote(script)} ${quote(options.command)}`;
 }
-
-/**
- * Makes sure the wrapper leads its own session and process group. OpenSSH
- * already did (setsid per session); a server that did not gets `setsid`,
- * which does not fork for a non-leader, so the PID stays the one sshd started.
- * Fields after the `)` of /proc/PID/stat: state ppid pgrp session.
- */
-const LAUNCHER = [
-  'leader() { read -r st < "/proc/$$/stat" || return 0; st=${st##*) }; set -- $st; [ "$4" = "$$" ]; }',
-  'if ! leader && command -v setsid >/dev/null 2>&1; then exec setsid /bin/sh -c "$1" expert-ssh "$2"; fi',
-  'exec /bin/sh -c "$1" expert-ssh "$2"',
-].join('\n');
 
 /** The command that signals a remote process group (sent on its own channel). */
 export function signalGroupCommand(pgid: number, signal: string): string {
