@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { figureJson, type Figure } from './figure.js';
-import { DRAIN_SCRIPT, plotlyLoaderScript } from './plotly-source.js';
+import { DRAIN_SCRIPT, NOTEBOOK_LOADER_MARKER, plotlyLoaderScript } from './plotly-source.js';
 
 export function escapeHtml(value: unknown): string {
   return String(value ?? '')
@@ -37,12 +37,12 @@ export function figureHtml(figure: Figure, options: FigureHtmlOptions = {}): str
   const id = options.id ?? `expert-fig-${randomUUID()}`;
   const height = (figure.layout.height as number | undefined) ?? options.height ?? 450;
   const spec = scriptJson(figureJson({ data: figure.data, layout: figure.layout, config: { ...DEFAULT_PLOT_CONFIG, ...(figure.config ?? {}) } }));
-  const missing = 'plotly.js is not loaded on this page. In a notebook: run the cell that showed the first chart again, or restart the kernel and run all cells.';
+  const missing = 'plotly.js is not loaded on this page: the output that carried it is gone. Restart the kernel and run the cells again (the first chart of a kernel session carries plotly.js).';
   return (
     `<div id="${escapeHtml(id)}" class="expert-figure" style="width:100%;min-height:${height}px;"></div>\n` +
     `<script type="text/javascript">\n(function () {\n` +
     `var id = ${scriptJson(JSON.stringify(id))}, spec = ${spec};\n` +
-    `function draw() { var el = document.getElementById(id); if (el) window.Plotly.newPlot(el, spec.data, spec.layout, spec.config); }\n` +
+    `function draw() { var el = document.getElementById(id); if (el) { window.Plotly.newPlot(el, spec.data, spec.layout, spec.config); ${REPAIR_SCRIPT} } }\n` +
     `window.__expertPlots = window.__expertPlots || [];\nwindow.__expertPlots.push(draw);\n` +
     `if (window.__expertDrain) window.__expertDrain(); else if (window.Plotly) { ${DRAIN_SCRIPT.replace(/\n/g, ' ')} }\n` +
     `setTimeout(function () { var el = document.getElementById(id); if (el && !window.Plotly && !el.firstChild) el.textContent = ${scriptJson(JSON.stringify(missing))}; }, 4000);\n` +
@@ -50,10 +50,45 @@ export function figureHtml(figure: Figure, options: FigureHtmlOptions = {}): str
   );
 }
 
-/** `<script>` that defines window.Plotly if absent (4.8 MB: include once per page or notebook). */
-export function plotlyScriptTag(): string {
-  return `<script type="text/javascript">\n${plotlyLoaderScript()}</script>\n`;
+/**
+ * `<script>` that defines window.Plotly if absent (4.8 MB: include once per
+ * page or notebook). In a notebook output it comes with a hidden marker
+ * element, by which figures see whether a carrier output is still there.
+ */
+export function plotlyScriptTag(options: { notebookMarker?: boolean } = {}): string {
+  return `${options.notebookMarker ? NOTEBOOK_LOADER_MARKER + '\n' : ''}<script type="text/javascript">\n${plotlyLoaderScript()}</script>\n`;
 }
+
+/**
+ * Live Jupyter Notebook 6 only (window.Jupyter): when a figure is drawn and no
+ * output on the page carries plotly.js any more (the carrier's cell was
+ * re-run), the figure puts the loader into its own output in the notebook
+ * model (found by the figure's unique id), so the saved notebook and its
+ * nbconvert export still draw offline.
+ * Runs inside draw(), where \`id\` is the figure's element id.
+ */
+const REPAIR_SCRIPT = [
+  'var J = window.Jupyter, html = window.__expertPlotlyLoaderHtml, tries = 0;',
+  // Notebook 6 records an output in its model only after rendering it: look again a few times.
+  'function repair() {',
+  "  if (!J || !J.notebook || !html || document.querySelector('.expert-plotly-loader')) return;",
+  '  var done = false;',
+  '  J.notebook.get_cells().forEach(function (cell) {',
+  '    var area = cell.output_area;',
+  '    if (done || !area || !area.outputs) return;',
+  '    area.outputs.forEach(function (out) {',
+  "      var h = out.data && out.data['text/html']; var text = Array.isArray(h) ? h.join('') : h;",
+  "      if (done || typeof text !== 'string' || text.indexOf(id) < 0) return;",
+  "      out.data['text/html'] = html + text;",
+  "      var mark = document.createElement('div'); mark.className = 'expert-plotly-loader'; mark.hidden = true; el.parentNode.insertBefore(mark, el);",
+  '      if (J.notebook.set_dirty) J.notebook.set_dirty(true);',
+  '      done = true;',
+  '    });',
+  '  });',
+  '  if (!done && ++tries < 20) setTimeout(repair, 100);',
+  '}',
+  'if (J && J.notebook && html) setTimeout(repair, 0);',
+].join(' ');
 
 export interface PageOptions {
   title: string;

@@ -6,7 +6,10 @@
  *   the first bundle of a kernel session carries plotly.js (guarded: it only
  *   defines window.Plotly if absent), later ones only a draw script that waits
  *   for Plotly. nbconvert keeps each output's HTML as it is, in cell order; the
- *   draw queue makes figures before the loader still draw.
+ *   draw queue makes figures before the loader still draw. When the cell that
+ *   carried plotly.js is re-run in Notebook 6, its new figure copies the loader
+ *   back into its own output in the notebook model (html.ts), so the saved
+ *   notebook and its export keep exactly one copy.
  */
 import { figureJson, type Figure } from './figure.js';
 import { DEFAULT_PLOT_CONFIG, figureHtml, plotlyScriptTag } from './html.js';
@@ -43,7 +46,7 @@ export function toMimeBundle(figure: Figure, options: MimeOptions = {}): MimeBun
   const plain: Figure = JSON.parse(figureJson(figure)) as Figure;
   const title = (figure.layout.title as { text?: string } | undefined)?.text;
   return {
-    'text/html': (withPlotly ? plotlyScriptTag() : '') + figureHtml(figure),
+    'text/html': (withPlotly ? plotlyScriptTag({ notebookMarker: true }) : '') + figureHtml(figure),
     [PLOTLY_MIME]: { data: plain.data, layout: plain.layout, config: { ...DEFAULT_PLOT_CONFIG, ...(figure.config ?? {}) } },
     'text/plain': `<Plotly figure${title ? `: ${title}` : ''}, ${figure.data.length} trace${figure.data.length === 1 ? '' : 's'}>`,
   };

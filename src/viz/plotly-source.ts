@@ -30,10 +30,23 @@ function load(): { version: string; loader: string } {
   const loader =
     `if (!window.Plotly) { (function (define, module, exports) {\n${safe}\n}).call(window); }\n` +
     `window.__expertPlotlyVersion = ${JSON.stringify(version)};\n` +
+    KEEP_LOADER_SCRIPT +
     DRAIN_SCRIPT;
   cached = { version, loader };
   return cached;
 }
+
+/**
+ * In a live Jupyter Notebook 6 page the loader keeps its own HTML, so that a
+ * figure shown after the carrying output was replaced (its cell re-run) can
+ * put plotly.js back into the notebook it will be saved in (see html.ts).
+ * "<\/script>" because this text itself sits inside a <script> element.
+ */
+export const NOTEBOOK_LOADER_MARKER = '<div class="expert-plotly-loader" hidden></div>';
+const KEEP_LOADER_SCRIPT =
+  'if (window.Jupyter && window.Jupyter.notebook && !window.__expertPlotlyLoaderHtml && document.currentScript && document.currentScript.text) {\n' +
+  `  window.__expertPlotlyLoaderHtml = ${JSON.stringify(NOTEBOOK_LOADER_MARKER + '\n<script type="text/javascript">\n').replace(/</g, '\\u003c')} + document.currentScript.text + "<\\/script>\\n";\n` +
+  '}\n';
 
 /**
  * Every figure pushes its draw function on a page-wide queue and drains it

@@ -130,6 +130,33 @@ test('Jupyter Notebook 6 (require.js page) draws the saved outputs of a trusted 
   const usesRequire = await page.evaluate(() => typeof (window as unknown as { require?: unknown }).require === 'function');
   assert.ok(usesRequire, 'the Notebook 6 page has require.js');
   await page.screenshot({ path: join(SCREENSHOTS, 'viz-notebook6.png'), fullPage: false });
+
+  // Re-run the cell that carried plotly.js: its output is replaced by a figure without it (the
+  // kernel ships plotly.js once). The new figure must put the loader back into the notebook model.
+  const rerun = toMimeBundle(figures[1]!, { plotly: 'never' });
+  const newId = /id="(expert-fig-[^"]+)"/.exec(rerun['text/html'])![1]!;
+  await page.evaluate((bundle) => {
+    const nb = (window as unknown as { Jupyter: { notebook: { get_cell(i: number): { clear_output(): void; output_area: { append_output(o: unknown): void } } } } }).Jupyter.notebook;
+    const cell = nb.get_cell(1);
+    cell.clear_output();
+    cell.output_area.append_output({ output_type: 'display_data', data: bundle, metadata: {} });
+  }, rerun as unknown as Record<string, unknown>);
+  await page.waitForFunction((id) => Boolean(document.querySelector(`#${id} svg.main-svg`)), newId, { timeout: 30_000 });
+  await page.waitForSelector('.expert-plotly-loader', { state: 'attached', timeout: 10_000 });
+  const saved = await page.evaluate(() => JSON.stringify((window as unknown as { Jupyter: { notebook: { toJSON(): unknown } } }).Jupyter.notebook.toJSON()));
+  const loaders = saved.split('(function (define, module, exports)').length - 1;
+  assert.equal(loaders, 1, 'the saved notebook carries plotly.js again, once');
+  const notebook = JSON.parse(saved) as { cells: { outputs: { data: Record<string, string | string[]> }[] }[] };
+  const carrier = [notebook.cells[1]!.outputs[0]!.data['text/html']].flat().join('');
+  assert.ok(carrier.includes(newId) && carrier.includes('(function (define, module, exports)'), 'the re-run output now carries the loader');
+
+  // ... and that saved notebook still exports to a page that draws offline.
+  writeFileSync(join(dir, 'rerun.ipynb'), saved);
+  execFileSync(JUPYTER, ['nbconvert', '--to', 'html', '--output-dir', dir, join(dir, 'rerun.ipynb')], { env, stdio: 'pipe' });
+  const exported = await browser.open(join(dir, 'rerun.html'));
+  await checkCharts(exported.page, '.expert-figure');
+  assert.deepEqual(realErrors(exported.consoleErrors), []);
+
   assert.deepEqual(realErrors(consoleErrors).filter((e) => /plotly|expert/i.test(e)), []);
   assert.deepEqual(blockedRequests.filter((u) => /plot/i.test(u)), [], 'no attempt to fetch plotly.js');
 });
