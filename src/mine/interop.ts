@@ -6,6 +6,9 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
 import type { ExpertStore } from '../store/types.js';
+import { ensureParsed } from './engine.js';
+import type { ParserRegistry } from './registry.js';
+import { ident } from './sql.js';
 
 export interface ColumnData {
   names: string[];
@@ -54,4 +57,12 @@ export async function toDanfo(store: ExpertStore, sql: string, params: DuckDBVal
   // danfo takes an object of columns; Dates and bigints it does not know become strings.
   const data = Object.fromEntries(names.map((n) => [n, columns[n]!.map((v) => (typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.toISOString() : v))]));
   return new DataFrame(data, { columns: names });
+}
+
+/** Parses on demand (cached), then returns `parsed.<parser>` (optionally one batch) as an Arquero table: what `%mine parse P -o var` needs. */
+export async function parsedToArquero(store: ExpertStore, parser: string, options: { batchId?: number; registry?: ParserRegistry } = {}) {
+  const report = await ensureParsed(store, parser, options);
+  const where = options.batchId === undefined ? '' : `WHERE process_id IN (SELECT process_id FROM process WHERE batch_id = ${Math.trunc(options.batchId)})`;
+  const table = await toArquero(store, `SELECT * FROM parsed.${ident(parser)} ${where} ORDER BY process_id, seq`);
+  return { table, report };
 }

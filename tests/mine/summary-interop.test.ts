@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { runSummary } from '../../src/mine/summary.js';
-import { toArquero, toDanfo } from '../../src/mine/interop.js';
+import { parsedToArquero, toArquero, toDanfo } from '../../src/mine/interop.js';
 import { exportParquet } from '../../src/mine/export.js';
 import { loadFixture, readFixture, tempStore, type TempStore } from './helpers.js';
 
@@ -63,6 +63,9 @@ test('toArquero and toDanfo receive columns of the query', async () => {
   const plain = (await readFixture('vmstat', 'plain')).stdout.filter((l) => /^\s*\d/.test(l));
   assert.equal(table.numRows(), plain.length);
   assert.deepEqual(table.array('cs'), plain.map((l) => Number(l.trim().split(/\s+/)[11])));
+  const { table: parsed, report } = await parsedToArquero(t.store, 'vmstat', { batchId });
+  assert.equal(parsed.numRows(), report.rows);
+  assert.deepEqual(parsed.array('cs'), table.array('cs'));
   const frame = (await toDanfo(t.store, sql)) as { shape: number[]; columns: string[] };
   assert.deepEqual(frame.shape, [plain.length, 3]);
   assert.deepEqual(frame.columns, ['process_id', 'cs', 'us']);
