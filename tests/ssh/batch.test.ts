@@ -210,3 +210,35 @@ test('an unreachable node fails its own processes with the reason; the others ru
   assert.deepEqual(procs.map((p) => [p.host, p.status, Number(p.lines)]), [['ghost', 'failed', 0], ['node1', 'exited', 1]]);
   assert.match(String(procs[0]!.error), /cannot connect to root@127\.0\.0\.1:1: .*ECONNREFUSED/);
 });
+
+test('expert run: an unknown host key fails the node\'s processes with the fingerprint; --accept-new-host-keys records it and runs', async () => {
+  const { readFileSync } = await import('node:fs');
+  const cli = resolve('dist/src/cli/main.js');
+  const fresh = await startNodes(1, { firstAddress: 30, knownHosts: false });
+  try {
+    const file = join(dir, 'accept.yaml');
+    writeFileSync(file, [
+      'name: accept', 'machines:', '  ssh:', `    config: ${fresh.configFile}`, `    knownHosts: ${fresh.knownHostsFile}`,
+      '  nodes:', '    - {name: node1, host: node1}', 'tests:', '  - name: hi', '    on: nodes', '    command: echo hi', '',
+    ].join('\n'));
+    const run = (extra: string[]) => new Promise<{ code: number | null; out: string }>((done) => {
+      const child = spawn(process.execPath, [cli, 'run', file, '--store', join(dir, 'accept.duckdb'), '--format', 'csv', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => { out += d; });
+      child.stderr!.on('data', (d: Buffer) => { out += d; });
+      child.once('close', (code) => done({ code, out }));
+    });
+    const refused = await run([]);
+    assert.equal(refused.code, 1, refused.out);
+    assert.match(refused.out, /host key for \[127\.0\.0\.30\]:\d+ is not known \(ED25519 key fingerprint is SHA256:/);
+    assert.match(refused.out, /--accept-new-host-keys/);
+    assert.equal(readFileSync(fresh.knownHostsFile, 'utf8'), '');
+    const accepted = await run(['--accept-new-host-keys']);
+    assert.equal(accepted.code, 0, accepted.out);
+    assert.equal(readFileSync(fresh.knownHostsFile, 'utf8').trim(), fresh.servers[0]!.knownHostsLine());
+    const again = await run([]);
+    assert.equal(again.code, 0, again.out);
+  } finally {
+    await fresh.cleanup();
+  }
+});

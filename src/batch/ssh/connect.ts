@@ -14,10 +14,13 @@ import type { ResolvedHost } from './ssh-config.js';
 import type { EffectiveSshSettings } from './settings.js';
 import { Semaphore } from './semaphore.js';
 
-/** A connection that cannot be made; `permanent` ones (host key, authentication, bad config) are not retried. */
-export class SshConnectError extends Error {
+/**
+ * A connection that cannot be made, in words a user can act on (a UserError);
+ * `permanent` ones (host key, authentication, bad config) are not retried.
+ */
+export class SshConnectError extends UserError {
   constructor(message: string, readonly permanent: boolean, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message, { cause: options?.cause });
     this.name = 'SshConnectError';
   }
 }
