@@ -96,6 +96,8 @@ capture perf-stat interval perf stat -x, -I 500 -e $events -- sleep 2
 capture perf-stat per-thread sh -c 'yes > /dev/null & p=$!; perf stat -x, --per-thread -e context-switches,task-clock,page-faults -p $p -- sleep 1; kill $p'
 capture perf-stat interval-per-thread sh -c 'yes > /dev/null & p=$!; perf stat -x, -I 300 --per-thread -e context-switches,task-clock -p $p -- sleep 1; kill $p'
 capture perf-stat interval-per-cpu perf stat -x, -I 500 -a -A -e context-switches,cpu-migrations -- sleep 1
+capture perf-stat per-core perf stat -x, --per-core -a -e context-switches,cpu-migrations -- sleep 0.5
+capture perf-stat interval-per-socket perf stat -x, -I 250 --per-socket -a -e context-switches,cache-misses -- sleep 0.6
 
 # ---- dd (prints its summary on stderr) ----
 capture dd write dd if=/dev/zero of=dd.tmp bs=1M count=16 conv=fsync

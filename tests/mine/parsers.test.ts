@@ -11,7 +11,7 @@ import { fields, loadFixture, readFixture, tempStore, type Fixture, type TempSto
 
 const FIXTURES: Record<string, [tool: string, variant: string][]> = {
   vmstat: [['vmstat', 'plain'], ['vmstat', 'timestamped'], ['vmstat', 'wide'], ['vmstat', 'header-repeat']],
-  'perf-stat': [['perf-stat', 'once'], ['perf-stat', 'interval'], ['perf-stat', 'per-thread'], ['perf-stat', 'interval-per-thread'], ['perf-stat', 'interval-per-cpu']],
+  'perf-stat': [['perf-stat', 'once'], ['perf-stat', 'interval'], ['perf-stat', 'per-thread'], ['perf-stat', 'interval-per-thread'], ['perf-stat', 'interval-per-cpu'], ['perf-stat', 'per-core'], ['perf-stat', 'interval-per-socket']],
   iozone: [['iozone', 'auto-read-write'], ['iozone', 'auto-all'], ['iozone', 'auto-gaps'], ['iozone', 'report'], ['iozone', 'throughput']],
   fio: [['fio', 'json'], ['fio', 'json-two-jobs'], ['fio', 'terse'], ['fio', 'terse-two-jobs'], ['fio', 'normal'], ['fio', 'normal-write']],
   dd: [['dd', 'write'], ['dd', 'read'], ['dd', 'small']],
@@ -94,8 +94,10 @@ describe('perf-stat', () => {
       rows.forEach((row, i) => {
         const f = csv[i]!;
         const interval = fixture.command.includes('-I');
-        const prefixed = f.length - (interval ? 1 : 0) >= 8;
-        const k = (interval ? 1 : 0) + (prefixed ? 1 : 0);
+        const i0 = interval ? 1 : 0;
+        const prefixes = f.length - i0 - 7; // 0, 1 (CPU0, comm-tid) or 2 (S0-D0-C0 and a CPU count)
+        const prefixed = prefixes > 0;
+        const k = i0 + prefixes;
         assert.equal(row.event, f[k + 2]);
         const printed = f[k]!;
         if (printed === '<not supported>') assert.equal(row.supported, false);
@@ -103,7 +105,8 @@ describe('perf-stat', () => {
         else assert.equal(row.value, Number(printed));
         if (printed.startsWith('<')) assert.equal(row.value, null);
         assert.equal(row.interval_s, interval ? Number(f[0]) : null);
-        assert.equal(row.prefix, prefixed ? f[k - 1]!.trim() : null);
+        assert.equal(row.prefix, prefixed ? f[i0]!.trim() : null);
+        assert.equal(row.cpus, prefixes === 2 ? Number(f[i0 + 1]) : null);
         assert.equal(row.run_pct, Number(f[k + 4]));
         assert.equal(row.parse_error, false);
       });

@@ -11,13 +11,14 @@ import type { ParserDefinition } from '../types.js';
 
 export const perfStatParser: ParserDefinition = {
   name: 'perf-stat',
-  version: '2',
+  version: '3',
   description: 'perf stat -x, CSV (with or without -I; per-CPU/per-thread prefixes)',
   programs: ['perf'],
   matchesCommand: (words) => words[1] === 'stat',
   columns: [
     { name: 'interval_s', type: 'DOUBLE', description: 'end of the interval in seconds since start (-I only)' },
-    { name: 'prefix', type: 'VARCHAR', description: 'CPU / thread / socket the count belongs to (-A, --per-thread, ...)' },
+    { name: 'prefix', type: 'VARCHAR', description: 'CPU / thread / core / socket the count belongs to (-A, --per-thread, --per-core, ...)' },
+    { name: 'cpus', type: 'BIGINT', description: 'CPUs aggregated in the count (--per-core, --per-socket, --per-die)' },
     { name: 'value', type: 'DOUBLE' },
     { name: 'unit', type: 'VARCHAR' },
     { name: 'event', type: 'VARCHAR' },
@@ -31,7 +32,8 @@ export const perfStatParser: ParserDefinition = {
   sql: (src) => `
     SELECT process_id, seq, line_ts,
       CASE WHEN has_interval THEN ${num('trim(f[1])')} END AS interval_s,
-      CASE WHEN has_prefix THEN trim(f[k]) END AS prefix,
+      CASE WHEN p >= 1 THEN trim(f[i + 1]) END AS prefix,
+      CASE WHEN p = 2 THEN try_cast(f[i + 2] AS BIGINT) END AS cpus,
       ${num('f[k + 1]')} AS value,
       nullif(f[k + 2], '') AS unit,
       nullif(f[k + 3], '') AS event,
@@ -45,13 +47,17 @@ export const perfStatParser: ParserDefinition = {
         OR (${num('f[k + 1]')} IS NULL AND f[k + 1] NOT IN ('<not supported>', '<not counted>'))
         OR (has_interval AND ${num('trim(f[1])')} IS NULL)) AS parse_error
     FROM (
-      SELECT *, CASE WHEN has_interval THEN 1 ELSE 0 END + CASE WHEN has_prefix THEN 1 ELSE 0 END AS k FROM (
-        SELECT *, n - CASE WHEN has_interval THEN 1 ELSE 0 END >= 8 AS has_prefix FROM (
-          SELECT *, n >= 8 AND f[1] LIKE '%.%' AND try_cast(f[1] AS DOUBLE) IS NOT NULL AS has_interval FROM (
-            SELECT process_id, seq, ts AS line_ts, text, string_split(text, ',') AS f, len(string_split(text, ',')) AS n
-            FROM ${src}
-            WHERE text LIKE '%,%' AND text NOT LIKE '#%'
-          ) WHERE n >= 6 OR regexp_matches(text, '^\\s*[0-9]+\\.[0-9]{6,},')
+      SELECT *, i + p AS k FROM (
+        -- Fields before the value: the interval (-I), then 0, 1 (-A: CPU0; --per-thread: comm-tid)
+        -- or 2 (--per-core/--per-socket: S0-D0-C0 and the number of CPUs aggregated) prefix fields.
+        SELECT *, least(greatest(n - i - 7, 0), 2) AS p FROM (
+          SELECT *, CASE WHEN has_interval THEN 1 ELSE 0 END AS i FROM (
+            SELECT *, n >= 8 AND f[1] LIKE '%.%' AND try_cast(f[1] AS DOUBLE) IS NOT NULL AS has_interval FROM (
+              SELECT process_id, seq, ts AS line_ts, text, string_split(text, ',') AS f, len(string_split(text, ',')) AS n
+              FROM ${src}
+              WHERE text LIKE '%,%' AND text NOT LIKE '#%'
+            ) WHERE n >= 6 OR regexp_matches(text, '^\\s*[0-9]+\\.[0-9]{6,},')
+          )
         )
       )
     )`,
