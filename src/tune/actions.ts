@@ -26,6 +26,12 @@ export interface ThreadPlan {
   actions: ThreadAction[];
   /** The state discovery saw (the journal's write-ahead before-state). */
   before: ThreadState;
+  /**
+   * The state to restore to when it is not the thread's current one: a thread
+   * created after tuning began inherited its creator's tuned affinity/nice, so
+   * its true "before" is the untuned state of the guest's main thread.
+   */
+  restoreTo?: ThreadState;
 }
 
 export const SCHED_POLICY_NUMBER: Record<SchedPolicyName, number> = { other: 0, fifo: 1, rr: 2, batch: 3, idle: 5 };

@@ -67,7 +67,7 @@ export async function applyThreadPlans(threads: readonly ThreadPlan[], context: 
     startTime: plan.startTime,
     threadKind: plan.threadKind,
     kinds: [...new Set(plan.actions.map((a) => a.kind))],
-    before: plan.before,
+    before: plan.restoreTo ?? plan.before,
     appliedAt,
     owner: { pid: process.pid },
     ...(context.store ? { store: context.store.path } : {}),
@@ -82,7 +82,7 @@ export async function applyThreadPlans(threads: readonly ThreadPlan[], context: 
     const outcome = outcomes.get(plan.tid);
     const gone = outcome?.gone === true && outcome.before === undefined;
     if (gone) goneKeys.push(key);
-    if (outcome?.before && fresh.has(key) && context.journal) {
+    if (outcome?.before && fresh.has(key) && context.journal && !plan.restoreTo) {
       // The exact state just before the first change replaces discovery's (older) reading.
       await context.journal.refineBefore(key, outcome.before);
     }
@@ -103,7 +103,7 @@ export async function applyThreadPlans(threads: readonly ThreadPlan[], context: 
         startTime: plan.startTime,
         threadKind: plan.threadKind,
         action: action.kind,
-        before: stateSlice(action.kind, outcome?.before ?? plan.before),
+        before: stateSlice(action.kind, plan.restoreTo ?? outcome?.before ?? plan.before),
         after: { ...(stateSlice(action.kind, outcome?.after) ?? {}), requested: requestedOf(action), ...(error ? { error } : {}) },
         verified,
         appliedAt,

@@ -92,10 +92,17 @@ export async function applyPolicy(nodes: readonly TuneNode[], policy: PolicySpec
  */
 export async function reapplyPolicy(nodes: readonly TuneNode[], resolved: PolicySpec, context: SessionContext, tuned: Set<string>): Promise<ActionResult[]> {
   const discoveries = await discoverAll(nodes);
+  const journaled = context.journal ? await context.journal.entries() : [];
   const all: ActionResult[] = [];
   for (const n of nodes) {
     const plan = planPolicy(discoveries.get(n.node)!, resolved);
     const stale = plan.threads.filter((t) => !tuned.has(entryKey({ node: n.node, tid: t.tid, startTime: t.startTime })) || !t.actions.every((a) => actionReached(a, t.before)));
+    for (const t of stale) {
+      if (tuned.has(entryKey({ node: n.node, tid: t.tid, startTime: t.startTime }))) continue;
+      // A new thread inherited its creator's tuned state: restore it to the guest's untuned main-thread state.
+      const main = journaled.find((e) => e.node === n.node && e.pid === t.pid && e.tid === t.pid);
+      if (main) t.restoreTo = { ...t.before, cpus: main.before.cpus, nice: main.before.nice, schedPolicy: main.before.schedPolicy, rtPriority: main.before.rtPriority, ...(main.before.ionice ? { ionice: main.before.ionice } : {}) };
+    }
     const results = await applyThreadPlans(stale, { executor: n.executor, node: n.node, target: n.target, policy: resolved.name, store: context.store, batchId: context.batchId, run: context.run, journal: context.journal });
     for (const t of stale) tuned.add(entryKey({ node: n.node, tid: t.tid, startTime: t.startTime }));
     all.push(...results);

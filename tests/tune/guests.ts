@@ -23,6 +23,8 @@ export interface GuestOptions {
   iothreads?: number;
   /** The raw `-name` value; defaults to `guest=<name>,debug-threads=on` with commas doubled. */
   nameArg?: string;
+  /** A QMP unix socket (for adding an iothread while the guest runs). */
+  qmpSocket?: string;
 }
 
 export function threadComms(pid: number): Map<number, string> {
@@ -42,6 +44,7 @@ export async function startPausedGuest(name: string, options: GuestOptions = {})
   const iothreads = options.iothreads ?? 1;
   const args = ['-S', '-name', options.nameArg ?? `guest=${name.replace(/,/g, ',,')},debug-threads=on`, '-smp', String(smp), '-m', '64', '-accel', 'tcg', '-display', 'none', '-nodefaults', '-monitor', 'none', '-serial', 'none'];
   for (let i = 1; i <= iothreads; i++) args.push('-object', `iothread,id=io${i}`);
+  if (options.qmpSocket) args.push('-qmp', `unix:${options.qmpSocket},server=on,wait=off`);
   const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -80,4 +83,38 @@ export function procState(pid: number, tid: number): { cpus: string; nice: numbe
   const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(') ') + 2).trim().split(/\s+/);
   return { cpus, nice: Number(fields[16]) };
+}
+
+/** Adds an iothread to a running guest over QMP: a new host thread `IO <id>` appears. */
+export async function addIothread(qmpSocket: string, id: string): Promise<void> {
+  const { createConnection } = await import('node:net');
+  await new Promise<void>((resolve, reject) => {
+    const socket = createConnection(qmpSocket);
+    let buffer = '';
+    let step = 0;
+    socket.on('error', reject);
+    socket.on('data', (data) => {
+      buffer += data.toString();
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const message = JSON.parse(buffer.slice(0, nl)) as { QMP?: unknown; return?: unknown; error?: { desc: string } };
+        buffer = buffer.slice(nl + 1);
+        if (message.error) {
+          socket.destroy();
+          reject(new Error(message.error.desc));
+          return;
+        }
+        if (message.QMP !== undefined && step === 0) {
+          step = 1;
+          socket.write(JSON.stringify({ execute: 'qmp_capabilities' }) + '\n');
+        } else if (message.return !== undefined && step === 1) {
+          step = 2;
+          socket.write(JSON.stringify({ execute: 'object-add', arguments: { 'qom-type': 'iothread', id } }) + '\n');
+        } else if (message.return !== undefined && step === 2) {
+          socket.end();
+          resolve();
+        }
+      }
+    });
+  });
 }
