@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 import { stopGuest } from './guest.js';
 import { stopNodeSshd } from './node.js';
 import { testbedDir, testbedFiles } from './paths.js';
-import { alive } from './procs.js';
+import { alive, processesMentioning, signal, waitGone } from './procs.js';
 import { readState } from './state.js';
 
 export interface TestbedDownResult {
@@ -29,14 +29,27 @@ export async function teardown(dir: string): Promise<TestbedDownResult> {
   const files = testbedFiles(dir);
   const state = await readState(files.state);
   if (!state) {
+    await stopStrays(files.run);
     await removeState(files);
     return { wasUp: false, stoppedGuests: [], stoppedNodes: [] };
   }
   const guests = state.nodes.flatMap((n) => n.guests);
   await Promise.all(guests.map((g) => stopGuest(g, files.run)));
   await Promise.all(state.nodes.map((n) => stopNodeSshd(n)));
+  await stopStrays(files.run);
   await removeState(files);
   return { wasUp: true, stoppedGuests: guests.map((g) => g.name), stoppedNodes: state.nodes.map((n) => n.name) };
+}
+
+/** Anything still running from this testbed's run folder (a state file lost or written before a crash): TERM, then KILL. */
+async function stopStrays(runDir: string): Promise<void> {
+  const mark = `${runDir}/`;
+  const pids = await processesMentioning(mark);
+  if (pids.length === 0) return;
+  for (const pid of pids) signal(pid, 'SIGTERM');
+  if (await waitGone(pids, 3000)) return;
+  for (const pid of await processesMentioning(mark)) signal(pid, 'SIGKILL');
+  await waitGone(pids, 2000);
 }
 
 async function removeState(files: ReturnType<typeof testbedFiles>): Promise<void> {

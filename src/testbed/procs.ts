@@ -84,3 +84,14 @@ export function parseQemuVersion(text: string): string {
   const m = /version\s+(\S+(?:\s+\([^)]*\))?)/i.exec(text);
   return m ? m[1]! : text.trim().split('\n')[0] ?? 'unknown';
 }
+
+/** Live processes whose command line mentions `text` (a testbed's run folder): QEMU, sshd, unshare left behind by a lost state file. */
+export async function processesMentioning(text: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const pid = Number(entry);
+    if ((await cmdline(pid)).join(' ').includes(text) && alive(pid)) found.push(pid);
+  }
+  return found;
+}

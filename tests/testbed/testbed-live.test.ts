@@ -177,3 +177,15 @@ test('Ctrl-C during `expert testbed up` tears down what was started and exits 13
   assert.deepEqual(processesMentioning(cwd), []);
   assert.equal(await testbedStatus({ cwd, env }), undefined);
 });
+
+test('down also stops processes of the testbed that state.json no longer names (a lost or stale state file)', async () => {
+  const runDir = join(cwd, '.expert', 'testbed', 'run');
+  const stray = execFile('bash', ['-c', `sleep 60; : ${runDir}/vm9.img`]);
+  const exited = new Promise<void>((resolve) => stray.once('exit', () => resolve()));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(processesMentioning(runDir).length, 1);
+  const result = await testbedDown({ cwd, env });
+  assert.equal(result.wasUp, false);
+  await exited;
+  assert.deepEqual(processesMentioning(runDir), []);
+});
