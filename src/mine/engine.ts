@@ -15,6 +15,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
 import type { ExpertStore } from '../store/types.js';
 import { exec, rows, toNumber } from './db.js';
+import { withMineLock } from './lock.js';
 import { defaultRegistry, type ParserRegistry } from './registry.js';
 import { literal, parsedTable } from './sql.js';
 import type { ParseReport, ParserDefinition } from './types.js';
@@ -46,60 +47,62 @@ export function parserQuery(parser: ParserDefinition, todoTable = '_mine_todo'):
 }
 
 export async function ensureParsed(store: ExpertStore, parserName: string, options: ParseOptions = {}): Promise<ParseReport> {
-  const registry = options.registry ?? defaultRegistry();
-  const parser = registry.get(parserName);
-  const connection = store.connection;
-  const table = parsedTable(parser.name);
+  return withMineLock(store.connection, async () => {
+    const registry = options.registry ?? defaultRegistry();
+    const parser = registry.get(parserName);
+    const connection = store.connection;
+    const table = parsedTable(parser.name);
 
-  const hasBookkeeping = await tableExists(connection, 'parsed', '_state');
-  if (!hasBookkeeping && store.readOnly) {
-    throw new UserError(`store ${store.path} is open read-only and has nothing parsed yet: open it writable to parse '${parser.name}'`);
-  }
-  if (!store.readOnly) await ensureBookkeeping(connection);
+    const hasBookkeeping = await tableExists(connection, 'parsed', '_state');
+    if (!hasBookkeeping && store.readOnly) {
+      throw new UserError(`store ${store.path} is open read-only and has nothing parsed yet: open it writable to parse '${parser.name}'`);
+    }
+    if (!store.readOnly) await ensureBookkeeping(connection);
 
-  const built = await rows(connection, `SELECT version FROM parsed._parsers WHERE parser = $1`, [parser.name]);
-  const tablePresent = await tableExists(connection, 'parsed', parser.name);
-  if (built[0]?.version !== parser.version || !tablePresent) {
-    if (store.readOnly) throw new UserError(`store ${store.path} is open read-only: cannot (re)build parsed.${parser.name} (version ${parser.version})`);
-    await exec(connection, `DROP TABLE IF EXISTS ${table}`);
-    await connection.run(`DELETE FROM parsed._state WHERE parser = $1`, [parser.name]);
-    await connection.run(`DELETE FROM parsed._parsers WHERE parser = $1`, [parser.name]);
-    await exec(connection, `CREATE OR REPLACE TEMP TABLE _mine_todo(process_id BIGINT, complete BOOLEAN)`);
-    await exec(connection, `CREATE TABLE ${table} AS ${parserQuery(parser)} LIMIT 0`);
-    await connection.run(`INSERT INTO parsed._parsers VALUES ($1, $2, now())`, [parser.name, parser.version]);
-  }
+    const built = await rows(connection, `SELECT version FROM parsed._parsers WHERE parser = $1`, [parser.name]);
+    const tablePresent = await tableExists(connection, 'parsed', parser.name);
+    if (built[0]?.version !== parser.version || !tablePresent) {
+      if (store.readOnly) throw new UserError(`store ${store.path} is open read-only: cannot (re)build parsed.${parser.name} (version ${parser.version})`);
+      await exec(connection, `DROP TABLE IF EXISTS ${table}`);
+      await connection.run(`DELETE FROM parsed._state WHERE parser = $1`, [parser.name]);
+      await connection.run(`DELETE FROM parsed._parsers WHERE parser = $1`, [parser.name]);
+      await exec(connection, `CREATE OR REPLACE TEMP TABLE _mine_todo(process_id BIGINT, complete BOOLEAN)`);
+      await exec(connection, `CREATE TABLE ${table} AS ${parserQuery(parser)} LIMIT 0`);
+      await connection.run(`INSERT INTO parsed._parsers VALUES ($1, $2, now())`, [parser.name, parser.version]);
+    }
 
-  const candidates = await rows(
-    connection,
-    `SELECT p.process_id, p.command, p.parser, p.status, s.complete
-     FROM process p LEFT JOIN parsed._state s ON s.parser = $1 AND s.process_id = p.process_id
-     WHERE ($2::BIGINT IS NULL OR p.batch_id = $2::BIGINT)
-     ORDER BY p.process_id`,
-    [parser.name, options.batchId ?? null],
-  );
-  const claimed = candidates.filter((c) => registry.claims(parser, { command: String(c.command ?? ''), parser: (c.parser as string | null) ?? null }));
-  const todo = claimed.filter((c) => c.complete !== true);
+    const candidates = await rows(
+      connection,
+      `SELECT p.process_id, p.command, p.parser, p.status, s.complete
+       FROM process p LEFT JOIN parsed._state s ON s.parser = $1 AND s.process_id = p.process_id
+       WHERE ($2::BIGINT IS NULL OR p.batch_id = $2::BIGINT)
+       ORDER BY p.process_id`,
+      [parser.name, options.batchId ?? null],
+    );
+    const claimed = candidates.filter((c) => registry.claims(parser, { command: String(c.command ?? ''), parser: (c.parser as string | null) ?? null }));
+    const todo = claimed.filter((c) => c.complete !== true);
 
-  if (todo.length > 0) {
-    if (store.readOnly) throw new UserError(`store ${store.path} is open read-only: ${todo.length} process(es) need parsing with '${parser.name}'`);
-    await parseProcesses(connection, parser, todo.map((c) => ({ processId: toNumber(c.process_id), complete: FINISHED.has(String(c.status)) })));
-  }
+    if (todo.length > 0) {
+      if (store.readOnly) throw new UserError(`store ${store.path} is open read-only: ${todo.length} process(es) need parsing with '${parser.name}'`);
+      await parseProcesses(connection, parser, todo.map((c) => ({ processId: toNumber(c.process_id), complete: FINISHED.has(String(c.status)) })));
+    }
 
-  const ids = claimed.map((c) => toNumber(c.process_id));
-  const totals = ids.length === 0 ? [] : await rows(
-    connection,
-    `SELECT coalesce(sum("rows"), 0) AS r, coalesce(sum(errors), 0) AS e FROM parsed._state WHERE parser = $1 AND process_id IN (${ids.map((id) => Math.trunc(id)).join(', ')})`,
-    [parser.name],
-  );
-  return {
-    parser: parser.name,
-    version: parser.version,
-    parsedProcesses: todo.length,
-    cachedProcesses: claimed.length - todo.length,
-    rows: toNumber(totals[0]?.r),
-    errors: toNumber(totals[0]?.e),
-    table: `parsed.${parser.name}`,
-  };
+    const ids = claimed.map((c) => toNumber(c.process_id));
+    const totals = ids.length === 0 ? [] : await rows(
+      connection,
+      `SELECT coalesce(sum("rows"), 0) AS r, coalesce(sum(errors), 0) AS e FROM parsed._state WHERE parser = $1 AND process_id IN (${ids.map((id) => Math.trunc(id)).join(', ')})`,
+      [parser.name],
+    );
+    return {
+      parser: parser.name,
+      version: parser.version,
+      parsedProcesses: todo.length,
+      cachedProcesses: claimed.length - todo.length,
+      rows: toNumber(totals[0]?.r),
+      errors: toNumber(totals[0]?.e),
+      table: `parsed.${parser.name}`,
+    };
+  });
 }
 
 /** `EXPERT_MINE_DEBUG=1` prints each parse statement's time on stderr. */

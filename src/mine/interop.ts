@@ -7,6 +7,7 @@ import type { DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
 import type { ExpertStore } from '../store/types.js';
 import { ensureParsed } from './engine.js';
+import { withMineLock } from './lock.js';
 import type { ParserRegistry } from './registry.js';
 import { ident } from './sql.js';
 
@@ -18,7 +19,7 @@ export interface ColumnData {
 export async function queryColumns(store: ExpertStore, sql: string, params: DuckDBValue[] = []): Promise<ColumnData> {
   let reader;
   try {
-    reader = await store.connection.runAndReadAll(sql, params);
+    reader = await withMineLock(store.connection, () => store.connection.runAndReadAll(sql, params));
   } catch (error) {
     throw new UserError(`query failed: ${(error as Error).message}`, { cause: error });
   }

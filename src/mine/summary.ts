@@ -8,6 +8,7 @@
  */
 import type { ExpertStore, QueryResult } from '../store/types.js';
 import { rows } from './db.js';
+import { withMineLock } from './lock.js';
 import { ensureParsed } from './engine.js';
 import { defaultRegistry, type ParserRegistry } from './registry.js';
 
@@ -48,48 +49,50 @@ export interface SummaryOptions {
 }
 
 export async function runSummary(store: ExpertStore, options: SummaryOptions = {}): Promise<QueryResult> {
-  const registry = options.registry ?? defaultRegistry();
-  const connection = store.connection;
-  const batchFilter = options.batchId === undefined ? 'true' : `p.batch_id = ${Math.trunc(options.batchId)}`;
-  const processes = await rows(connection, `SELECT command, parser FROM process p WHERE ${batchFilter}`);
-  const used = new Set<string>();
-  for (const p of processes) {
-    const parser = registry.parserFor({ command: String(p.command), parser: (p.parser as string | null) ?? null });
-    if (parser && (parser.name in WORKLOAD_METRICS || parser.name in MONITOR_SAMPLES)) used.add(parser.name);
-  }
-  for (const name of used) await ensureParsed(store, name, { ...(options.batchId !== undefined ? { batchId: options.batchId } : {}), registry });
+  return withMineLock(store.connection, async () => {
+    const registry = options.registry ?? defaultRegistry();
+    const connection = store.connection;
+    const batchFilter = options.batchId === undefined ? 'true' : `p.batch_id = ${Math.trunc(options.batchId)}`;
+    const processes = await rows(connection, `SELECT command, parser FROM process p WHERE ${batchFilter}`);
+    const used = new Set<string>();
+    for (const p of processes) {
+      const parser = registry.parserFor({ command: String(p.command), parser: (p.parser as string | null) ?? null });
+      if (parser && (parser.name in WORKLOAD_METRICS || parser.name in MONITOR_SAMPLES)) used.add(parser.name);
+    }
+    for (const name of used) await ensureParsed(store, name, { ...(options.batchId !== undefined ? { batchId: options.batchId } : {}), registry });
 
-  const workloadParts = [...used].filter((n) => n in WORKLOAD_METRICS).map((n) => WORKLOAD_METRICS[n]!);
-  const monitorParts = [...used].filter((n) => n in MONITOR_SAMPLES).map((n) => MONITOR_SAMPLES[n]!);
-  const metricParts: string[] = [];
-  if (workloadParts.length) metricParts.push(`SELECT * FROM (${workloadParts.join(' UNION ALL ')})`);
-  if (monitorParts.length) {
-    metricParts.push(`
-      SELECT w.process_id, s.metric, avg(s.value) AS value
-      FROM process w
-      JOIN process m ON m.batch_id = w.batch_id AND m.role = 'monitor' AND m.host = w.host
-        AND (m.run IS NOT DISTINCT FROM w.run OR m.run IS NULL OR w.run IS NULL)
-      JOIN (${monitorParts.join(' UNION ALL ')}) s ON s.process_id = m.process_id
-        AND s.line_ts >= w.started_at AND s.line_ts <= coalesce(w.ended_at, 'infinity'::TIMESTAMPTZ)
-      WHERE w.role = 'workload'
-      GROUP BY w.process_id, s.metric`);
-  }
-  const base = `SELECT p.batch_id, b.name AS batch, p.run, p.label, p.policy, p.params, p.rep, p.host, p.vm AS guest,
-      p.status, p.started_at, p.ended_at, epoch(p.ended_at) - epoch(p.started_at) AS duration_s, p.process_id
-    FROM process p JOIN batch b USING (batch_id) WHERE p.role = 'workload' AND ${batchFilter}`;
-  let sql: string;
-  if (metricParts.length === 0) {
-    sql = `${base} ORDER BY p.batch_id, p.run, p.process_id`;
-  } else {
-    await connection.run(`CREATE OR REPLACE TEMP TABLE _mine_metrics AS ${metricParts.join(' UNION ALL ')}`);
-    const names = (await rows(connection, `SELECT DISTINCT metric FROM _mine_metrics WHERE metric IS NOT NULL ORDER BY 1`)).map((r) => String(r.metric));
-    const pivot = names.map((n) => `max(value) FILTER (WHERE metric = '${n.replace(/'/g, "''")}') AS "${n.replace(/"/g, '""')}"`);
-    sql = `SELECT w.* ${pivot.length ? ', ' + pivot.join(', ') : ''}
-      FROM (${base}) w LEFT JOIN _mine_metrics x ON x.process_id = w.process_id
-      GROUP BY ALL ORDER BY w.batch_id, w.run, w.process_id`;
-  }
-  const reader = await connection.runAndReadAll(sql);
-  const result = { columns: reader.columnNames(), rows: reader.getRowsJS() as unknown[][] };
-  await connection.run(`DROP TABLE IF EXISTS _mine_metrics`);
-  return result;
+    const workloadParts = [...used].filter((n) => n in WORKLOAD_METRICS).map((n) => WORKLOAD_METRICS[n]!);
+    const monitorParts = [...used].filter((n) => n in MONITOR_SAMPLES).map((n) => MONITOR_SAMPLES[n]!);
+    const metricParts: string[] = [];
+    if (workloadParts.length) metricParts.push(`SELECT * FROM (${workloadParts.join(' UNION ALL ')})`);
+    if (monitorParts.length) {
+      metricParts.push(`
+        SELECT w.process_id, s.metric, avg(s.value) AS value
+        FROM process w
+        JOIN process m ON m.batch_id = w.batch_id AND m.role = 'monitor' AND m.host = w.host
+          AND (m.run IS NOT DISTINCT FROM w.run OR m.run IS NULL OR w.run IS NULL)
+        JOIN (${monitorParts.join(' UNION ALL ')}) s ON s.process_id = m.process_id
+          AND s.line_ts >= w.started_at AND s.line_ts <= coalesce(w.ended_at, 'infinity'::TIMESTAMPTZ)
+        WHERE w.role = 'workload'
+        GROUP BY w.process_id, s.metric`);
+    }
+    const base = `SELECT p.batch_id, b.name AS batch, p.run, p.label, p.policy, p.params, p.rep, p.host, p.vm AS guest,
+        p.status, p.started_at, p.ended_at, epoch(p.ended_at) - epoch(p.started_at) AS duration_s, p.process_id
+      FROM process p JOIN batch b USING (batch_id) WHERE p.role = 'workload' AND ${batchFilter}`;
+    let sql: string;
+    if (metricParts.length === 0) {
+      sql = `${base} ORDER BY p.batch_id, p.run, p.process_id`;
+    } else {
+      await connection.run(`CREATE OR REPLACE TEMP TABLE _mine_metrics AS ${metricParts.join(' UNION ALL ')}`);
+      const names = (await rows(connection, `SELECT DISTINCT metric FROM _mine_metrics WHERE metric IS NOT NULL ORDER BY 1`)).map((r) => String(r.metric));
+      const pivot = names.map((n) => `max(value) FILTER (WHERE metric = '${n.replace(/'/g, "''")}') AS "${n.replace(/"/g, '""')}"`);
+      sql = `SELECT w.* ${pivot.length ? ', ' + pivot.join(', ') : ''}
+        FROM (${base}) w LEFT JOIN _mine_metrics x ON x.process_id = w.process_id
+        GROUP BY ALL ORDER BY w.batch_id, w.run, w.process_id`;
+    }
+    const reader = await connection.runAndReadAll(sql);
+    const result = { columns: reader.columnNames(), rows: reader.getRowsJS() as unknown[][] };
+    await connection.run(`DROP TABLE IF EXISTS _mine_metrics`);
+    return result;
+  });
 }

@@ -135,3 +135,18 @@ test('a process names its parser in the parser column even when the program is u
   const report = await ensureParsed(t.store, 'vmstat', { batchId });
   assert.equal(report.parsedProcesses, 1);
 });
+
+test('concurrent parse requests on one store are serialised, not interleaved', async () => {
+  const batchId = await t.store.createBatch({ name: 'concurrent', config: {}, provenance: {} });
+  await loadFixture(t.store, await readFixture('vmstat', 'plain'), { batchId });
+  await loadFixture(t.store, await readFixture('mpstat', 'all'), { batchId });
+  await loadFixture(t.store, await readFixture('iostat', 'extended'), { batchId });
+  const [a, b, c, again] = await Promise.all([
+    ensureParsed(t.store, 'vmstat', { batchId }),
+    ensureParsed(t.store, 'mpstat', { batchId }),
+    ensureParsed(t.store, 'iostat', { batchId }),
+    ensureParsed(t.store, 'vmstat', { batchId }),
+  ]);
+  assert.deepEqual([a.parsedProcesses, b.parsedProcesses, c.parsedProcesses, again.parsedProcesses], [1, 1, 1, 0]);
+  assert.equal(again.rows, a.rows);
+});
