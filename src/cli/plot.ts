@@ -59,9 +59,11 @@ export function registerMineWizard(mine: Command): void {
     .option('--spec <file.yaml>', 'default path for the chart spec', 'chart.yaml')
     .option('--out <file.html>', 'default path for the figure', 'chart.html')
     .action(async (options: { store: string; spec: string; out: string }) => {
-      await withStore(options.store, (store) =>
+      // Questions go to stderr, so stdout carries only the two paths written (like `expert plot`).
+      const result = await withStore(options.store, (store) =>
         runWizard(store, { input: process.stdin, output: process.stderr, runSummary: runSummaryColumns, specPath: options.spec, htmlPath: options.out }),
       );
+      process.stdout.write(`${resolve(result.specPath)}\n${resolve(result.htmlPath)}\n`);
     });
 }
 

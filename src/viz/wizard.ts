@@ -35,10 +35,12 @@ export interface WizardResult {
 
 class Prompter {
   private readonly lines: AsyncIterator<string>;
+  private readonly echoes: boolean;
   constructor(
     input: Readable,
     private readonly output: Writable,
   ) {
+    this.echoes = Boolean((input as Readable & { isTTY?: boolean }).isTTY);
     // The async iterator buffers lines, so piped answers are not lost between questions.
     this.lines = createInterface({ input, terminal: false })[Symbol.asyncIterator]();
   }
@@ -55,7 +57,8 @@ class Prompter {
       const next = await this.lines.next();
       if (next.done) throw new UserError(`wizard: input ended before '${question}' was answered`);
       const answer = next.value.trim() || options.default || '';
-      this.output.write('\n');
+      // A terminal echoes the Enter; piped answers need the line ended here.
+      if (!this.echoes) this.output.write('\n');
       if (answer === '' && options.optional) return '';
       if (answer === '') {
         this.say('  an answer is needed');

@@ -205,11 +205,13 @@ test('a bad chart spec and an unknown batch are clear user errors', async () => 
 test('expert mine wizard asks, re-asks on a wrong answer, and writes a spec that expert plot accepts', async () => {
   const answers = ['', 'runs', 'pie', 'scatter', 'vmstat_cs', 'dd_rate_bps', '', '', '', join(dir, 'wiz.yaml'), join(dir, 'wiz.html')];
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'mine', 'wizard', '--store', storePath], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
+  let stderr = '', stdout = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stdin.end(answers.join('\n') + '\n');
   const [code] = (await once(child, 'exit')) as [number];
   assert.equal(code, 0, stderr);
+  assert.equal(stdout, `${join(dir, 'wiz.yaml')}\n${join(dir, 'wiz.html')}\n`);
   assert.match(stderr, /'pie' is not one of: scatter, box, violin, line, heatmap/);
   assert.match(stderr, /Numeric columns: .*dd_rate_bps/);
   const spec = parseChartSpec(readFileSync(join(dir, 'wiz.yaml'), 'utf8'), 'wiz.yaml');
