@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
+import { UserError } from '../errors.js';
 import { qemuArgs, type GuestLaunch } from './qemu-args.js';
 import { alive, isOurs, qmpQuit, signal, waitGone } from './procs.js';
 import { descendantPids } from './sshd.js';
@@ -37,7 +38,7 @@ export async function startQemu(launch: GuestLaunch, nsInit?: number): Promise<n
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
     if (/host forwarding|Address already in use/i.test(stderr)) throw new PortInUse(`port ${launch.sshPort}: ${stderr}`);
-    throw new Error(`${QEMU} for ${launch.name} did not start: ${stderr || (error as Error).message}`);
+    throw new UserError(`${QEMU} for ${launch.name} did not start: ${stderr || (error as Error).message}`);
   }
   const pid = Number((await readFile(launch.pidFile, 'utf8')).trim());
   if (!Number.isInteger(pid) || pid <= 0) throw new Error(`${QEMU} for ${launch.name} wrote no pid file`);

@@ -164,7 +164,11 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
     } catch (error) {
       progress(`tearing down what was started (${error instanceof BootFailure ? 'a guest did not boot' : (error as Error).message.split('\n')[0]})`);
       await teardown(dir);
-      if (error instanceof BootFailure) throw new UserError(`testbed up: ${error.message}\n(console logs are in ${files.logs})`, { cause: error });
+      const kvmHint = state.accel === 'kvm' ? '\nKVM fails or hangs like this under nested virtualisation: try --accel tcg (or auto, which probes first).' : '';
+      if (error instanceof BootFailure) {
+        throw new UserError(`testbed up: ${error.message}\n(console logs are in ${files.logs})${error.consoleTail ? '' : kvmHint}`, { cause: error });
+      }
+      if (error instanceof UserError) throw new UserError(`testbed up: ${error.message}${kvmHint}`, { cause: error });
       throw error;
     }
     const status = await liveStatus(dir);
