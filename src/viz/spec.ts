@@ -170,12 +170,12 @@ export function parseChartSpec(text: string, file = '<chart spec>'): ChartSpec {
 export function chartSpecYaml(spec: ChartSpec): string {
   const lines: string[] = [];
   const put = (key: string, value: unknown) => {
-    if (value !== undefined) lines.push(`${key}: ${JSON.stringify(value)}`);
+    if (value !== undefined) lines.push(`${key}: ${yamlScalar(value)}`);
   };
   put('title', spec.title);
   const data = Object.entries(spec.data)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}: ${yamlScalar(v)}`)
     .join(', ');
   lines.push(`data: {${data}}`);
   put('kind', spec.kind);
@@ -192,3 +192,9 @@ export function chartSpecYaml(spec: ChartSpec): string {
   return lines.join('\n') + '\n';
 }
 
+/** Plain YAML for simple names (`kind: scatter`), JSON (valid YAML) for anything else. */
+function yamlScalar(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(yamlScalar).join(', ')}]`;
+  if (typeof value === 'string' && /^[A-Za-z_][\w.-]*$/.test(value) && !/^(true|false|null|yes|no|on|off|y|n|~)$/i.test(value)) return value;
+  return JSON.stringify(value);
+}

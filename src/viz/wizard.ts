@@ -12,7 +12,7 @@ import { defaultRegistry } from '../mine/registry.js';
 import type { ExpertStore } from '../store/types.js';
 import { figureFromSpec } from './chart.js';
 import { loadChartData } from './chart-data.js';
-import { numericColumns } from './standard-charts.js';
+import { monitorColumns, numericColumns, rankMonitors, throughputColumns } from './standard-charts.js';
 import { queryRows, resolveBatch } from './data.js';
 import type { RunSummaryLoader } from './report-data.js';
 import { renderChartPage } from './report.js';
@@ -51,7 +51,8 @@ class Prompter {
 
   async ask(question: string, options: { choices?: string[]; default?: string; optional?: boolean } = {}): Promise<string> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const hint = options.choices ? ` [${options.choices.join(', ')}]` : '';
+      // Long lists (column names) were printed once above the question.
+      const hint = options.choices && options.choices.length <= 8 ? ` [${options.choices.join(', ')}]` : '';
       const dflt = options.default !== undefined ? ` (Enter: ${options.default})` : options.optional ? ' (Enter: none)' : '';
       this.output.write(`${question}${hint}${dflt}: `);
       const next = await this.lines.next();
@@ -65,7 +66,8 @@ class Prompter {
         continue;
       }
       if (options.choices && !options.choices.includes(answer)) {
-        this.say(`  '${answer}' is not one of: ${options.choices.join(', ')}`);
+        const close = options.choices.filter((c) => c.includes(answer) || answer.includes(c)).slice(0, 5);
+        this.say(`  '${answer}' is not one of: ${(close.length ? close : options.choices).join(', ')}`);
         continue;
       }
       return answer;
@@ -95,21 +97,29 @@ export async function runWizard(store: ExpertStore, options: WizardOptions): Pro
   const { columns } = await loadChartData(store, { ...draft, x: 'x', y: 'y' }, { runSummary: options.runSummary });
   const all = Object.keys(columns);
   const numeric = numericColumns(columns);
-  if (numeric.length === 0) throw new UserError(`batch ${batchId}: ${source} has no numeric column to plot`);
-  p.say(`Numeric columns: ${numeric.join(', ')}`);
+  // Measured figures first in what is shown and suggested; ids stay valid answers.
+  const measures = numeric.filter((c) => !/^(batch_id|process_id|run|seq|pid|tid|uid|exit_code)$/.test(c));
+  if (measures.length === 0) throw new UserError(`batch ${batchId}: ${source} has no numeric column to plot`);
+  const throughput = throughputColumns(columns);
+  const monitors = rankMonitors(monitorColumns(columns));
+  p.say(`Columns with numbers: ${measures.join(', ')}`);
+  p.say(`Other columns: ${all.filter((c) => !measures.includes(c)).join(', ')}`);
 
   if (kind === 'scatter' || kind === 'line' || kind === 'heatmap') {
     const timeColumn = ['line_ts', 'ts', 'interval_s', 'started_at'].find((c) => all.includes(c));
-    draft.x = await p.ask('x column', { choices: kind === 'scatter' ? numeric : all, default: kind === 'scatter' ? numeric[0] : (timeColumn ?? all[0]) });
+    draft.x = await p.ask('x column', {
+      choices: kind === 'scatter' ? numeric : all,
+      default: kind === 'scatter' ? (monitors[0] ?? measures[0]) : (timeColumn ?? all[0]),
+    });
   } else {
     const x = await p.ask('x column (groups side by side, optional)', { choices: all, optional: true });
     if (x) draft.x = x;
   }
   draft.y = await p.ask(kind === 'heatmap' ? 'row column' : 'y column', {
     choices: kind === 'heatmap' ? all : numeric,
-    default: kind === 'heatmap' ? undefined : numeric.find((c) => c !== draft.x),
+    default: kind === 'heatmap' ? undefined : (throughput.find((c) => c !== draft.x) ?? measures.find((c) => c !== draft.x)),
   });
-  if (kind === 'heatmap') draft.z = await p.ask('value column (colour)', { choices: numeric });
+  if (kind === 'heatmap') draft.z = await p.ask('value column (colour)', { choices: numeric, default: measures.find((c) => c !== draft.x && c !== draft.y) });
   if (kind !== 'heatmap') {
     const colour = await p.ask('colour column', { choices: all, ...(all.includes('policy') ? { default: 'policy' } : { optional: true }) });
     if (colour) draft.color = colour;

@@ -203,7 +203,7 @@ test('a bad chart spec and an unknown batch are clear user errors', async () => 
 });
 
 test('expert mine wizard asks, re-asks on a wrong answer, and writes a spec that expert plot accepts', async () => {
-  const answers = ['', 'runs', 'pie', 'scatter', 'vmstat_cs', 'dd_rate_bps', '', '', '', join(dir, 'wiz.yaml'), join(dir, 'wiz.html')];
+  const answers = ['', 'runs', 'pie', 'scatter', '', '', '', '', '', join(dir, 'wiz.yaml'), join(dir, 'wiz.html')];
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'mine', 'wizard', '--store', storePath], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '', stdout = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -213,7 +213,9 @@ test('expert mine wizard asks, re-asks on a wrong answer, and writes a spec that
   assert.equal(code, 0, stderr);
   assert.equal(stdout, `${join(dir, 'wiz.yaml')}\n${join(dir, 'wiz.html')}\n`);
   assert.match(stderr, /'pie' is not one of: scatter, box, violin, line, heatmap/);
-  assert.match(stderr, /Numeric columns: .*dd_rate_bps/);
+  assert.match(stderr, /Columns with numbers: .*dd_rate_bps/);
+  assert.match(stderr, /x column \(Enter: vmstat_cs\)/, 'the x suggestion is a monitor figure');
+  assert.match(stderr, /y column \(Enter: dd_rate_bps\)/, 'the y suggestion is the throughput');
   const spec = parseChartSpec(readFileSync(join(dir, 'wiz.yaml'), 'utf8'), 'wiz.yaml');
   assert.deepEqual(
     { data: spec.data, kind: spec.kind, x: spec.x, y: spec.y, color: spec.color, fit: spec.fit },
