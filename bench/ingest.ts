@@ -215,12 +215,16 @@ async function main(): Promise<void> {
   const storeStart = performance.now();
   const storeCpu = process.cpuUsage();
   const writer = store.lineWriter();
-  let mark = { at: performance.now(), count: 0 };
+  let mark = { at: performance.now(), count: 0, cpu: process.cpuUsage() };
   const progress = setInterval(() => {
     const now = performance.now();
+    const cpu = process.cpuUsage(mark.cpu);
     const rate = ((writer.count - mark.count) / (now - mark.at)) * 1000;
-    if (process.env.BENCH_PROGRESS) console.log(`  ${writer.count.toLocaleString()} lines, ${fmt(rate)} lines/s, RSS ${(process.memoryUsage.rss() / 1e6).toFixed(0)} MB`);
-    mark = { at: now, count: writer.count };
+    const perCpu = (writer.count - mark.count) / ((cpu.user + cpu.system) / 1e6);
+    if (process.env.BENCH_PROGRESS) {
+      console.log(`  ${fmt(writer.count)} lines, ${fmt(rate)} lines/s, ${fmt(perCpu)} lines/CPU-s, RSS ${(process.memoryUsage.rss() / 1e6).toFixed(0)} MB`);
+    }
+    mark = { at: now, count: writer.count, cpu: process.cpuUsage() };
   }, 1000);
   await feed(outputs, (p) => {
     const id = processIds[p]!;
@@ -235,6 +239,10 @@ async function main(): Promise<void> {
   sampleRss();
   const storePeakRss = Math.max(peakRss, vmHwmBytes() ?? 0);
   const check = await store.query('SELECT count(*), count(DISTINCT process_id), max(seq) FROM line');
+  if (process.env.BENCH_PROGRESS) {
+    const memory = await store.query(`SELECT tag, memory_usage_bytes // 1000000 AS mb FROM duckdb_memory() WHERE memory_usage_bytes > 0`);
+    console.log(`  DuckDB memory: ${memory.rows.map(([tag, mb]) => `${tag} ${mb} MB`).join(', ')}`);
+  }
   await store.close();
   const [storedLines] = check.rows[0] as [number, number, number];
   if (storedLines !== lines) throw new Error(`store holds ${storedLines} lines, expected ${lines}`);

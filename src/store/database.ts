@@ -67,7 +67,14 @@ async function openDatabase(path: string, options: DatabaseOptions): Promise<Sha
   const config = duckdb.create_config();
   duckdb.set_config(config, 'duckdb_api', 'expert-ts');
   if (options.readOnly) duckdb.set_config(config, 'access_mode', 'READ_ONLY');
-  for (const [name, value] of Object.entries(options.settings)) duckdb.set_config(config, name, value);
+  for (const [name, value] of Object.entries(options.settings)) {
+    try {
+      duckdb.set_config(config, name, value);
+    } catch (error) {
+      const hint = name === 'memory_limit' ? ' (from EXPERT_STORE_MEMORY_LIMIT or settings; write it like 128MB or 4GB)' : '';
+      throw new UserError(`cannot open store ${path}: DuckDB refuses the setting ${name}=${JSON.stringify(value)}${hint}.`, { cause: error });
+    }
+  }
   let db: duckdb.Database;
   try {
     db = await duckdb.open(path, config);

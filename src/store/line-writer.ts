@@ -33,7 +33,10 @@ const TWO_POW_32 = 4294967296;
 const ROW_GROUP_ROWS = 122_880;
 
 export interface LineWriterOptions {
-  /** How often appended lines are committed (made visible to queries). Default 500 ms. */
+  /**
+   * The longest a line waits before it is committed (visible to queries).
+   * Default 500 ms. Fast producers commit sooner, a whole row group at a time.
+   */
   flushIntervalMs?: number;
   /** Called when a timer-driven flush fails (the next append/flush/close throws it too). */
   onError?: (error: Error) => void;
@@ -149,6 +152,9 @@ export class AppenderLineWriter implements LineWriter {
   private lastSeq = 0;
   private appended = 0;
   private uncommitted = 0;
+  /** When the oldest line not yet committed was appended (performance.now()). */
+  private oldestUncommittedAt = 0;
+  private readonly maxAgeMs: number;
   private closed = false;
   private failure: Error | undefined;
 
@@ -159,8 +165,11 @@ export class AppenderLineWriter implements LineWriter {
     private readonly onClose: () => void = () => {},
   ) {
     this.builder = new ChunkBuilder(types);
-    const interval = options.flushIntervalMs ?? 500;
-    this.timer = setInterval(() => this.flushFromTimer(), interval);
+    this.maxAgeMs = options.flushIntervalMs ?? 500;
+    // The timer commits only lines that have waited maxAgeMs: a producer fast enough to
+    // fill row groups never gets a partial commit (partial row groups make checkpoints
+    // re-read and rewrite them), a slow one gets its lines visible in time.
+    this.timer = setInterval(() => this.flushFromTimer(), Math.max(10, Math.floor(this.maxAgeMs / 4)));
     // The timer alone must not keep a process alive; close() (or the exit hook) flushes the rest.
     this.timer.unref();
     openWriters.add(this);
@@ -189,6 +198,7 @@ export class AppenderLineWriter implements LineWriter {
     this.lastSeq = seq + 1;
     this.appended++;
     if (this.builder.add(processId, seq, line)) this.appendChunk();
+    if (this.uncommitted === 0) this.oldestUncommittedAt = performance.now();
     if (++this.uncommitted === ROW_GROUP_ROWS) this.flushSync();
   }
 
@@ -243,7 +253,8 @@ export class AppenderLineWriter implements LineWriter {
   }
 
   private flushFromTimer(): void {
-    if (this.closed || this.failure) return;
+    if (this.closed || this.failure || this.uncommitted === 0) return;
+    if (performance.now() - this.oldestUncommittedAt < this.maxAgeMs) return;
     try {
       this.flushSync();
     } catch (error) {

@@ -33,15 +33,18 @@ export const DEFAULT_STORE_PATH = './expert.duckdb';
 /**
  * DuckDB's own default memory limit is 80% of RAM, and it keeps every block it
  * wrote cached up to that limit: a long ingest would grow to gigabytes on the
- * very machine whose performance is being measured. The store caps it; queries
- * that need more spill to disk. Override with EXPERT_STORE_MEMORY_LIMIT
- * (e.g. `4GB`) or `openStore(path, { settings: { memory_limit: '4GB' } })`,
- * or at run time with `SET memory_limit = '4GB'`.
+ * very machine whose performance is being measured, while ingest gains nothing
+ * from that cache. A store opened for writing therefore caps DuckDB's memory
+ * (queries that need more spill to disk); a read-only open, which only
+ * analyses, keeps DuckDB's default. Override with EXPERT_STORE_MEMORY_LIMIT
+ * (e.g. `4GB`), `openStore(path, { settings: { memory_limit: '4GB' } })`, or at
+ * run time with `SET memory_limit = '4GB'`.
  */
-export const DEFAULT_MEMORY_LIMIT = '256MB';
+export const DEFAULT_WRITER_MEMORY_LIMIT = '128MB';
 
-function defaultSettings(): Record<string, string> {
-  return { memory_limit: process.env.EXPERT_STORE_MEMORY_LIMIT || DEFAULT_MEMORY_LIMIT };
+function defaultSettings(readOnly: boolean): Record<string, string> {
+  const limit = process.env.EXPERT_STORE_MEMORY_LIMIT || (readOnly ? undefined : DEFAULT_WRITER_MEMORY_LIMIT);
+  return limit ? { memory_limit: limit } : {};
 }
 
 export interface OpenStoreOptions {
@@ -53,7 +56,7 @@ export interface OpenStoreOptions {
 /** Opens (creating and migrating if needed) the store at `path`. */
 export async function openStore(path: string = DEFAULT_STORE_PATH, options: OpenStoreOptions = {}): Promise<DuckDBStore> {
   const readOnly = options.readOnly ?? false;
-  const shared = await acquireDatabase(path, { readOnly, settings: { ...defaultSettings(), ...options.settings } });
+  const shared = await acquireDatabase(path, { readOnly, settings: { ...defaultSettings(readOnly), ...options.settings } });
   try {
     const connection = await shared.instance.connect();
     const writes = await shared.instance.connect();

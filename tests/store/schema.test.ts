@@ -137,3 +137,33 @@ test('batch, process and tuning rows round-trip through the API', async () => {
     cleanup();
   }
 });
+
+test('a store opened for writing caps DuckDB memory (128MB by default, EXPERT_STORE_MEMORY_LIMIT or settings override)', async () => {
+  const { dir, cleanup } = tempDir('memory');
+  try {
+    const limitOf = async (path: string, options = {}) => {
+      const store = await openStore(join(dir, path), options);
+      try {
+        return String((await rows(store, `SELECT current_setting('memory_limit') AS m`))[0]!.m);
+      } finally {
+        await store.close();
+      }
+    };
+    assert.match(await limitOf('a.duckdb'), /^122\.0 MiB$/);
+    assert.match(await limitOf('b.duckdb', { settings: { memory_limit: '1GB' } }), /^953\.6 MiB$/);
+    process.env.EXPERT_STORE_MEMORY_LIMIT = '64MB';
+    try {
+      assert.match(await limitOf('c.duckdb'), /^61\.0 MiB$/);
+      process.env.EXPERT_STORE_MEMORY_LIMIT = 'plenty';
+      await assert.rejects(openStore(join(dir, 'd.duckdb')), (error: Error) => {
+        assert.equal(error.name, 'UserError');
+        assert.match(error.message, /d\.duckdb.*memory/is);
+        return true;
+      });
+    } finally {
+      delete process.env.EXPERT_STORE_MEMORY_LIMIT;
+    }
+  } finally {
+    cleanup();
+  }
+});
