@@ -180,3 +180,17 @@ test('per-thread CPU cells: seconds, thread labels, only the busiest threads', a
     pct_cpu: [90, 20, 70, 40],
   });
 });
+
+test('affinity from tuning rows: the last CPU set per policy and thread, from after.cpus as Tune records it', async () => {
+  const { affinityOf } = await import('../../src/viz/report-data.js');
+  const rows = [
+    { policy: 'pin-one', host: 'node1', guest: 'vm1', thread_kind: 'vcpu', tid: 11, action: 'pin', after: JSON.stringify({ cpus: '0-1', requested: { cpus: [0, 1] } }) },
+    { policy: 'pin-one', host: 'node1', guest: 'vm1', thread_kind: 'vcpu', tid: 11, action: 'pin', after: JSON.stringify({ cpus: '0', requested: { cpus: [0] } }) },
+    { policy: 'pin-one', host: 'node1', guest: 'vm1', thread_kind: 'io', tid: 12, action: 'nice', after: JSON.stringify({ nice: 5 }) },
+    { policy: 'spread', host: 'node1', guest: 'vm1', thread_kind: 'vcpu', tid: 11, action: 'pin', after: { cpus: '1' } },
+  ];
+  assert.deepEqual(affinityOf(rows), [
+    { thread: 'pin-one · node1/vm1 vcpu 11', cpus: '0' },
+    { thread: 'spread · node1/vm1 vcpu 11', cpus: '1' },
+  ]);
+});
