@@ -59,7 +59,11 @@ export function nodeTargets(machines: MachineMap, names?: Set<string>): Target[]
 
 export function createTuneHook(options: TuneHookOptions = {}): RunHook {
   const active = new Map<string, ActiveRun>();
+  /** Batches this hook tuned in: a thread a failed restore left behind is retried after the next run. */
+  const touched = new Set<number>();
   const runKey = (c: RunContext) => `${c.batchId}:${c.run.index}`;
+
+  const isActive = (batchId: number, run: number | undefined) => active.has(`${batchId}:${run}`);
 
   return {
     async beforeRun(context) {
@@ -68,6 +72,7 @@ export function createTuneHook(options: TuneHookOptions = {}): RunHook {
       const nodes = await Promise.all(targets.map(async (target) => ({ node: target.node, target, executor: await context.executors.get(target) })));
       const state: ActiveRun = { nodes, journal, stopped: false };
       active.set(runKey(context), state);
+      touched.add(context.batchId);
       const session = { store: context.store, batchId: context.batchId, run: context.run.index, journal, signal: context.signal, ioWindowMs: options.ioWindowMs };
       const policy: PolicySpec = context.policy;
       const applied = await applyPolicy(nodes, policy, session, parseWindow);
@@ -102,7 +107,8 @@ export function createTuneHook(options: TuneHookOptions = {}): RunHook {
       if (state.timer) clearInterval(state.timer);
       await state.reapplying;
       await state.dynamic?.stop();
-      const entries = (await state.journal.entries()).filter((e) => e.batchId === context.batchId && e.run === context.run.index && e.owner.pid === process.pid);
+      // This run's threads, and any an earlier run of this hook could not restore.
+      const entries = (await state.journal.entries()).filter((e) => e.owner.pid === process.pid && e.batchId !== null && touched.has(e.batchId) && (e.batchId !== context.batchId || e.run === context.run.index || !isActive(e.batchId, e.run)));
       if (entries.length === 0) return;
       const byNode = new Map(state.nodes.map((n) => [n.node, n.executor]));
       const results = await restoreEntries(entries, {

@@ -41,29 +41,29 @@ function snapshot(g: PausedGuest) {
 }
 
 test('tune discover prints every thread (json with topology, csv rows)', async () => {
-  const g = await startPausedGuest('cli-disc', { smp: 2, iothreads: 1 });
+  const g = await startPausedGuest(`cli-disc-${process.pid}`, { smp: 2, iothreads: 1 });
   guests.push(g);
   const json = await expert('tune', 'discover', '--format', 'json');
   assert.equal(json.code, 0);
   const nodes = JSON.parse(json.stdout) as Array<{ node: string; guests: Array<{ name: string; pid: number; threads: Array<{ tid: number; kind: string }> }>; topology: { cpus: unknown[] } }>;
   const guest = nodes[0]!.guests.find((x) => x.pid === g.pid)!;
-  assert.equal(guest.name, 'cli-disc');
+  assert.equal(guest.name, `cli-disc-${process.pid}`);
   assert.deepEqual(guest.threads.map((t) => t.tid).sort(), [...threadComms(g.pid).keys()].sort());
   assert.ok(nodes[0]!.topology.cpus.length >= 1);
   const csv = await expert('tune', 'discover', '--format', 'csv');
-  const lines = csv.stdout.trim().split('\n').filter((l) => l.includes(',cli-disc,'));
+  const lines = csv.stdout.trim().split('\n').filter((l) => l.includes(`,cli-disc-${process.pid},`));
   assert.equal(lines.length, threadComms(g.pid).size);
   assert.equal(csv.stdout.split('\n')[0], 'node,guest,pid,tid,kind,vcpu,comm,cpus,nice');
   assert.equal(lines.filter((l) => l.includes(',vcpu,')).length, 2);
 });
 
 test('tune apply leaves the policy in force; tune restore undoes it exactly', async () => {
-  const g = await startPausedGuest('cli-apply', { smp: 1, iothreads: 1 });
+  const g = await startPausedGuest(`cli-apply-${process.pid}`, { smp: 1, iothreads: 1 });
   guests.push(g);
   const initial = snapshot(g);
   const store = join(dir, 'apply.duckdb');
   const policy = join(dir, 'policy.yaml');
-  writeFileSync(policy, 'name: pin-cli\nidentify: {vms: [cli-apply]}\npin: {cpus: [0], threads: vcpu}\nnice: 4\n');
+  writeFileSync(policy, `name: pin-cli\nidentify: {vms: [cli-apply-${process.pid}]}\npin: {cpus: [0], threads: vcpu}\nnice: 4\n`);
   const applied = await expert('tune', 'apply', policy, '--store', store, '--format', 'json');
   assert.equal(applied.code, 0, applied.stderr);
   const rows = JSON.parse(applied.stdout) as Array<{ kind: string; action: string; verified: boolean }>;
@@ -89,12 +89,12 @@ test('bad policy files get one clear message and exit 2', async () => {
 });
 
 test('a tuning process killed with -9: tune restore puts every thread back and marks restored_at', async () => {
-  const g = await startPausedGuest('cli-crash', { smp: 2, iothreads: 1 });
+  const g = await startPausedGuest(`cli-crash-${process.pid}`, { smp: 2, iothreads: 1 });
   guests.push(g);
   const initial = snapshot(g);
   const store = join(dir, 'crash.duckdb');
   const journal = join(dir, 'crash-journal.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'tests/tune/crash-child.ts', store, journal, 'cli-crash'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tests/tune/crash-child.ts', store, journal, `cli-crash-${process.pid}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     await new Promise<void>((resolve, reject) => {
       let out = '';

@@ -54,17 +54,17 @@ function config(policies: ResolvedBatchConfig['policies'], command: string): Res
 const LOOK = `for p in $(echo {guest_pids} | tr , ' '); do for t in /proc/$p/task/*; do s=$(cat $t/stat); set -- \${{s##*) }}; echo "$p \${{t##*/}} $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' $t/status) \${{17}}"; done; done`;
 
 test('baseline / pin one / pin both to one core: applied during the run, recorded, restored after each run', async () => {
-  const a = await startPausedGuest('hook-a', { smp: 2, iothreads: 1 });
+  const a = await startPausedGuest(`hook-a-${process.pid}`, { smp: 2, iothreads: 1 });
   guests.push(a);
-  const b = await startPausedGuest('hook-b', { smp: 1, iothreads: 0 });
+  const b = await startPausedGuest(`hook-b-${process.pid}`, { smp: 1, iothreads: 0 });
   guests.push(b);
   const initialA = snapshot(a);
   const initialB = snapshot(b);
   const journalPath = join(dir, 'journal-policies.json');
   const plan = expandPlan(config([
     { name: 'baseline' },
-    { name: 'pin-one', identify: { vms: ['hook-a'] }, pin: { cpus: [0] } },
-    { name: 'pin-both-to-one', identify: { vms: ['hook-a', 'hook-b'] }, pin: { cpus: [1] }, nice: 5 },
+    { name: 'pin-one', identify: { vms: [`hook-a-${process.pid}`] }, pin: { cpus: [0] } },
+    { name: 'pin-both-to-one', identify: { vms: [`hook-a-${process.pid}`, `hook-b-${process.pid}`] }, pin: { cpus: [1] }, nice: 5 },
   ], LOOK));
   const outcome = await runBatch(plan, { store, hooks: [createTuneHook({ journalPath })] });
   assert.ok(outcome.ok, JSON.stringify(outcome.summary));
@@ -102,7 +102,7 @@ test('baseline / pin one / pin both to one core: applied during the run, recorde
 
 test('reapply catches a thread that appears during the run; it is restored too', async () => {
   const qmp = join(dir, 'qmp.sock');
-  const g = await startPausedGuest('hook-late', { smp: 1, iothreads: 0, qmpSocket: qmp });
+  const g = await startPausedGuest(`hook-late-${process.pid}`, { smp: 1, iothreads: 0, qmpSocket: qmp });
   guests.push(g);
   const initial = snapshot(g);
   let added = false;
@@ -116,7 +116,7 @@ test('reapply catches a thread that appears during the run; it is restored too',
     },
   });
   // The new thread inherits the pinned main thread's affinity, so only the record shows that reapply caught it.
-  const plan = expandPlan(config([{ name: 'pin-reapply', identify: { vms: ['hook-late'] }, pin: { cpus: [0] }, nice: 3, reapply: '200ms' }], 'sleep 2.5'));
+  const plan = expandPlan(config([{ name: 'pin-reapply', identify: { vms: [`hook-late-${process.pid}`] }, pin: { cpus: [0] }, nice: 3, reapply: '200ms' }], 'sleep 2.5'));
   const outcome = await runBatch(plan, { store, hooks: [hook] });
   assert.ok(outcome.ok);
   const late = [...threadComms(g.pid)].find(([, comm]) => comm === 'IO late');
@@ -128,7 +128,7 @@ test('reapply catches a thread that appears during the run; it is restored too',
 });
 
 test('an interrupted batch leaves no thread pinned', async () => {
-  const g = await startPausedGuest('hook-int', { smp: 2, iothreads: 1 });
+  const g = await startPausedGuest(`hook-int-${process.pid}`, { smp: 2, iothreads: 1 });
   guests.push(g);
   const initial = snapshot(g);
   const controller = new AbortController();
@@ -141,7 +141,7 @@ test('an interrupted batch leaves no thread pinned', async () => {
       setTimeout(() => controller.abort(), 300);
     },
   });
-  const plan = expandPlan(config([{ name: 'pin-then-stop', identify: { vms: ['hook-int'] }, pin: { cpus: [0] }, nice: 7 }], 'sleep 30'));
+  const plan = expandPlan(config([{ name: 'pin-then-stop', identify: { vms: [`hook-int-${process.pid}`] }, pin: { cpus: [0] }, nice: 7 }], 'sleep 30'));
   const outcome = await runBatch(plan, { store, hooks: [hook], signal: controller.signal });
   assert.ok(pinnedMidRun, 'the policy was in force before the interrupt');
   assert.equal(outcome.summary.status ?? (await store.query('SELECT status FROM batch WHERE batch_id = $1', [outcome.batchId])).rows[0]![0], 'interrupted');

@@ -21,7 +21,7 @@ import { sameCpuSet } from '../../src/tune/cpu-list.js';
 import { BusyboxNode } from './busybox-node.js';
 import { procState, startPausedGuest, threadComms, type PausedGuest } from './guests.js';
 
-const HOSTILE = `vm "q" 'x' $(touch /tmp/expert-pwned) ;rm -rf ~ ,y`;
+const HOSTILE = `vm "q" 'x' $(touch /tmp/expert-pwned) ;rm -rf ~ ,y ${process.pid}`;
 const local = new LocalExecutor();
 const target = { node: 'local', host: 'local' };
 let dir: string;
@@ -65,7 +65,7 @@ function expectedKind(pid: number, tid: number, comm: string): string {
 }
 
 test('discovery lists every thread of every guest with its kind (system sh and busybox)', async () => {
-  const a = await guest('tune-a', { smp: 2, iothreads: 2 });
+  const a = await guest(`tune-a-${process.pid}`, { smp: 2, iothreads: 2 });
   const b = await guest(HOSTILE, { smp: 1, iothreads: 1 });
   const busybox = new BusyboxNode('mini');
   try {
@@ -88,8 +88,8 @@ test('discovery lists every thread of every guest with its kind (system sh and b
 });
 
 test('pin + nice land on every thread of the chosen guest; restore puts back exactly what was there', async () => {
-  const a = await guest('tune-pin', { smp: 2, iothreads: 1 });
-  const other = await guest('tune-bystander', { smp: 1, iothreads: 0 });
+  const a = await guest(`tune-pin-${process.pid}`, { smp: 2, iothreads: 1 });
+  const other = await guest(`tune-bystander-${process.pid}`, { smp: 1, iothreads: 0 });
   // Start from a non-default state so "restore" cannot pass by resetting to defaults.
   const tids = [...threadComms(a.pid).keys()];
   execFileSync('taskset', ['-p', '-c', '1', String(tids[1])], { stdio: 'ignore' });
@@ -98,7 +98,7 @@ test('pin + nice land on every thread of the chosen guest; restore puts back exa
   const bystander = states(other);
   const journal = new Journal(join(dir, 'journal-pin.json'));
 
-  const applied = await applyPolicy([{ node: 'local', target, executor: local }], { name: 'pin-nice', identify: { vms: ['tune-pin'] }, pin: { cpus: [0] }, nice: 5 }, { store, batchId: null, journal }, parseWindow);
+  const applied = await applyPolicy([{ node: 'local', target, executor: local }], { name: 'pin-nice', identify: { vms: [`tune-pin-${process.pid}`] }, pin: { cpus: [0] }, nice: 5 }, { store, batchId: null, journal }, parseWindow);
   assert.equal(applied.results.length, tids.length * 2);
   assert.ok(applied.results.every((r) => r.verified), JSON.stringify(applied.results.filter((r) => !r.verified)));
   for (const [tid, s] of states(a)) {
@@ -135,11 +135,11 @@ test('hostile guest names are matched literally and recorded as they are', async
 });
 
 test('a node without taskset: pin is recorded as failed with the reason, nice still applies, nothing crashes', async () => {
-  const g = await guest('tune-notaskset', { smp: 1, iothreads: 0 });
+  const g = await guest(`tune-notaskset-${process.pid}`, { smp: 1, iothreads: 0 });
   const node = new BusyboxNode('mini-no-taskset', { userland: 'system', withoutApplets: ['taskset'] });
   const journal = new Journal(join(dir, 'journal-notaskset.json'));
   try {
-    const applied = await applyPolicy([{ node: 'mini', target: { node: 'mini', host: 'local' }, executor: node }], { name: 'no-taskset', identify: { vms: ['tune-notaskset'] }, pin: { cpus: [0] }, nice: 4 }, { store, batchId: null, journal }, parseWindow);
+    const applied = await applyPolicy([{ node: 'mini', target: { node: 'mini', host: 'local' }, executor: node }], { name: 'no-taskset', identify: { vms: [`tune-notaskset-${process.pid}`] }, pin: { cpus: [0] }, nice: 4 }, { store, batchId: null, journal }, parseWindow);
     const pins = applied.results.filter((r) => r.action === 'pin');
     assert.ok(pins.length > 0 && pins.every((r) => !r.verified && /taskset is not installed/.test(r.error ?? '')), JSON.stringify(pins));
     assert.ok(applied.results.filter((r) => r.action === 'nice').every((r) => r.verified));
@@ -157,8 +157,8 @@ test('a node without taskset: pin is recorded as failed with the reason, nice st
 });
 
 test('a guest that exits during tuning is recorded, and the others are still tuned', async () => {
-  const leaving = await guest('tune-leaving', { smp: 1, iothreads: 0 });
-  const staying = await guest('tune-staying', { smp: 1, iothreads: 0 });
+  const leaving = await guest(`tune-leaving-${process.pid}`, { smp: 1, iothreads: 0 });
+  const staying = await guest(`tune-staying-${process.pid}`, { smp: 1, iothreads: 0 });
   const journal = new Journal(join(dir, 'journal-exit.json'));
   // An executor that stops the guest between discovery and the apply script.
   let calls = 0;
@@ -171,12 +171,12 @@ test('a guest that exits during tuning is recorded, and the others are still tun
       return local.exec(command, options);
     },
   };
-  const applied = await applyPolicy([{ node: 'local', target, executor: racing }], { name: 'exit-mid', identify: { vms: ['tune-leaving', 'tune-staying'] }, nice: 6 }, { store, batchId: null, journal }, parseWindow);
-  const gone = applied.results.filter((r) => r.guest === 'tune-leaving');
+  const applied = await applyPolicy([{ node: 'local', target, executor: racing }], { name: 'exit-mid', identify: { vms: [`tune-leaving-${process.pid}`, `tune-staying-${process.pid}`] }, nice: 6 }, { store, batchId: null, journal }, parseWindow);
+  const gone = applied.results.filter((r) => r.guest === `tune-leaving-${process.pid}`);
   assert.ok(gone.length > 0 && gone.every((r) => !r.verified && /exited/.test(r.error ?? '')), JSON.stringify(gone));
-  const kept = applied.results.filter((r) => r.guest === 'tune-staying');
+  const kept = applied.results.filter((r) => r.guest === `tune-staying-${process.pid}`);
   assert.ok(kept.length > 0 && kept.every((r) => r.verified));
-  assert.ok((await journal.entries()).every((e) => e.guest === 'tune-staying'), 'nothing to restore for a guest that is gone');
+  assert.ok((await journal.entries()).every((e) => e.guest === `tune-staying-${process.pid}`), 'nothing to restore for a guest that is gone');
   await restoreEntries(await journal.entries(), { executorFor: async () => local, journal });
   for (const [, s] of states(staying)) assert.equal(s.nice, 0);
 });

@@ -65,6 +65,7 @@ export async function runSearchCommand(file: string, options: { store: string; a
       signal: controller.signal,
       timeBudgetMs,
       journalPath: defaultJournalPath(options.store),
+      onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
       onTrial: (t) => process.stderr.write(`trial ${t.candidate}: batch ${t.batchId}, ${t.repetitions} rep(s), values ${t.values.map((v) => Number(v.toPrecision(5))).join(' ') || 'none'}${t.ok ? '' : ' (some workloads failed)'}\n`),
     });
     const { columns, rows } = rankingRows(result);

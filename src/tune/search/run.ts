@@ -55,6 +55,8 @@ export interface SearchOptions {
   /** Milliseconds for `budget.time` (parsed by the caller). */
   timeBudgetMs?: number;
   onTrial?(trial: Trial): void;
+  /** The runner's warnings (e.g. a hook that failed), as they happen. */
+  onWarning?(message: string): void;
 }
 
 export async function objectiveValues(store: ExpertStore, sql: string, batchId: number): Promise<number[]> {
@@ -105,7 +107,7 @@ export async function runSearch(spec: SearchSpec, options: SearchOptions): Promi
         policies: [policy],
         tests: options.base.tests.map((t) => ({ ...t, repeat: round.repetitions })),
       };
-      const outcome = await runBatch(expandPlan(config), { store: options.store, executors: options.executors, hooks: [tune, ...(options.hooks ?? [])], signal: options.signal });
+      const outcome = await runBatch(expandPlan(config), { store: options.store, executors: options.executors, hooks: [tune, ...(options.hooks ?? [])], signal: options.signal, onEvent: (e) => e.type === 'warning' && options.onWarning?.(e.message) });
       for (const parser of spec.objective.parse ?? []) await ensureParsed(options.store, parser, { batchId: outcome.batchId });
       const values = await objectiveValues(options.store, spec.objective.sql, outcome.batchId);
       observations.set(name, [...(observations.get(name) ?? []), ...values]);
