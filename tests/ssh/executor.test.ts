@@ -97,13 +97,14 @@ test('a program killed by a signal reports the signal name', async () => {
   assert.equal(info?.exitCode, null);
 });
 
-test('kill stops the whole remote tree, also children that ignore SIGTERM', async () => {
+test('kill stops the whole remote tree, also children that ignore SIGTERM or left the session', async () => {
   const ex = executor('node1');
   const marker = uniqueMarker('kill');
   const out = collect();
-  const proc = await ex.start({ command: `echo up; sh -c 'trap "" TERM; sleep 300; : ${marker}' & sleep 300; : ${marker}` }, out.sink);
+  // Three ways to be in the tree: the group, a child ignoring SIGTERM, a child in a new session (setsid).
+  const proc = await ex.start({ command: `echo up; sh -c 'trap "" TERM; sleep 300; : ${marker}' & setsid sh -c 'sleep 300; : ${marker}' & sleep 300; : ${marker}` }, out.sink);
   await until(() => out.text().includes('up'), 5000, 'first line');
-  await until(() => processesWith(marker).length >= 2, 5000, 'remote processes');
+  await until(() => processesWith(marker).length >= 3, 5000, 'remote processes');
   await proc.kill({ graceMs: 700 });
   const info = await proc.wait();
   assert.equal(info?.status, 'killed');
@@ -162,7 +163,7 @@ test('a server whose MaxSessions is lower than configured: channels queue, none 
 test('when the client dies, nothing it started survives on the target', async () => {
   const marker = uniqueMarker('client-dies');
   const helper = join(import.meta.dirname, 'helpers', 'hold-remote.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', helper, 'node1', JSON.stringify(nodes.settings), `sleep 300 & sleep 300; : ${marker}`], {
+  const child = spawn(process.execPath, ['--import', 'tsx', helper, 'node1', JSON.stringify(nodes.settings), `setsid sh -c 'sleep 300; : ${marker}' & sleep 300; : ${marker}`], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: process.env,
   });

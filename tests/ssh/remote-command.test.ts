@@ -17,8 +17,9 @@ test('environment names must be shell names; values and folders are quoted', () 
 });
 
 test('group signals are spelled for every shell and never hit PID 0/1 or odd names', () => {
-  assert.equal(signalGroupCommand(1234, 'SIGTERM'), 'kill -TERM -1234');
-  assert.equal(signalGroupCommand(1234, 'KILL'), 'kill -KILL -1234');
+  assert.match(signalGroupCommand(1234, 'SIGTERM'), /\ntree_signal TERM 1234$/);
+  assert.match(signalGroupCommand(1234, 'KILL'), /\ntree_signal KILL 1234$/);
+  assert.match(signalGroupCommand(1234, 'KILL'), /kill -"\$ts_sig" -"\$ts_p"/);
   assert.throws(() => signalGroupCommand(1, 'SIGTERM'));
   assert.throws(() => signalGroupCommand(1234, 'TERM; reboot'));
   assert.equal(parsePidMarker(`${PID_MARKER}42`), 42);

@@ -55,20 +55,55 @@ export function remoteCommand(options: RemoteCommandOptions): string {
     // /proc first: kill -0 fails with EPERM on a live sshd owned by another user.
     'alive() { [ -d "/proc/$1" ] || kill -0 "$1" 2>/dev/null; }',
     `while sleep ${interval}; do alive "$p" || exit 0; alive "$s" || break; done`,
-    `kill -TERM "-$p" 2>/dev/null; sleep ${grace}; kill -KILL "-$p" 2>/dev/null ) & )`,
+    TREE_SIGNAL,
+    `tree_signal TERM "$p"; sleep ${grace}; tree_signal KILL "$p" ) & )`,
     ...setup,
     'exec /bin/sh -c "$2"',
   ].join('\n');
   return `exec /bin/sh -c ${quote(script)} expert-ssh ${quote(script)} ${quote(options.command)}`;
 }
 
-/** The command that signals a remote process group (sent on its own channel). */
+/**
+ * `tree_signal SIG P`: collects from /proc every process of session P and
+ * every descendant of those (children that called setpgid or setsid) until no
+ * new one turns up, then signals P, the others, and process group P
+ * (`kill -SIG -P`: the one spelling dash, busybox ash and bash all take).
+ * Shell builtins only: no fork per process. Without /proc only P and its group.
+ */
+const TREE_SIGNAL = [
+  'tree_signal() {',
+  '  ts_sig=$1 ts_p=$2 ts_set=" $2 "',
+  '  if [ -d /proc/self ]; then',
+  // Our own PID (not $$: in a subshell that is the parent's) is left out: the watchdog lives in session P.
+  '    read -r ts_me < /proc/self/stat; ts_me=${ts_me%% *}; ts_new=1',
+  // Snapshot the tree first: once P dies its children are reparented and no longer findable as descendants.
+  '    while [ "$ts_new" = 1 ]; do ts_new=0',
+  '      for ts_f in /proc/[0-9]*/stat; do',
+  '        ts_q=${ts_f#/proc/}; ts_q=${ts_q%/stat}',
+  '        case "$ts_set" in *" $ts_q "*) continue ;; esac',
+  '        [ "$ts_q" = "$ts_me" ] && continue',
+  '        read -r ts_st 2>/dev/null < "$ts_f" || continue',
+  '        set -- ${ts_st##*) }',
+  '        case "$ts_set" in *" $2 "*) ;; *) [ "$4" = "$ts_p" ] || continue ;; esac',
+  '        ts_set="$ts_set$ts_q "; ts_new=1',
+  '      done',
+  '    done',
+  '  fi',
+  // P first, so its exit reports this signal (a shell that saw only its child die would exit 128+n).
+  '  kill -"$ts_sig" "$ts_p" 2>/dev/null',
+  '  for ts_q in $ts_set; do [ "$ts_q" = "$ts_p" ] || kill -"$ts_sig" "$ts_q" 2>/dev/null; done',
+  // The group last: from the watchdog, KILL to the group ends the watchdog too.
+  '  kill -"$ts_sig" -"$ts_p" 2>/dev/null',
+  '  return 0',
+  '}',
+].join('\n');
+
+/** The command that signals a remote process tree (sent on its own channel). */
 export function signalGroupCommand(pgid: number, signal: string): string {
   if (!Number.isInteger(pgid) || pgid <= 1) throw new Error(`refusing to signal process group ${pgid}`);
   const name = signal.replace(/^SIG/, '');
   if (!/^[A-Z0-9]+$/.test(name)) throw new Error(`not a signal name: ${signal}`);
-  // `kill -SIG -PGID`: the one spelling dash, busybox ash and bash all take (dash rejects `-SIG --`, busybox `--`).
-  return `kill -${name} -${pgid}`;
+  return `${TREE_SIGNAL}\ntree_signal ${name} ${pgid}`;
 }
 
 /** Parses the marker line (without its newline); undefined when it is not one. */
