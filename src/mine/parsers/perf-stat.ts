@@ -11,7 +11,7 @@ import type { ParserDefinition } from '../types.js';
 
 export const perfStatParser: ParserDefinition = {
   name: 'perf-stat',
-  version: '3',
+  version: '4',
   description: 'perf stat -x, CSV (with or without -I; per-CPU/per-thread prefixes)',
   programs: ['perf'],
   matchesCommand: (words) => words[1] === 'stat',
@@ -31,32 +31,32 @@ export const perfStatParser: ParserDefinition = {
   ],
   sql: (src) => `
     SELECT process_id, seq, line_ts,
-      CASE WHEN has_interval THEN ${num('trim(f[1])')} END AS interval_s,
+      CASE WHEN i = 1 THEN iv END AS interval_s,
       CASE WHEN p >= 1 THEN trim(f[i + 1]) END AS prefix,
       CASE WHEN p = 2 THEN try_cast(f[i + 2] AS BIGINT) END AS cpus,
-      ${num('f[k + 1]')} AS value,
+      val AS value,
       nullif(f[k + 2], '') AS unit,
-      nullif(f[k + 3], '') AS event,
+      ev AS event,
       try_cast(f[k + 4] AS BIGINT) AS run_time,
       ${num('f[k + 5]')} AS run_pct,
       ${num('f[k + 6]')} AS metric_value,
       nullif(f[k + 7], '') AS metric_unit,
-      f[k + 1] <> '<not supported>' AS supported,
-      f[k + 1] <> '<not counted>' AS counted,
-      (f[k + 3] IS NULL OR f[k + 3] = ''
-        OR (${num('f[k + 1]')} IS NULL AND f[k + 1] NOT IN ('<not supported>', '<not counted>'))
-        OR (has_interval AND ${num('trim(f[1])')} IS NULL)) AS parse_error
+      raw <> '<not supported>' AS supported,
+      raw <> '<not counted>' AS counted,
+      (ev IS NULL OR (val IS NULL AND raw NOT IN ('<not supported>', '<not counted>')) OR (i = 1 AND iv IS NULL)) AS parse_error
     FROM (
-      SELECT *, i + p AS k FROM (
-        -- Fields before the value: the interval (-I), then 0, 1 (-A: CPU0; --per-thread: comm-tid)
-        -- or 2 (--per-core/--per-socket: S0-D0-C0 and the number of CPUs aggregated) prefix fields.
-        SELECT *, least(greatest(n - i - 7, 0), 2) AS p FROM (
-          SELECT *, CASE WHEN has_interval THEN 1 ELSE 0 END AS i FROM (
-            SELECT *, n >= 8 AND f[1] LIKE '%.%' AND try_cast(f[1] AS DOUBLE) IS NOT NULL AS has_interval FROM (
-              SELECT process_id, seq, ts AS line_ts, text, string_split(text, ',') AS f, len(string_split(text, ',')) AS n
+      SELECT *, f[k + 1] AS raw, ${num('f[k + 1]')} AS val, nullif(f[k + 3], '') AS ev FROM (
+        SELECT *, i + least(greatest(n - i - 7, 0), 2) AS k, least(greatest(n - i - 7, 0), 2) AS p FROM (
+          SELECT *, CASE WHEN n >= 8 AND contains(f[1], '.') AND iv IS NOT NULL THEN 1 ELSE 0 END AS i FROM (
+            -- Fields before the value: the interval (-I), then 0, 1 (-A: CPU0; --per-thread: comm-tid) or
+            -- 2 (--per-core/--per-socket: S0-D0-C0 and the number of CPUs aggregated) prefix fields.
+            SELECT process_id, seq, line_ts, f, len(f) AS n, ${num('f[1]')} AS iv FROM (
+              SELECT process_id, seq, ts AS line_ts, string_split(text, ',') AS f
               FROM ${src}
-              WHERE text LIKE '%,%' AND text NOT LIKE '#%'
-            ) WHERE n >= 6 OR regexp_matches(text, '^\\s*[0-9]+\\.[0-9]{6,},')
+              -- Candidates: at least 5 commas, or a line cut short after its interval. Filtering on the
+              -- text (not on the split) keeps DuckDB from splitting every line twice.
+              WHERE text NOT LIKE '#%' AND (text LIKE '%,%,%,%,%,%' OR regexp_matches(text, '^\\s*[0-9]+\\.[0-9]{6,},'))
+            )
           )
         )
       )
