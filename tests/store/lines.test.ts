@@ -182,3 +182,31 @@ test('two opens of one file in one process share it; the file stays usable until
     cleanup();
   }
 });
+
+test('two line writers on one store (two batches at once) each keep their own processes dense', async () => {
+  const { dir, cleanup } = tempDir('writers');
+  try {
+    const store = await openStore(join(dir, 'x.duckdb'));
+    try {
+      const one = store.lineWriter();
+      const two = store.lineWriter({ flushIntervalMs: 50 });
+      for (let i = 0; i < 130_000; i++) {
+        one.append(1, line(`one ${i}`));
+        if (i % 3 === 0) two.append(2, line(`two ${i / 3}`, 'stderr'));
+        if (i % 40_000 === 0) await delay(60); // let two's timer commit between one's row groups
+      }
+      await Promise.all([one.close(), two.close()]);
+      const counts = await rows(store, 'SELECT process_id AS p, count(*) AS n, max(seq) AS m, count(DISTINCT seq) AS d FROM line GROUP BY 1 ORDER BY 1');
+      assert.deepEqual(counts, [
+        { p: 1, n: 130_000, m: 129_999, d: 130_000 },
+        { p: 2, n: 43_334, m: 43_333, d: 43_334 },
+      ]);
+      const [last] = await rows(store, 'SELECT text FROM line WHERE process_id = 2 AND seq = 43333');
+      assert.equal(last!.text, 'two 43333');
+    } finally {
+      await store.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
