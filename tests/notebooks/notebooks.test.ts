@@ -100,9 +100,10 @@ function processesOfOurTestbed(): string[] {
 
 async function assertTestbedDown(name: string): Promise<void> {
   // The kernel's exit hook may still be finishing `testbed down` just after nbclient returned.
-  for (let i = 0; i < 60 && processesOfOurTestbed().length > 0; i++) await new Promise((r) => setTimeout(r, 500));
+  const state = join(testbedDir(), 'state.json');
+  for (let i = 0; i < 60 && (processesOfOurTestbed().length > 0 || existsSync(state)); i++) await new Promise((r) => setTimeout(r, 500));
   assert.deepEqual(processesOfOurTestbed(), [], `${name} left testbed processes behind`);
-  assert.equal(existsSync(join(testbedDir(), 'state.json')), false, `${name} left the testbed up (state.json)`);
+  assert.equal(existsSync(state), false, `${name} left the testbed up (state.json)`);
 }
 
 test('01-quickstart runs top to bottom on its own testbed and takes it down', async () => {
