@@ -28,7 +28,7 @@ function rssMb(): number {
 
 async function main(): Promise<void> {
   const storePath = join(dir, 'bench.duckdb');
-  const store = await openStore(storePath, { settings: { memory_limit: '700MB', preserve_insertion_order: 'false' } });
+  const store = await openStore(storePath, { settings: { memory_limit: '512MB', preserve_insertion_order: 'false' } });
   const c = store.connection;
   try {
     const batchId = await store.createBatch({ name: 'bench-mine', config: {}, provenance: {} });

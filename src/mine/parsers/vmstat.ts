@@ -11,7 +11,7 @@ const FIELDS = ['r', 'b', 'swpd', 'free', 'buff', 'cache', 'si', 'so', 'bi', 'bo
 
 export const vmstatParser: ParserDefinition = {
   name: 'vmstat',
-  version: '3',
+  version: '4',
   description: 'vmstat rows (with or without -t, -w); first since-boot row flagged',
   programs: ['vmstat'],
   columns: [
@@ -20,22 +20,29 @@ export const vmstatParser: ParserDefinition = {
     { name: 'gu', type: 'BIGINT', description: 'guest time (procps 4 wide output)' },
     { name: 'since_boot', type: 'BOOLEAN', description: 'first row: averages since boot, not an interval' },
   ],
-  // Split on single blanks and drop the empty strings (cheaper in DuckDB than a regex split
-  // or an RE2 pass with captures); the field count tells `gu` and the `-t` stamp apart.
+  // Split on single blanks and drop the empty strings (cheaper in DuckDB than a regex split or an
+  // RE2 pass with captures); the field count tells `gu` and the `-t` stamp apart. Header lines are
+  // told by cheap tests on the text (no per-line trim). A row that does not parse is all NULLs.
   sql: (src) => `
-    SELECT process_id, seq, line_ts, ts, ${FIELDS.map((n) => `"${n}"`).join(', ')}, gu, false AS since_boot,
-      (k NOT IN (17, 18) OR ${FIELDS.map((n) => `"${n}" IS NULL`).join(' OR ')} OR (k = 18 AND gu IS NULL)) AS parse_error
+    SELECT process_id, seq, line_ts,
+      CASE WHEN NOT parse_error THEN ts END AS ts,
+      ${FIELDS.map((n) => `CASE WHEN NOT parse_error THEN "${n}" END AS "${n}"`).join(', ')},
+      CASE WHEN NOT parse_error THEN gu END AS gu, false AS since_boot, parse_error
     FROM (
-      SELECT process_id, seq, line_ts, k,
-        CASE WHEN k < n THEN try_strptime(f[n - 1] || ' ' || f[n], '%Y-%m-%d %H:%M:%S') END AS ts,
-        ${FIELDS.map((name, i) => `CASE WHEN k >= 17 THEN try_cast(f[${i + 1}] AS BIGINT) END AS "${name}"`).join(',\n        ')},
-        CASE WHEN k = 18 THEN try_cast(f[18] AS BIGINT) END AS gu
+      SELECT *, (k NOT IN (17, 18) OR ${FIELDS.map((n) => `"${n}" IS NULL`).join(' OR ')} OR (k = 18 AND gu IS NULL)) AS parse_error
       FROM (
-        SELECT *, CASE WHEN n >= 19 AND f[n] LIKE '%:%:%' THEN n - 2 ELSE n END AS k FROM (
-          SELECT process_id, seq, ts AS line_ts, f, len(f) AS n FROM (
-            SELECT process_id, seq, ts, list_filter(string_split(replace(text, chr(9), ' '), ' '), x -> x <> '') AS f
-            FROM ${src}
-            WHERE text NOT LIKE '%procs%' AND ltrim(text) NOT LIKE 'r %' AND trim(text) <> ''
+        SELECT process_id, seq, line_ts, k,
+          CASE WHEN k < n THEN try_strptime(f[n - 1] || ' ' || f[n], '%Y-%m-%d %H:%M:%S') END AS ts,
+          ${FIELDS.map((name, i) => `try_cast(f[${i + 1}] AS BIGINT) AS "${name}"`).join(',\n          ')},
+          CASE WHEN k = 18 THEN try_cast(f[18] AS BIGINT) END AS gu
+        FROM (
+          SELECT *, CASE WHEN n >= 19 AND contains(f[n], ':') THEN n - 2 ELSE n END AS k FROM (
+            SELECT process_id, seq, line_ts, f, len(f) AS n FROM (
+              SELECT process_id, seq, ts AS line_ts, list_filter(string_split(text, ' '), x -> x <> '') AS f
+              FROM ${src}
+              WHERE text <> '' AND NOT contains(text, 'procs')
+                AND NOT (text LIKE 'r %' OR text LIKE ' r %' OR text LIKE '  r %' OR text LIKE '   r %' OR text LIKE '    r %')
+            )
           )
         )
       )
