@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -180,7 +180,8 @@ test('Ctrl-C during `expert testbed up` tears down what was started and exits 13
 
 test('down also stops processes of the testbed that state.json no longer names (a lost or stale state file)', async () => {
   const runDir = join(cwd, '.expert', 'testbed', 'run');
-  const stray = execFile('bash', ['-c', `sleep 60; : ${runDir}/vm9.img`]);
+  // A process that mentions this testbed's run folder (as its QEMU and sshd do), and nothing else.
+  const stray = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', `${runDir}/vm9.img`], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => stray.once('exit', () => resolve()));
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(processesMentioning(runDir).length, 1);
