@@ -14,7 +14,9 @@ import { defaultJournalPath, Journal } from '../tune/journal.js';
 import { loadPolicyFile } from '../tune/policy-file.js';
 import { restoreEntries } from '../tune/restore.js';
 import { applyPolicy, discoverAll, type TuneNode } from '../tune/session.js';
-import { parseWindow } from '../tune/hook.js';
+import { nodeTargets, parseWindow } from '../tune/hook.js';
+import { loadMachineMap } from '../batch/config/machines.js';
+import { UserError } from '../errors.js';
 import type { ParsedDiscovery } from '../tune/discover-parse.js';
 import { runSearchCommand } from '../tune/search/command.js';
 
@@ -30,7 +32,15 @@ function hostTarget(host: string): Target {
   return { node: host, host: name, ...(user ? { user } : {}), ...(port ? { port } : {}) };
 }
 
-async function nodesFor(hosts: string[], pool: ExecutorPool): Promise<TuneNode[]> {
+async function nodesFor(hosts: string[], pool: ExecutorPool, machines?: string): Promise<TuneNode[]> {
+  if (machines !== undefined) {
+    // Nodes of a machine map (with its SSH settings); --host picks some by name.
+    const all = nodeTargets(await loadMachineMap(machines));
+    const unknown = hosts.filter((h) => !all.some((t) => t.node === h));
+    if (unknown.length) throw new UserError(`--host ${unknown.join(', ')}: not a node of ${machines} (nodes: ${all.map((t) => t.node).join(', ')})`);
+    const picked = hosts.length ? all.filter((t) => hosts.includes(t.node)) : all;
+    return Promise.all(picked.map(async (target) => ({ node: target.node, target, executor: await pool.get(target) })));
+  }
   const list = hosts.length ? hosts : ['local'];
   return Promise.all(list.map(async (host) => {
     const target = hostTarget(host);
@@ -57,13 +67,14 @@ export function registerTune(program: Command): void {
   tune
     .command('discover')
     .description('list the QEMU guests on a node with every host thread (kind, affinity, nice) and the CPU topology')
-    .option('--host <host>', 'node to look at: local (default) or an SSH host [user@]host[:port] (repeatable)', collect, [])
+    .option('--host <host>', 'node to look at: local (default) or an SSH host [user@]host[:port]; with --machines a node name (repeatable)', collect, [])
+    .option('--machines <file>', 'take the nodes (and SSH settings) from a machine map, or `testbed`')
     .option('--format <format>', 'table|csv|json (json includes the topology)')
-    .action(async (options: { host: string[]; format?: string }) => {
+    .action(async (options: { host: string[]; machines?: string; format?: string }) => {
       const format = resolveFormat(options.format);
       const pool = createExecutorPool();
       try {
-        const discoveries = await discoverAll(await nodesFor(options.host, pool));
+        const discoveries = await discoverAll(await nodesFor(options.host, pool, options.machines));
         if (format === 'json') {
           process.stdout.write(JSON.stringify([...discoveries.values()], null, 1) + '\n');
           return;
@@ -83,18 +94,19 @@ export function registerTune(program: Command): void {
     .description('apply a policy now and leave it applied (recorded in the store, journaled for `tune restore`)')
     .argument('<policy.yaml>', 'one policy (name, identify, pin, nice, ionice, chrt), or a `policies:` list with --policy')
     .option('--policy <name>', 'which policy of a `policies:` list')
-    .option('--host <host>', 'node: local (default) or an SSH host (repeatable)', collect, [])
+    .option('--host <host>', 'node: local (default) or an SSH host; with --machines a node name (repeatable)', collect, [])
+    .option('--machines <file>', 'take the nodes (and SSH settings) from a machine map, or `testbed`')
     .option('--store <file>', 'the DuckDB store file', DEFAULT_STORE_PATH)
     .option('--journal <file>', 'restore journal (default .expert/tune/journal.json beside the store)')
     .option('--format <format>', 'table|csv|json')
-    .action(async (file: string, options: { policy?: string; host: string[]; store: string; journal?: string; format?: string }) => {
+    .action(async (file: string, options: { policy?: string; host: string[]; machines?: string; store: string; journal?: string; format?: string }) => {
       const format = resolveFormat(options.format);
       const policy = await loadPolicyFile(file, options.policy);
       const pool = createExecutorPool();
       const store = await openStore(options.store);
       try {
         const journal = new Journal(options.journal ?? defaultJournalPath(options.store));
-        const applied = await applyPolicy(await nodesFor(options.host, pool), policy, { store, batchId: null, journal }, parseWindow);
+        const applied = await applyPolicy(await nodesFor(options.host, pool, options.machines), policy, { store, batchId: null, journal }, parseWindow);
         const columns = ['node', 'guest', 'tid', 'kind', 'action', 'before', 'after', 'verified', 'error'];
         process.stdout.write(formatRows(columns, applied.results.map((r) => [r.node, r.guest, r.tid, r.threadKind, r.action, JSON.stringify(r.before), JSON.stringify(stripError(r.after)), r.verified, r.error ?? '']), format));
         const failed = applied.results.filter((r) => !r.verified).length;

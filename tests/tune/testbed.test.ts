@@ -59,6 +59,13 @@ test('testbed: baseline / pin-one / pin-all-to-one, recorded in tuning and resto
         '',
       ].join('\n'),
     );
+    // Discovery over SSH with the testbed's machine map: both guests, each with its vCPU thread.
+    const found = await expert(dir, 'tune', 'discover', '--machines', 'testbed', '--format', 'json');
+    assert.equal(found.code, 0, found.stderr);
+    const nodes = JSON.parse(found.stdout) as Array<{ node: string; guests: Array<{ name: string; threads: Array<{ kind: string }> }> }>;
+    assert.deepEqual(nodes.map((n) => n.node), ['node1']);
+    assert.deepEqual(nodes[0]!.guests.map((g) => g.name).sort(), ['vm1', 'vm2']);
+    for (const g of nodes[0]!.guests) assert.deepEqual(g.threads.filter((t) => t.kind === 'vcpu').length, 1);
     const run = await expert(dir, 'run', 'batch.yaml', '--store', 'tb.duckdb');
     assert.equal(run.code, 0, run.stderr);
     const store = await openStore(join(dir, 'tb.duckdb'), { readOnly: true });
