@@ -84,6 +84,8 @@ capture mpstat all mpstat -P ALL 1 2
 [ ${#twelve[@]} -gt 0 ] && capture mpstat all-12h "${twelve[@]}" mpstat -P ALL 1 2
 capture pidstat cpu pidstat -u 1 2
 capture pidstat disk pidstat -d 1 2
+# -d with a writer running, so there are rows (dd's own messages are dropped)
+capture pidstat disk-busy sh -c 'dd if=/dev/zero of=pd.tmp bs=1M count=200 oflag=direct 2>/dev/null & pidstat -d 1 2; wait'
 capture pidstat switches pidstat -w 1 2
 capture pidstat threads pidstat -t -u 1 1
 [ ${#twelve[@]} -gt 0 ] && capture pidstat cpu-12h "${twelve[@]}" pidstat -u 1 2

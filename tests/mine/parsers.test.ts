@@ -19,7 +19,7 @@ const FIXTURES: Record<string, [tool: string, variant: string][]> = {
   sadf: [['sadf', 'db-cpu'], ['sadf', 'db-disk'], ['sadf', 'db-cswch'], ['sadf', 'json-cpu'], ['sadf', 'json-disk'], ['sadf', 'json-cswch']],
   iostat: [['iostat', 'extended'], ['iostat', 'extended-timed'], ['iostat', 'extended-timed-12h']],
   mpstat: [['mpstat', 'all'], ['mpstat', 'all-12h']],
-  pidstat: [['pidstat', 'cpu'], ['pidstat', 'disk'], ['pidstat', 'switches'], ['pidstat', 'threads'], ['pidstat', 'cpu-12h']],
+  pidstat: [['pidstat', 'cpu'], ['pidstat', 'disk'], ['pidstat', 'disk-busy'], ['pidstat', 'switches'], ['pidstat', 'threads'], ['pidstat', 'cpu-12h']],
 };
 
 let t: TempStore;
