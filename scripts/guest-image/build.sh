@@ -135,6 +135,8 @@ printf 'root:x:0:\ntty:x:5:\n' >"$root/etc/group"
 printf '/bin/sh\n/bin/bash\n/usr/bin/dash\n/usr/bin/bash\n' >"$root/etc/shells"
 printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n' >"$root/etc/nsswitch.conf"
 printf '127.0.0.1 localhost\n' >"$root/etc/hosts"
+# The tools are this Debian release's: say so (provenance and `cat /etc/os-release` in a guest).
+[ -r /etc/os-release ] && cp -L /etc/os-release "$root/etc/os-release"
 ln -s /proc/self/mounts "$root/etc/mtab"
 dropbearkey -t ed25519 -f "$root/etc/dropbear/dropbear_ed25519_host_key" >/dev/null 2>&1
 dropbearkey -y -f "$root/etc/dropbear/dropbear_ed25519_host_key" | awk '/^ssh-/{print $1, $2}' >"$work/dropbear_ed25519_host_key.pub"
