@@ -5,7 +5,7 @@
  */
 import { test, after, afterEach, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { applyPolicy } from '../../src/tune/session.js';
 import { restoreEntries } from '../../src/tune/restore.js';
 import { parseWindow } from '../../src/tune/hook.js';
 import { sameCpuSet } from '../../src/tune/cpu-list.js';
+import { sampleIoRates } from '../../src/tune/sample.js';
 import { BusyboxNode } from './busybox-node.js';
 import { procState, startPausedGuest, threadComms, type PausedGuest } from './guests.js';
 
@@ -179,4 +180,39 @@ test('a guest that exits during tuning is recorded, and the others are still tun
   assert.ok((await journal.entries()).every((e) => e.guest === `tune-staying-${process.pid}`), 'nothing to restore for a guest that is gone');
   await restoreEntries(await journal.entries(), { executorFor: async () => local, journal });
   for (const [, s] of states(staying)) assert.equal(s.nice, 0);
+});
+
+test('ionice and chrt land on every thread and come back exactly (class, level, policy)', async () => {
+  const g = await guest(`tune-io-${process.pid}`, { smp: 1, iothreads: 1 });
+  const journal = new Journal(join(dir, 'journal-io.json'));
+  const ionice = (tid: number) => execFileSync('ionice', ['-p', String(tid)]).toString().trim();
+  const policyOf = (tid: number) => execFileSync('chrt', ['-p', String(tid)]).toString().split('\n')[0]!.replace(/^.*: /, '');
+  const tids = [...threadComms(g.pid).keys()];
+  const before = tids.map((tid) => [ionice(tid), policyOf(tid)]);
+  const applied = await applyPolicy([{ node: 'local', target, executor: local }], { name: 'io-sched', identify: { vms: [g.name] }, ionice: { class: 'best-effort', level: 6 }, chrt: { policy: 'batch' } }, { store, batchId: null, journal }, parseWindow);
+  assert.ok(applied.results.length === tids.length * 2 && applied.results.every((r) => r.verified), JSON.stringify(applied.results.filter((r) => !r.verified)));
+  for (const tid of tids) {
+    assert.equal(ionice(tid), 'best-effort: prio 6');
+    assert.equal(policyOf(tid), 'SCHED_BATCH');
+  }
+  const restored = await restoreEntries(await journal.entries(), { executorFor: async () => local, journal });
+  assert.ok(restored.every((r) => r.outcome === 'restored'), JSON.stringify(restored));
+  assert.deepEqual(tids.map((tid) => [ionice(tid), policyOf(tid)]), before);
+});
+
+test('I/O rates from /proc/PID/io: a writer is busy, a sleeper is not (what identify: {top} ranks by)', async () => {
+  const writer = spawn('sh', ['-c', `while :; do dd if=/dev/zero of=${join(dir, 'io.tmp')} bs=64k count=16 conv=fsync 2>/dev/null; done`], { stdio: 'ignore' });
+  const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    // The shell's children do the I/O; /proc/PID/io of the shell counts reaped children, so sample its running dd too.
+    const rates = await sampleIoRates(local, [writer.pid!, sleeper.pid!], 800);
+    const children = execFileSync('sh', ['-c', `cat /proc/${writer.pid}/task/*/children 2>/dev/null || true`]).toString().trim().split(/\s+/).filter(Boolean).map(Number);
+    const more = children.length ? await sampleIoRates(local, children, 300) : new Map<number, number>();
+    const writerRate = (rates.get(writer.pid!) ?? 0) + [...more.values()].reduce((a, b) => a + b, 0);
+    assert.ok(writerRate > 0, `writer rate ${writerRate}`);
+    assert.equal(rates.get(sleeper.pid!), 0);
+  } finally {
+    writer.kill('SIGKILL');
+    sleeper.kill('SIGKILL');
+  }
 });
