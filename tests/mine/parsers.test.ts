@@ -272,7 +272,9 @@ function sysstatExpect(lines: string[]): { time: string | null; values: Record<s
       if (header[0] === 'avg_cpu') header = header.slice(1);
       continue;
     }
-    out.push({ time: m ? m[1]! : null, values: Object.fromEntries(header!.map((h, i) => [h, tokens[i]!])) });
+    // The last column (pidstat's Command) may hold blanks: it takes the rest of the line.
+    const cells = tokens.length > header!.length ? [...tokens.slice(0, header!.length - 1), tokens.slice(header!.length - 1).join(' ')] : tokens;
+    out.push({ time: m ? m[1]! : null, values: Object.fromEntries(header!.map((h, i) => [h, cells[i]!])) });
   }
   return out;
 }
