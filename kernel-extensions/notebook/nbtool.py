@@ -60,8 +60,16 @@ def describe_failure(nb):
 def html(args):
     from nbconvert import HTMLExporter
 
+    from traitlets.config import Config
+
     nb = nbformat.read(args.input, as_version=4)
-    exporter = HTMLExporter(template_name="lab")
+    # Jupyter Book's cell tags: a published paper shows its prose and figures, not the code that made them.
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_input_tags = {"remove-input"}
+    config.TagRemovePreprocessor.remove_cell_tags = {"remove-cell"}
+    config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
+    exporter = HTMLExporter(template_name="lab", config=config)
     body, _ = exporter.from_notebook_node(nb)
     with open(args.output, "w", encoding="utf-8") as f:
         f.write(body)

@@ -172,7 +172,14 @@ test('paper reads the study store and writes every section with computed numbers
   for (const heading of ['## Abstract', '## 2. Method', '## 4. Threats to validity', '## 5. Reproducing']) assert.ok(prose.includes(heading), `missing ${heading}`);
   assert.match(prose, /iozone writes in 2 co-located QEMU guests under three CPU-pinning policies, 1 repetition\(s\) each\s+\(6 runs in all\)/);
   assert.match(prose, /\| baseline \| 2 \| [\d,]+ \|/);
-  assert.doesNotMatch(prose, /undefined|NaN/);
+  assert.doesNotMatch(prose, /undefined|NaN|Invalid Date/);
+  // Published, it reads as a paper: prose and figures, no code, nothing outside the file.
+  const html = join(dir, 'paper.html');
+  await run(process.execPath, [CLI, 'notebook', 'publish', join(dir, 'paper.out.ipynb'), '--html', html], { env, cwd: dir });
+  const page = readFileSync(html, 'utf8');
+  assert.ok(page.includes('Threats to validity') && page.includes('Figure 2'), 'the paper has its sections and figures');
+  assert.doesNotMatch(page, /tslab\.display|figureFromSpecText|%%plot/, 'cells tagged remove-input/remove-cell keep their code out of the page');
+  assert.deepEqual(externalReferences(page), []);
 });
 
 test('03-mine-exploration parses lazily, with a user parser, Arquero and danfo', async () => {
