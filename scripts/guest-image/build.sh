@@ -30,16 +30,27 @@ for p in "${tools[@]}"; do
   v=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null) || die "Debian package $p is not installed (run scripts/setup.sh; iozone3 needs the non-free component)"
   versions+="$p=$v "
 done
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}' || true)
-kver=""
-[ -z "$kpkg" ] || kver=$(apt-cache policy "$kpkg" 2>/dev/null | awk '/Candidate:/{print $2}' || true)
-if [ -z "$kpkg" ] || [ -z "$kver" ] || [ "$kver" = "(none)" ]; then
-  # No apt lists (a slimmed container): take the kernel .deb downloaded before, if any.
-  cached=$(ls -t "$cache/debs"/linux-image-*_amd64.deb 2>/dev/null | head -1 || true)
-  [ -n "$cached" ] || die "apt cannot resolve linux-image-amd64 and no kernel package is cached in $cache/debs (run apt-get update)"
-  base=$(basename "$cached" _amd64.deb)
-  kpkg=${base%%_*}
-  kver=${base#*_}; kver=${kver//%3a/:}
+# Asking apt takes a second or two: remember its answer until the apt lists change.
+mkdir -p "$cache/guest"
+apt_stamp="$(stat -c %Y /var/lib/apt/lists /var/cache/apt/pkgcache.bin 2>/dev/null | tr '\n' ' ' || true)"
+resolved="$cache/guest/.kernel-package"
+kpkg="" kver=""
+if [ -f "$resolved" ] && [ "$(sed -n 1p "$resolved")" = "$apt_stamp" ]; then
+  kpkg=$(sed -n 2p "$resolved"); kver=$(sed -n 3p "$resolved")
+fi
+if [ -z "$kpkg" ]; then
+  kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}' || true)
+  kver=""
+  [ -z "$kpkg" ] || kver=$(apt-cache policy "$kpkg" 2>/dev/null | awk '/Candidate:/{print $2}' || true)
+  if [ -z "$kpkg" ] || [ -z "$kver" ] || [ "$kver" = "(none)" ]; then
+    # No apt lists (a slimmed container): take the kernel .deb downloaded before, if any.
+    cached=$(ls -t "$cache/debs"/linux-image-*_amd64.deb 2>/dev/null | head -1 || true)
+    [ -n "$cached" ] || die "apt cannot resolve linux-image-amd64 and no kernel package is cached in $cache/debs (run apt-get update)"
+    base=$(basename "$cached" _amd64.deb)
+    kpkg=${base%%_*}
+    kver=${base#*_}; kver=${kver//%3a/:}
+  fi
+  printf '%s\n%s\n%s\n' "$apt_stamp" "$kpkg" "$kver" >"$resolved"
 fi
 versions+="$kpkg=$kver"
 hash=$( { echo "$versions"; cat "$here"/build.sh "$here"/init-stage1.sh "$here"/rc.sh "$here"/inittab; } | sha256sum | cut -c1-16)
