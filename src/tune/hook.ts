@@ -57,6 +57,22 @@ export function nodeTargets(machines: MachineMap, names?: Set<string>): Target[]
     .map((n) => ({ node: n.name, host: n.host, ...(n.port === undefined ? {} : { port: n.port }), ...(n.user === undefined ? {} : { user: n.user }), ...(machines.ssh ? { ssh: machines.ssh } : {}) }));
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Threads a crashed earlier run left tuned (its process is gone) are restored before a new run starts. */
+async function restoreOrphans(journal: Journal, context: RunContext): Promise<void> {
+  const orphans = (await journal.entries()).filter((e) => e.owner.pid !== process.pid && !alive(e.owner.pid));
+  if (orphans.length === 0) return;
+  await restoreEntries(orphans, { executorFor: (target) => context.executors.get(target), journal, storeFor: (e) => (e.store === context.store.path ? context.store : undefined) });
+}
+
 export function createTuneHook(options: TuneHookOptions = {}): RunHook {
   const active = new Map<string, ActiveRun>();
   /** Batches this hook tuned in: a thread a failed restore left behind is retried after the next run. */
@@ -70,6 +86,7 @@ export function createTuneHook(options: TuneHookOptions = {}): RunHook {
       const journal = new Journal(options.journalPath ?? defaultJournalPath(context.store.path));
       const targets = runNodeTargets(context);
       const nodes = await Promise.all(targets.map(async (target) => ({ node: target.node, target, executor: await context.executors.get(target) })));
+      await restoreOrphans(journal, context);
       const state: ActiveRun = { nodes, journal, stopped: false };
       active.set(runKey(context), state);
       touched.add(context.batchId);

@@ -7,6 +7,7 @@
  */
 import { test, after, afterEach, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,5 +147,28 @@ test('an interrupted batch leaves no thread pinned', async () => {
   assert.ok(pinnedMidRun, 'the policy was in force before the interrupt');
   assert.equal(outcome.summary.status ?? (await store.query('SELECT status FROM batch WHERE batch_id = $1', [outcome.batchId])).rows[0]![0], 'interrupted');
   assert.deepEqual(snapshot(g), initial, 'every thread back after the interrupt');
+  assert.deepEqual(await new Journal(journalPath).entries(), []);
+});
+
+test('threads a crashed earlier run left tuned are restored when the next batch starts', async () => {
+  const name = `hook-orphan-${process.pid}`;
+  const g = await startPausedGuest(name, { smp: 1, iothreads: 0 });
+  guests.push(g);
+  const initial = snapshot(g);
+  const journalPath = join(dir, 'journal-orphan.json');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tests/tune/crash-child.ts', join(dir, 'orphan.duckdb'), journalPath, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => d.toString().includes('applied') && resolve());
+      child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
+    });
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+  }
+  assert.ok([...snapshot(g).values()].every((s) => s.nice === 9), 'left tuned by the dead process');
+  const outcome = await runBatch(expandPlan(config([{ name: 'baseline' }], 'true')), { store, hooks: [createTuneHook({ journalPath })] });
+  assert.ok(outcome.ok);
+  assert.deepEqual(snapshot(g), initial);
   assert.deepEqual(await new Journal(journalPath).entries(), []);
 });
