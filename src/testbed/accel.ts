@@ -74,7 +74,9 @@ async function readCache(file: string): Promise<Record<string, AccelChoice>> {
 async function probeKvm(kernel: string, timeoutMs: number): Promise<AccelChoice> {
   const dir = await mkdtemp('/tmp/expert-kvm-probe-');
   const log = join(dir, 'console.log');
-  const child = spawn('qemu-system-x86_64', [
+  // Under coreutils `timeout`, so the probe dies on its own even if this process is killed meanwhile.
+  const limit = String(Math.ceil(timeoutMs / 1000) + 5);
+  const child = spawn('timeout', ['--kill-after=2', limit, 'qemu-system-x86_64', 
     '-name', 'guest=expert-kvm-probe', '-machine', 'q35,accel=kvm', '-cpu', 'host', '-m', '128', '-nodefaults',
     '-kernel', kernel, '-append', 'console=ttyS0 panic=-1', '-serial', `file:${log}`, '-display', 'none', '-no-reboot',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -92,8 +94,9 @@ async function probeKvm(kernel: string, timeoutMs: number): Promise<AccelChoice>
     }
     return { accel: 'tcg', reason: `kvm probe printed nothing in ${timeoutMs / 1000} s (nested virtualisation?)` };
   } finally {
-    child.kill('SIGKILL');
-    await Promise.race([exited, delay(2000)]);
+    // `timeout` passes SIGTERM on to QEMU, and SIGKILLs it 2 s later if needed.
+    child.kill('SIGTERM');
+    await Promise.race([exited, delay(4000)]);
     await rm(dir, { recursive: true, force: true });
   }
 }
