@@ -4,7 +4,8 @@
  * the monitors that ran beside it (same batch, same run, same host) averaged
  * over the workload's own time window [started_at, ended_at] (line arrival
  * times). Metric columns are named `<parser>_<figure>` (e.g. `iozone_write_kbps`,
- * `vmstat_cs`, `perf_context_switches`).
+ * `vmstat_cs`, `perf_context_switches`); monitors that ran inside the workload's
+ * guest get a `guest_` prefix so they never mix with the host's.
  */
 import type { ExpertStore, QueryResult } from '../store/types.js';
 import { rows } from './db.js';
@@ -67,14 +68,16 @@ export async function runSummary(store: ExpertStore, options: SummaryOptions = {
     if (workloadParts.length) metricParts.push(`SELECT * FROM (${workloadParts.join(' UNION ALL ')})`);
     if (monitorParts.length) {
       metricParts.push(`
-        SELECT w.process_id, s.metric, avg(s.value) AS value
+        SELECT w.process_id, CASE WHEN m.vm IS NULL THEN s.metric ELSE 'guest_' || s.metric END AS metric, avg(s.value) AS value
         FROM process w
+        -- Host monitors (no vm) of the workload's node; guest monitors only of the workload's own guest.
         JOIN process m ON m.batch_id = w.batch_id AND m.role = 'monitor' AND m.host = w.host
+          AND (m.vm IS NULL OR m.vm IS NOT DISTINCT FROM w.vm)
           AND (m.run IS NOT DISTINCT FROM w.run OR m.run IS NULL OR w.run IS NULL)
         JOIN (${monitorParts.join(' UNION ALL ')}) s ON s.process_id = m.process_id
           AND s.line_ts >= w.started_at AND s.line_ts <= coalesce(w.ended_at, 'infinity'::TIMESTAMPTZ)
         WHERE w.role = 'workload'
-        GROUP BY w.process_id, s.metric`);
+        GROUP BY ALL`);
     }
     const base = `SELECT p.batch_id, b.name AS batch, p.run, p.label, p.policy, p.params, p.rep, p.host, p.vm AS guest,
         p.status, p.started_at, p.ended_at, epoch(p.ended_at) - epoch(p.started_at) AS duration_s, p.process_id
