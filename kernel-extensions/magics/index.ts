@@ -8,6 +8,7 @@ import { provenanceMagic } from './provenance.js';
 import { MagicRegistry } from './registry.js';
 import { sqlMagic } from './sql.js';
 import { storeMagic } from './store.js';
+import { tuneMagic } from './tune.js';
 
 export function allMagics(): MagicRegistry {
   const registry = new MagicRegistry();
@@ -19,6 +20,7 @@ export function allMagics(): MagicRegistry {
     mineMagic,
     plotMagic,
     provenanceMagic,
+    tuneMagic,
     cliVerbMagic('testbed', 'bring the local testbed (QEMU guests) up or down, or show it', '%testbed up [--vms N] [--nodes N] [--accel auto|kvm|tcg]\n%testbed down\n%testbed status [--threads]'),
   );
   return registry;

@@ -26,6 +26,11 @@ export async function loadSearchSpec(file: string): Promise<{ spec: SearchSpec; 
   } catch (error) {
     throw new UserError(`cannot read search spec ${file}: ${(error as Error).message}`);
   }
+  return parseSearchSpec(text, file, dirname(resolve(file)));
+}
+
+/** A search spec's text (a file's, or a `%%tune search` cell's); `dir` is where its relative paths start. */
+export async function parseSearchSpec(text: string, file: string, dir: string): Promise<{ spec: SearchSpec; base: ResolvedBatchConfig }> {
   let value: unknown;
   try {
     value = parse(text);
@@ -33,7 +38,6 @@ export async function loadSearchSpec(file: string): Promise<{ spec: SearchSpec; 
     throw new UserError(`${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
   const spec = checkSpec(value, file);
-  const dir = dirname(resolve(file));
   const base = typeof spec.batch === 'string' ? await loadBatchConfig(resolve(dir, spec.batch)) : await resolveBatchConfig(spec.batch as BatchConfig, { file: `${file} (batch:)`, cwd: dir });
   return { spec, base };
 }
@@ -45,8 +49,16 @@ export function rankingRows(result: SearchResult): { columns: string[]; rows: un
   };
 }
 
-export async function runSearchCommand(file: string, options: { store: string; apply: boolean; format: OutputFormat }): Promise<number> {
-  const { spec, base } = await loadSearchSpec(file);
+export interface SearchCommandOptions {
+  store: string;
+  apply: boolean;
+  format: OutputFormat;
+  /** The spec's text when it does not come from `file` (the kernel's `%%tune search` cell); `file` then only names it. */
+  text?: string;
+}
+
+export async function runSearchCommand(file: string, options: SearchCommandOptions): Promise<number> {
+  const { spec, base } = options.text === undefined ? await loadSearchSpec(file) : await parseSearchSpec(options.text, file, process.cwd());
   const timeBudgetMs = spec.budget?.time === undefined ? undefined : parseWindow(spec.budget.time);
   const store = await openStore(options.store);
   const executors = createExecutorPool();

@@ -1,0 +1,48 @@
+/**
+ * `%tune discover|apply|restore|search` are the CLI's `expert tune` verbs;
+ * `%%tune search` takes the search spec in the cell (relative paths in it
+ * start at the notebook's folder). An interrupt stops the current trial and
+ * restores its tuning, as Ctrl-C does for the CLI.
+ */
+import { UserError } from '../../src/errors.js';
+import { runSearchCommand } from '../../src/tune/search/command.js';
+import { runCliVerb } from './cli-verbs.js';
+import { bodyAtCellLines } from './parse.js';
+import type { Magic } from './registry.js';
+
+export const tuneMagic: Magic = {
+  name: 'tune',
+  kind: 'both',
+  summary: 'discover guests and threads, apply or restore a policy, search for the best policy',
+  usage: `%tune discover [--host H]
+%tune apply POLICY.yaml [--policy NAME] [--host H]
+%tune restore
+%tune search SPEC.yaml [--apply]
+
+%%tune search [--apply]
+batch: ./batch.yaml            # or an inline batch
+candidates: [...]              # or generate: {...}
+objective: {sql: "...", direction: max}
+budget: {trials: 8}
+
+Flags are those of \`expert tune <verb> --help\`. Interrupting stops the
+current trial and restores its tuning.`,
+  async run(context, call) {
+    if (call.kind === 'line') {
+      if (call.args.length === 0) throw new UserError('usage: %tune discover|apply|restore|search ...; see %tune?');
+      await runCliVerb('tune', call.args, context.storeFile);
+      return;
+    }
+    const [verb, ...flags] = call.args;
+    if (verb !== 'search') throw new UserError('the cell form is %%tune search [--apply]; see %tune?');
+    const unknown = flags.find((f) => f !== '--apply');
+    if (unknown) throw new UserError(`unexpected argument '${unknown}'; see %tune?`);
+    const code = await runSearchCommand('<%%tune search cell>', {
+      store: context.storeFile,
+      apply: flags.includes('--apply'),
+      format: 'table',
+      text: bodyAtCellLines(call),
+    });
+    if (code !== 0) throw new UserError(code === 130 ? 'search interrupted: the current trial was stopped and its tuning restored' : 'the search found no measurement (see above)');
+  },
+};
