@@ -45,6 +45,22 @@ test('magics run batches and queries, and -o hands an Arquero table to TypeScrip
     `%batch list`,
     `%provenance`,
     `%batch?`,
+    `%tune discover --format csv`,
+    [
+      '%%tune search',
+      'batch:',
+      '  name: search-base',
+      '  tests:',
+      '    - name: w',
+      '      command: echo 5',
+      'candidates:',
+      '  - {name: base-a}',
+      '  - {name: base-b}',
+      'objective:',
+      `  sql: "SELECT CAST(l.text AS DOUBLE) AS value FROM line l JOIN process p USING (process_id) WHERE p.batch_id = {batch_id} AND p.role = 'workload'"`,
+      '  direction: max',
+      'repetitions: 2',
+    ].join('\n'),
   ]);
   for (const [i, r] of results.entries()) assert.equal(r.status, 'ok', `cell ${i}: ${JSON.stringify(r.outputs)}`);
   assert.match(text(results[1]!, 'stdout'), /batch 1 finished: 1\/1 workloads succeeded/);
@@ -52,6 +68,9 @@ test('magics run batches and queries, and -o hands an Arquero table to TypeScrip
   assert.match(plain(results[4]!), /kernel-test\tfinished/);
   assert.match(plain(results[5]!), /"config_hash"/);
   assert.match(text(results[6]!, 'stdout'), /%batch \/ %%batch: run a batch/);
+  assert.match(text(results[7]!, 'stdout'), /^node,guest,pid,tid,kind/);
+  assert.match(text(results[8]!, 'stdout'), /base-a\s+2\s+5\b/);
+  assert.match(text(results[8]!, 'stderr'), /best \(max\): base-[ab] = 5/);
 });
 
 test('user errors are one clear message with the cell position, not a stack trace', async () => {
