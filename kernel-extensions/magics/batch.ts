@@ -5,6 +5,7 @@
  * An interrupt (or `%batch kill`) stops every process, restores tuning and
  * keeps every line, exactly as Ctrl-C does for `expert run`.
  */
+import path from 'node:path';
 import { loadBatchConfig, parseBatchConfigText } from '../../src/batch/config/index.js';
 import type { ResolvedBatchConfig } from '../../src/batch/config/types.js';
 import { expandPlan, planRows } from '../../src/batch/plan/index.js';
@@ -122,7 +123,13 @@ Interrupting the kernel stops a foreground batch the same way as Ctrl-C stops \`
     if (call.kind === 'cell') {
       const { sets, dryRun, background, rest } = options(call.args);
       if (rest.length > 0) throw new UserError(`unexpected argument '${rest[0]}'; see %batch?`);
-      const config = await parseBatchConfigText(bodyAtCellLines(call), { file: '<%%batch cell>', set: sets, cwd: process.cwd() });
+      const config = await parseBatchConfigText(bodyAtCellLines(call), {
+        file: '<%%batch cell>',
+        // As if the cell were a file in the notebook's folder: relative paths and the git commit in provenance come from there.
+        path: path.resolve('<%%batch cell>'),
+        set: sets,
+        cwd: process.cwd(),
+      });
       await launch(context, config, dryRun, background);
       return;
     }
