@@ -167,3 +167,52 @@ test('a store opened for writing caps DuckDB memory (128MB by default, EXPERT_ST
     cleanup();
   }
 });
+
+test('a version-1 store with lines migrates to version 2: every line kept byte-exact, views still work, text stored uncompressed', async () => {
+  const { dir, cleanup } = tempDir('v1');
+  const path = join(dir, 'v1.duckdb');
+  try {
+    // A store as version 1 of this code left it: migration 1 only, with lines in it.
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    await connection.run(`CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description VARCHAR NOT NULL,
+      applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)`);
+    for (const statement of MIGRATIONS[0]!.statements) await connection.run(statement);
+    await connection.run(`INSERT INTO schema_version (version, description) VALUES (1, 'v1')`);
+    await connection.run(`INSERT INTO batch (name) VALUES ('old')`);
+    await connection.run(`INSERT INTO process (batch_id, label, host, role, command) VALUES (1, 'p', 'local', 'workload', 'x')`);
+    await connection.run(`INSERT INTO line SELECT 1, i, TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_microseconds(i), 'stdout', 'line ' || i,
+      CASE WHEN i = 7 THEN '\\xFF\\xFEbad'::BLOB END FROM range(5000) t(i)`);
+    connection.disconnectSync();
+    instance.closeSync();
+
+    const store = await openStore(path);
+    try {
+      const [v] = await rows(store, 'SELECT max(version) AS v FROM schema_version');
+      assert.equal(v!.v, LATEST_SCHEMA_VERSION);
+      const [l] = await rows(store, `SELECT count(*) AS n, count(DISTINCT seq) AS d, max(seq) AS m, min(text) AS first FROM line`);
+      assert.deepEqual(l, { n: 5000, d: 5000, m: 4999, first: 'line 0' });
+      const [bad] = await rows(store, `SELECT hex(bytes) AS h FROM line_bytes WHERE seq = 7`);
+      assert.equal(bad!.h, 'FFFE626164');
+      const [joined] = await rows(store, `SELECT count(*) AS n FROM process_lines WHERE label = 'p'`);
+      assert.equal(joined!.n, 5000);
+      // New lines land in the migrated table, with `text` uncompressed (migration 2's reason).
+      const { processId } = await newProcess(store);
+      const writer = store.lineWriter();
+      for (let i = 0; i < 130_000; i++) writer.append(processId, { stream: 'stdout', ts: Date.now(), bytes: Buffer.from(`new ${i} ${'y'.repeat(i % 80)}`) });
+      await writer.close();
+      await store.connection.run('CHECKPOINT');
+      const compressions = await rows(
+        store,
+        `SELECT DISTINCT compression FROM pragma_storage_info('line') WHERE column_name = 'text' AND segment_type <> 'VALIDITY'`,
+      );
+      assert.deepEqual(compressions.map((r) => r.compression), ['Uncompressed']);
+      const [after] = await rows(store, `SELECT count(*) AS n, max(seq) AS m FROM line WHERE process_id = $1`, [processId]);
+      assert.deepEqual(after, { n: 130_000, m: 129_999 });
+    } finally {
+      await store.close();
+    }
+  } finally {
+    cleanup();
+  }
+});
