@@ -8,6 +8,7 @@
  *   between the TypeScript chunks around it (a TypeScript line never starts
  *   with `%`, so nothing valid is taken away from tslab).
  */
+import { shellWords } from '../../src/shell.js';
 
 export interface CodeSegment {
   kind: 'code';
@@ -65,38 +66,7 @@ function parseMagicLine(text: string): { name: string; args: string[]; argText: 
   const match = /^([A-Za-z_][\w-]*)(\?{1,2})?(?:\s+([\s\S]*))?$/.exec(text.trim());
   if (!match) return { name: text.trim(), args: [], argText: '', help: false };
   const argText = (match[3] ?? '').trim();
-  return { name: match[1]!, args: splitArgs(argText), argText, help: Boolean(match[2]) };
-}
-
-/** Shell-like word splitting: single and double quotes group, backslash escapes. */
-export function splitArgs(text: string): string[] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let quote: '"' | "'" | null = null;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote) {
-      if (c === quote) quote = null;
-      else if (c === '\\' && quote === '"' && i + 1 < text.length) word += text[++i];
-      else word += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      inWord = true;
-    } else if (c === '\\' && i + 1 < text.length) {
-      word += text[++i];
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-    } else {
-      word += c;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(word);
-  return words;
+  return { name: match[1]!, args: shellWords(argText), argText, help: Boolean(match[2]) };
 }
 
 /**

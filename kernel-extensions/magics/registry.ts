@@ -6,6 +6,8 @@
 import type { KernelContext } from '../context.js';
 import type { MagicSegment } from './parse.js';
 
+export { closest } from '../../src/closest.js';
+
 export interface Magic {
   name: string;
   kind: 'line' | 'cell' | 'both';
@@ -43,29 +45,4 @@ export class MagicRegistry {
     const forms = magic.kind === 'both' ? `%${magic.name} / %%${magic.name}` : magic.kind === 'cell' ? `%%${magic.name}` : `%${magic.name}`;
     return `${forms}: ${magic.summary}\n\n${magic.usage.trim()}\n`;
   }
-}
-
-/** Suggests the closest known name for a typo (edit distance at most 2). */
-export function closest(name: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const d = editDistance(name, candidate);
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
 }

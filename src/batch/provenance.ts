@@ -7,13 +7,12 @@
  */
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { hostname, cpus, release, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
 import type { ExecutorPool } from './hooks.js';
 import type { Plan, ResolvedBatchConfig, Target } from './config/types.js';
 import type { ExpertStore } from '../store/types.js';
+import { packageVersion } from '../package-root.js';
 import { hostFactsScript, parseHostFacts, programOf, type HostFacts } from './provenance-facts.js';
 
 export interface Provenance {
@@ -43,7 +42,7 @@ export async function collectProvenance(plan: Plan, options: ProvenanceOptions =
     config.source ? gitFacts(config.source, timeoutMs) : Promise.resolve(null),
     options.store ? duckdbVersion(options.store) : Promise.resolve(undefined),
   ]);
-  const tools: Record<string, string> = { node: process.version, 'expert-ts': ownVersion() ?? 'unknown' };
+  const tools: Record<string, string> = { node: process.version, 'expert-ts': packageVersion() };
   if (duckdb) tools.duckdb = duckdb;
   const cpuList = cpus();
   const provenance: Provenance = {
@@ -137,22 +136,6 @@ async function duckdbVersion(store: ExpertStore): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-let cachedVersion: string | undefined;
-function ownVersion(): string | undefined {
-  if (cachedVersion) return cachedVersion;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'expert-ts') return (cachedVersion = pkg.version);
-    } catch {
-      // keep walking up
-    }
-    dir = dirname(dir);
-  }
-  return undefined;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -2,6 +2,7 @@
  * `expert kernel install [--user]`, `expert notebook run`, `expert notebook publish`.
  */
 import type { Command } from 'commander';
+import { collect } from './options.js';
 import { installKernel } from '../../kernel-extensions/install.js';
 import { parseParameter } from '../../kernel-extensions/notebook/parameters.js';
 import { publishNotebook, runNotebook } from '../../kernel-extensions/notebook/run.js';
@@ -46,8 +47,4 @@ export function registerNotebook(program: Command): void {
     .action(async (file: string, options: { html: string }) => {
       process.stdout.write(`${await publishNotebook(file, options.html)}\n`);
     });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

@@ -9,6 +9,7 @@
  * stopped, tuning restored, every line received kept, batch `interrupted`).
  */
 import type { Command } from 'commander';
+import { collect } from './options.js';
 import { loadBatchConfig } from '../batch/config/index.js';
 import { expandPlan, planRows } from '../batch/plan/index.js';
 import { runBatch, defaultHooks, type BatchOutcome } from '../batch/runner/index.js';
@@ -32,7 +33,7 @@ export function registerRun(program: Command): void {
     .description('run a batch: every test × params × policy × repetition, monitors beside, every output line into the store')
     .argument('<batch.yaml>', 'the batch config')
     .option('--store <file>', 'the DuckDB store file', DEFAULT_STORE_PATH)
-    .option('--set <key=value>', 'override a config value, e.g. tests.0.repeat=5 (repeatable)', (value: string, all: string[]) => [...all, value], [])
+    .option('--set <key=value>', 'override a config value, e.g. tests.0.repeat=5 (repeatable)', collect, [])
     .option('--dry-run', 'print the expanded plan (one row per process to start) and write nothing')
     .option('--format <format>', 'table|csv|json: for --dry-run rows and the final per-process summary')
     .option('--accept-new-host-keys', "record SSH host keys not yet in known_hosts (like ssh's accept-new); a changed key is still refused")

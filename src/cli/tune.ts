@@ -3,6 +3,7 @@
  * `apply` leaves the threads tuned (journaled) until `tune restore`.
  */
 import type { Command } from 'commander';
+import { collect } from './options.js';
 import { existsSync } from 'node:fs';
 import type { Target } from '../batch/config/types.js';
 import { createExecutorPool } from '../batch/executor-pool.js';
@@ -20,7 +21,6 @@ import { UserError } from '../errors.js';
 import type { ParsedDiscovery } from '../tune/discover-parse.js';
 import { runSearchCommand } from '../tune/search/command.js';
 
-const collect = (value: string, all: string[]) => [...all, value];
 
 function hostTarget(host: string): Target {
   const at = host.lastIndexOf('@');

@@ -3,6 +3,8 @@
  * puts in front of it (env assignments, sudo, taskset, nice, timeout, ...).
  * Pure: used to pick a parser when `process.parser` is empty.
  */
+import { shellWords } from '../shell.js';
+
 const WRAPPERS: Record<string, { withValue: readonly string[]; positional: number }> = {
   sudo: { withValue: ['-u', '-g', '-C', '-D', '-h', '-p', '-r', '-t', '-U'], positional: 0 },
   env: { withValue: ['-u', '-C', '-S'], positional: 0 },
@@ -19,43 +21,9 @@ const WRAPPERS: Record<string, { withValue: readonly string[]; positional: numbe
   nohup: { withValue: [], positional: 0 },
 };
 
-/** Splits a shell command into words (quotes honoured; no expansion). */
-export function shellWords(command: string): string[] {
-  const words: string[] = [];
-  let current = '';
-  let inWord = false;
-  let quote: '"' | "'" | null = null;
-  for (let i = 0; i < command.length; i++) {
-    const c = command[i]!;
-    if (quote) {
-      if (c === quote) quote = null;
-      else if (c === '\\' && quote === '"' && i + 1 < command.length) current += command[++i];
-      else current += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      inWord = true;
-    } else if (c === '\\' && i + 1 < command.length) {
-      current += command[++i];
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(current);
-      current = '';
-      inWord = false;
-    } else if (c === ';' || c === '|' || c === '&') {
-      // Only the first simple command names the program.
-      break;
-    } else {
-      current += c;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(current);
-  return words;
-}
-
 /** The words of the real program's invocation: program basename first, then its arguments. */
 export function programWords(command: string): string[] {
-  let words = shellWords(command);
+  let words = shellWords(command, { firstCommand: true });
   for (;;) {
     while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!)) words = words.slice(1);
     if (words.length === 0) return [];

@@ -3,10 +3,8 @@
  * machine map `machines: testbed` reads) and the user-wide cache (guest image,
  * acceleration probe), which survives `down`.
  */
-import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 
 /** `<cwd>/.expert/testbed`, or $EXPERT_TESTBED_DIR (same rule as the batch config loader). */
 export function testbedDir(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
@@ -19,15 +17,7 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(homedir(), '.cache'), 'expert');
 }
 
-/** The package's top folder (where package.json is), from src/ under tsx or dist/src/ after tsc. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'scripts', 'guest-image', 'build.sh'))) return dir;
-    dir = dirname(dir);
-  }
-  throw new Error('cannot find the expert-ts package folder (scripts/guest-image/build.sh) above ' + fileURLToPath(import.meta.url));
-}
+export { packageRoot } from '../package-root.js';
 
 /** Files inside a testbed folder. */
 export function testbedFiles(dir: string) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseCell, splitArgs, takeOption } from '../../kernel-extensions/magics/parse.js';
+import { parseCell, takeOption } from '../../kernel-extensions/magics/parse.js';
+import { shellWords } from '../../src/shell.js';
 import { closest, MagicRegistry } from '../../kernel-extensions/magics/registry.js';
 import { bindVariables } from '../../kernel-extensions/magics/sql-bind.js';
 
@@ -35,7 +36,7 @@ test('%name? asks for help', () => {
 });
 
 test('arguments split like a shell: quotes group, backslash escapes', () => {
-  assert.deepEqual(splitArgs(`run "a b" 'c "d"' e\\ f ""`), ['run', 'a b', 'c "d"', 'e f', '']);
+  assert.deepEqual(shellWords(`run "a b" 'c "d"' e\\ f ""`), ['run', 'a b', 'c "d"', 'e f', '']);
   assert.deepEqual(takeOption(['-o', 'df', 'vmstat'], ['-o']), { value: 'df', rest: ['vmstat'] });
 });
 

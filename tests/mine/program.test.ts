@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { programOf, programWords, shellWords } from '../../src/mine/program.js';
+import { programOf, programWords } from '../../src/mine/program.js';
+import { shellWords } from '../../src/shell.js';
 import { ParserRegistry } from '../../src/mine/registry.js';
 
 test('programOf looks through env assignments and wrappers', () => {
@@ -12,7 +13,7 @@ test('programOf looks through env assignments and wrappers', () => {
   assert.equal(programOf('timeout -s INT 10m ionice -c 2 -n 7 dd if=/dev/zero of=x'), 'dd');
   assert.equal(programOf("stdbuf -oL 'perf' stat -x, -I 1000"), 'perf');
   assert.deepEqual(programWords('taskset 0x1 perf stat -x,').slice(0, 2), ['perf', 'stat']);
-  assert.deepEqual(shellWords(`a "b c" 'd e' f\\ g; h`), ['a', 'b c', 'd e', 'f g']);
+  assert.deepEqual(shellWords(`a "b c" 'd e' f\\ g; h`, { firstCommand: true }), ['a', 'b c', 'd e', 'f g']);
   assert.equal(programOf(''), '');
   assert.equal(programOf("sh -c 'LC_ALL=C exec vmstat -n 1'"), 'vmstat');
 });

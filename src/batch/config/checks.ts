@@ -3,7 +3,7 @@
  * walk): unique names, `on:` targets that exist, parameter names,
  * zip/exclude, and placeholders in commands. Returns the normalized config.
  */
-import { suggestion } from './closest.js';
+import { suggestion } from '../../closest.js';
 import { BUILTIN_PLACEHOLDERS, isPlaceholderName, RUNTIME_PLACEHOLDERS, TemplateError, templatePlaceholders } from './template.js';
 import type { ConfigPath, ConfigSource } from './source.js';
 import type { BatchConfig, MachineMap, MonitorSpec, Placement, PolicySpec, ResolvedBatchConfig, TestSpec } from './types.js';

@@ -6,7 +6,7 @@
  */
 import { isAlias, isMap, isScalar, isSeq, parse as parseYaml } from 'yaml';
 import { ConfigError, type SourcePosition } from '../../errors.js';
-import { suggestion } from './closest.js';
+import { suggestion } from '../../closest.js';
 import type { ConfigSource, PathSegment } from './source.js';
 
 export interface ParsedSet {

@@ -5,7 +5,7 @@
  * words, what was expected there, and the position is the YAML node's.
  */
 import { ConfigError } from '../../errors.js';
-import { suggestion } from './closest.js';
+import { suggestion } from '../../closest.js';
 import { parseDuration } from './duration.js';
 import type { Schema } from './schema.js';
 import type { ConfigPath, ConfigSource } from './source.js';
