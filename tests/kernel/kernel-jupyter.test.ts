@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { installKernel } from '../../kernel-extensions/install.js';
+import { procState, startPausedGuest, threadComms } from '../tune/guests.js';
 
 const run = promisify(execFile);
 const driver = path.join(import.meta.dirname, 'drive_kernel.py');
@@ -84,26 +85,48 @@ test('user errors are one clear message with the cell position, not a stack trac
   assert.match(text(typo!, 'stderr'), /%stroe: no such magic \(did you mean %store\?\)/);
 });
 
-test('interrupting a running %%batch stops its processes and marks it interrupted', async () => {
+test('interrupting a running %%batch stops its processes, restores tuning and marks it interrupted', async () => {
   const marker = `expert-kernel-interrupt-${process.pid}-${Date.now()}`;
-  const results = await cells(
-    [
-      `%store open interrupt.duckdb`,
-      `%%batch\nname: long\ntests:\n  - name: sleeper\n    command: sh -c 'echo started; sleep 300' ${marker}\n`,
-      `%%sql\nSELECT b.status AS batch, p.status AS process, (SELECT count(*) FROM line) AS lines FROM batch b JOIN process p USING (batch_id)`,
-    ],
-    ['--interrupt-cell', '1', '--after', '6'],
-  );
-  assert.equal(results[1]!.status, 'error');
-  assert.match(text(results[1]!, 'stderr'), /interrupted/);
-  assert.equal(results[2]!.status, 'ok');
-  assert.match(plain(results[2]!), /interrupted\tkilled\t1/);
-  const left = (() => {
-    try {
-      return execFileSync('pgrep', ['-f', marker]).toString();
-    } catch {
-      return '';
-    }
-  })();
-  assert.equal(left, '', `processes left behind: ${left}`);
+  const guest = await startPausedGuest(`kint-${process.pid}`);
+  try {
+    const before = new Map([...threadComms(guest.pid).keys()].map((tid) => [tid, procState(guest.pid, tid)]));
+    const results = await cells(
+      [
+        `%store open interrupt.duckdb`,
+        [
+          '%%batch',
+          'name: long',
+          `machines: {nodes: [{name: here, host: local, vms: [{name: ${guest.name}, port: 1}]}]}`,
+          'tests:',
+          '  - name: sleeper',
+          '    on: nodes',
+          `    command: sh -c 'echo started; sleep 300' ${marker}`,
+          'policies:',
+          `  - {name: pinned, identify: {vms: [${guest.name}]}, pin: {cpus: [0]}, nice: 7}`,
+        ].join('\n'),
+        `%%sql\nSELECT b.status AS batch, p.status AS process, (SELECT count(*) FROM line) AS lines FROM batch b JOIN process p USING (batch_id)`,
+        `%%sql\nSELECT count(*) AS changes, count(*) FILTER (WHERE verified) AS verified, count(*) FILTER (WHERE restored_at IS NOT NULL) AS restored FROM tuning`,
+      ],
+      ['--interrupt-cell', '1', '--after', '8'],
+    );
+    assert.equal(results[1]!.status, 'error');
+    assert.match(text(results[1]!, 'stderr'), /interrupted/);
+    assert.equal(results[2]!.status, 'ok');
+    assert.match(plain(results[2]!), /interrupted\tkilled\t1/);
+    const [changes, verified, restored] = plain(results[3]!).split('\n')[1]!.split('\t').map(Number);
+    assert.ok(changes! > 0, 'the policy changed threads before the interrupt');
+    assert.equal(verified, changes);
+    assert.equal(restored, changes);
+    for (const [tid, state] of before) assert.deepEqual(procState(guest.pid, tid), state, `thread ${tid} is back as it was`);
+    const left = (() => {
+      try {
+        return execFileSync('pgrep', ['-f', marker]).toString();
+      } catch {
+        return '';
+      }
+    })();
+    assert.equal(left, '', `processes left behind: ${left}`);
+  } finally {
+    await guest.stop();
+  }
 });
