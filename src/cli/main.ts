@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors.js';
+import { packageVersion } from '../package-root.js';
 import { registerRun } from './run.js';
 import { registerMine } from './mine.js';
 import { registerTestbed } from './testbed.js';
@@ -15,6 +16,7 @@ import { registerTune } from './tune.js';
 export function buildProgram(): Command {
   const program = new Command('expert')
     .description('ExPerT-TS: run, tune and mine I/O performance experiments on virtualized clusters')
+    .version(packageVersion())
     .showHelpAfterError()
     .exitOverride();
   registerRun(program);
