@@ -17,6 +17,7 @@ import type { ExpertStore } from '../store/types.js';
 import { exec, rows, toNumber } from './db.js';
 import { withMineLock } from './lock.js';
 import { defaultRegistry, type ParserRegistry } from './registry.js';
+import { parseMemoryLimit, withParseMemory } from './parse-memory.js';
 import { literal, parsedTable } from './sql.js';
 import type { ParseReport, ParserDefinition } from './types.js';
 
@@ -84,7 +85,8 @@ export async function ensureParsed(store: ExpertStore, parserName: string, optio
 
     if (todo.length > 0) {
       if (store.readOnly) throw new UserError(`store ${store.path} is open read-only: ${todo.length} process(es) need parsing with '${parser.name}'`);
-      await parseProcesses(connection, parser, todo.map((c) => ({ processId: toNumber(c.process_id), complete: FINISHED.has(String(c.status)) })));
+      const work = todo.map((c) => ({ processId: toNumber(c.process_id), complete: FINISHED.has(String(c.status)) }));
+      await withParseMemory(connection, parseMemoryLimit(), () => parseProcesses(connection, parser, work));
     }
 
     const ids = claimed.map((c) => toNumber(c.process_id));

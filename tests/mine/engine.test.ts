@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ensureParsed } from '../../src/mine/engine.js';
 import { ParserRegistry } from '../../src/mine/registry.js';
+import { parseMemoryLimit, sizeInBytes } from '../../src/mine/parse-memory.js';
 import { builtinParsers } from '../../src/mine/parsers/index.js';
 import type { ParserDefinition } from '../../src/mine/types.js';
 import { loadFixture, readFixture, tempStore, type TempStore } from './helpers.js';
@@ -149,4 +150,27 @@ test('concurrent parse requests on one store are serialised, not interleaved', a
   ]);
   assert.deepEqual([a.parsedProcesses, b.parsedProcesses, c.parsedProcesses, again.parsedProcesses], [1, 1, 1, 0]);
   assert.equal(again.rows, a.rows);
+});
+
+test('a parse raises DuckDB memory to the parse limit and restores the store cap after', async () => {
+  const limitNow = async () => String((await t.store.query(`SELECT current_setting('memory_limit')`)).rows[0]![0]);
+  const before = await limitNow();
+  assert.ok(sizeInBytes(before)! < sizeInBytes(parseMemoryLimit())!, `a writable test store starts under the parse limit (${before})`);
+  const batchId = await t.store.createBatch({ name: 'memory', config: {}, provenance: {} });
+  await loadFixture(t.store, await readFixture('vmstat', 'plain'), { batchId });
+  // A parser whose rows record the limit in force while its SQL ran.
+  const probe: ParserDefinition = {
+    name: 'memory-probe', version: '1', description: 'records the memory limit while parsing', programs: ['vmstat'], columns: [],
+    sql: (src) => `SELECT process_id, seq, ts AS line_ts, current_setting('memory_limit') AS memory_limit, false AS parse_error FROM ${src}`,
+  };
+  const registry = new ParserRegistry([...builtinParsers().filter((p) => p.name !== 'vmstat'), probe]);
+  await ensureParsed(t.store, 'memory-probe', { batchId, registry });
+  const during = await t.store.query(`SELECT DISTINCT memory_limit FROM parsed."memory-probe"`);
+  assert.equal(during.rows.length, 1);
+  assert.ok(sizeInBytes(String(during.rows[0]![0]))! >= sizeInBytes(parseMemoryLimit())! * 0.99, `limit during the parse: ${during.rows[0]![0]}`);
+  assert.equal(await limitNow(), before);
+  assert.equal(sizeInBytes('488.2 MiB'), 488.2 * 1024 * 1024);
+  assert.equal(sizeInBytes('4GB'), 4e9);
+  assert.equal(sizeInBytes('lots'), undefined);
+  assert.throws(() => parseMemoryLimit({ EXPERT_MINE_MEMORY_LIMIT: 'lots' }), /EXPERT_MINE_MEMORY_LIMIT='lots' is not a size/);
 });
