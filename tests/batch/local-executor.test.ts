@@ -1,10 +1,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { setTimeout as delay } from 'node:timers/promises';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LocalExecutor } from '../../src/batch/local-executor.js';
 import type { OutputLine } from '../../src/batch/executor.js';
+import { pgrep as pids, until } from '../helpers/processes.js';
 
 const executor = new LocalExecutor({ graceMs: 1000 });
 after(() => executor.close());
@@ -12,23 +12,6 @@ after(() => executor.close());
 /** A sleep duration nobody else uses, so pgrep finds only our processes. */
 function marker(): string {
   return `${900 + Math.floor(Math.random() * 90)}.${process.pid}${Math.floor(Math.random() * 1000)}`;
-}
-
-function pids(pattern: string): number[] {
-  try {
-    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
-
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await delay(50);
-  }
-  return check();
 }
 
 test('streams stdout and stderr line by line, in order, with timestamps and the exit code', async () => {

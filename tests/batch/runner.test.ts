@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { openStore } from '../../src/store/store.js';
 import type { ExpertStore } from '../../src/store/types.js';
@@ -11,6 +10,7 @@ import { runBatch } from '../../src/batch/runner/index.js';
 import type { BatchEvent } from '../../src/batch/runner/index.js';
 import type { RunHook } from '../../src/batch/hooks.js';
 import { plan, proc } from './helpers/plan.js';
+import { pgrep } from '../helpers/processes.js';
 
 let dir: string;
 let store: ExpertStore;
@@ -30,14 +30,6 @@ async function rows(sql: string, params: unknown[] = []): Promise<Record<string,
 
 async function texts(processId: number): Promise<string[]> {
   return (await rows('SELECT text FROM line WHERE process_id = $1 ORDER BY seq', [processId])).map((r) => String(r.text));
-}
-
-function pgrep(pattern: string): number[] {
-  try {
-    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 test('runs monitors around workloads, stores every line in order with exit codes, and records provenance', async () => {

@@ -1,12 +1,13 @@
 // `expert run` end to end: the built CLI (node dist/src/cli/main.js), real processes, a real DuckDB file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { openStore } from '../../src/store/store.js';
+import { pgrep, until } from '../helpers/processes.js';
 
 const CLI = resolve('dist/src/cli/main.js');
 let dir: string;
@@ -61,23 +62,6 @@ async function query(store: string, sql: string, params: unknown[] = []): Promis
   } finally {
     await s.close();
   }
-}
-
-function pgrep(pattern: string): number[] {
-  try {
-    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await delay(50);
-  }
-  return check();
 }
 
 const LOCAL = 'machines: {nodes: [{name: local, host: local}]}\n';

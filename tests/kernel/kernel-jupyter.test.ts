@@ -4,7 +4,7 @@
  * interrupt stops a running %%batch with nothing left behind.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { installKernel } from '../../kernel-extensions/install.js';
 import { procState, startPausedGuest, threadComms } from '../tune/guests.js';
+import { pgrep } from '../helpers/processes.js';
 
 const run = promisify(execFile);
 const driver = path.join(import.meta.dirname, 'drive_kernel.py');
@@ -118,14 +119,7 @@ test('interrupting a running %%batch stops its processes, restores tuning and ma
     assert.equal(verified, changes);
     assert.equal(restored, changes);
     for (const [tid, state] of before) assert.deepEqual(procState(guest.pid, tid), state, `thread ${tid} is back as it was`);
-    const left = (() => {
-      try {
-        return execFileSync('pgrep', ['-f', marker]).toString();
-      } catch {
-        return '';
-      }
-    })();
-    assert.equal(left, '', `processes left behind: ${left}`);
+    assert.deepEqual(pgrep(marker), [], 'no process of the batch is left');
   } finally {
     await guest.stop();
   }

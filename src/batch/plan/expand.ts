@@ -75,37 +75,36 @@ export function where(target: Target): string {
 }
 
 function workloadProcess(test: TestSpec, target: Target, run: RunFacts, timeoutMs: number | undefined): PlannedProcess {
-  const command = renderTemplate(test.command, placeholderValues(run, target), KEEP);
-  const process: PlannedProcess = {
-    label: `${test.name}${label(run.params)} ${run.policy} #${run.rep} @${where(target)}`,
-    role: 'workload',
-    name: test.name,
-    target,
-    command,
-    params: run.params,
-    policy: run.policy,
-    rep: run.rep,
-  };
-  const parser = test.parser ?? inferParser(command);
-  if (parser !== undefined) process.parser = parser;
+  const process = plannedProcess('workload', test, target, run, `${test.name}${label(run.params)} ${run.policy} #${run.rep} @${where(target)}`);
   if (timeoutMs !== undefined) process.timeoutMs = timeoutMs;
   if (test.stdin !== undefined) process.stdin = test.stdin;
   return process;
 }
 
 function monitorProcess(monitor: MonitorSpec, target: Target, run: RunFacts): PlannedProcess {
-  const command = renderTemplate(monitor.command, placeholderValues(run, target), KEEP);
+  return plannedProcess('monitor', monitor, target, run, `${monitor.name} (run ${run.index}) @${where(target)}`);
+}
+
+/** What workloads and monitors share: the command with plan-time placeholders filled, and the parser it gets. */
+function plannedProcess(
+  role: PlannedProcess['role'],
+  spec: Pick<TestSpec | MonitorSpec, 'name' | 'command' | 'parser'>,
+  target: Target,
+  run: RunFacts,
+  processLabel: string,
+): PlannedProcess {
+  const command = renderTemplate(spec.command, placeholderValues(run, target), KEEP);
   const process: PlannedProcess = {
-    label: `${monitor.name} (run ${run.index}) @${where(target)}`,
-    role: 'monitor',
-    name: monitor.name,
+    label: processLabel,
+    role,
+    name: spec.name,
     target,
     command,
     params: run.params,
     policy: run.policy,
     rep: run.rep,
   };
-  const parser = monitor.parser ?? inferParser(command);
+  const parser = spec.parser ?? inferParser(command);
   if (parser !== undefined) process.parser = parser;
   return process;
 }
