@@ -3,10 +3,7 @@
  * shown, the full row count always said, every value escaped.
  */
 import { cellText } from '../src/cli/format.js';
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+import { escapeHtml } from '../src/viz/html.js';
 
 export function htmlTable(columns: readonly string[], rows: readonly unknown[][], limit = 50): string {
   const shown = rows.slice(0, limit);

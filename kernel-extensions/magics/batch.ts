@@ -13,7 +13,8 @@ import { defaultHooks, runBatch, type BatchOutcome } from '../../src/batch/runne
 import { ProgressState, renderFrame } from '../../src/cli/run-progress.js';
 import { UserError } from '../../src/errors.js';
 import type { KernelContext } from '../context.js';
-import { escapeHtml, htmlTable, textTable } from '../html-table.js';
+import { escapeHtml } from '../../src/viz/html.js';
+import { htmlTable, textTable } from '../html-table.js';
 import { bodyAtCellLines } from './parse.js';
 import type { Magic } from './registry.js';
 

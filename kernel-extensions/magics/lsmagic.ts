@@ -1,4 +1,4 @@
-import { escapeHtml } from '../html-table.js';
+import { escapeHtml } from '../../src/viz/html.js';
 import type { Magic, MagicRegistry } from './registry.js';
 
 export function lsmagic(registry: MagicRegistry): Magic {

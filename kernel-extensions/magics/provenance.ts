@@ -1,5 +1,5 @@
 import { UserError } from '../../src/errors.js';
-import { escapeHtml } from '../html-table.js';
+import { escapeHtml } from '../../src/viz/html.js';
 import type { Magic } from './registry.js';
 
 export const provenanceMagic: Magic = {
@@ -24,7 +24,7 @@ export const provenanceMagic: Magic = {
     const text = JSON.stringify(parsed, null, 2);
     context.display({
       'application/json': parsed,
-      'text/html': `<p>batch ${escapeHtml(String(batchId))} <b>${escapeHtml(String(name))}</b> (${escapeHtml(String(status))})</p><pre>${escapeHtml(text)}</pre>`,
+      'text/html': `<p>batch ${escapeHtml(batchId)} <b>${escapeHtml(name)}</b> (${escapeHtml(status)})</p><pre>${escapeHtml(text)}</pre>`,
       'text/plain': `batch ${batchId} ${name} (${status})\n${text}`,
     });
   },
