@@ -4,11 +4,38 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { OutputLine, Stream } from '../../src/batch/executor.js';
+import { openStore, type OpenStoreOptions } from '../../src/store/store.js';
 import type { ExpertStore } from '../../src/store/types.js';
 
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `expert-store-${prefix}-`));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `body` with a fresh temp dir, removed afterwards even when `body` throws. */
+export async function withTempDir<T>(prefix: string, body: (dir: string) => Promise<T>): Promise<T> {
+  const { dir, cleanup } = tempDir(prefix);
+  try {
+    return await body(dir);
+  } finally {
+    cleanup();
+  }
+}
+
+/** Runs `body` with a store opened on `x.duckdb` in a fresh temp dir; closes the store and removes the dir afterwards. */
+export async function withStore<T>(
+  prefix: string,
+  body: (store: ExpertStore, dir: string) => Promise<T>,
+  options?: OpenStoreOptions,
+): Promise<T> {
+  return withTempDir(prefix, async (dir) => {
+    const store = await openStore(join(dir, 'x.duckdb'), options);
+    try {
+      return await body(store, dir);
+    } finally {
+      await store.close();
+    }
+  });
 }
 
 export function line(text: string | Buffer, stream: Stream = 'stdout', ts = Date.now()): OutputLine {

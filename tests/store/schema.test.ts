@@ -4,50 +4,40 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate } from '../../src/store/migrations.js';
 import { openStore } from '../../src/store/store.js';
-import { newProcess, rows, tempDir } from './helpers.js';
+import { newProcess, rows, withStore, withTempDir } from './helpers.js';
 
-test('a new store has every table, column and view of the design, at the latest schema version', async () => {
-  const { dir, cleanup } = tempDir('schema');
-  try {
-    const store = await openStore(join(dir, 'x.duckdb'));
-    try {
-      const columns = await rows(
-        store,
-        `SELECT table_name, list(column_name ORDER BY column_index) AS columns
-         FROM duckdb_columns() WHERE schema_name = 'main' GROUP BY table_name`,
-      );
-      const byTable = new Map(columns.map((r) => [r.table_name as string, r.columns as string[]]));
-      const expected: Record<string, string[]> = {
-        batch: ['batch_id', 'name', 'description', 'config', 'provenance', 'status', 'created_at', 'finished_at'],
-        process: ['process_id', 'batch_id', 'run', 'label', 'host', 'vm', 'role', 'command', 'params', 'policy', 'rep', 'parser',
-          'status', 'exit_code', 'signal', 'started_at', 'ended_at', 'error', 'pid'],
-        line: ['process_id', 'seq', 'ts', 'stream', 'text', 'raw'],
-        tuning: ['batch_id', 'run', 'policy', 'host', 'guest', 'pid', 'tid', 'thread_kind', 'action', 'before', 'after',
-          'applied_at', 'verified', 'restored_at'],
-        line_bytes: ['process_id', 'seq', 'ts', 'stream', 'bytes'],
-        process_lines: ['batch_id', 'label', 'process_id', 'seq', 'text'],
-      };
-      for (const [table, wanted] of Object.entries(expected)) {
-        const have = byTable.get(table);
-        assert.ok(have, `table or view ${table} is missing`);
-        for (const column of wanted) assert.ok(have.includes(column), `${table}.${column} is missing (have ${have.join(', ')})`);
-      }
-      const versions = await rows(store, 'SELECT version FROM schema_version ORDER BY version');
-      assert.deepEqual(versions.map((r) => r.version), MIGRATIONS.map((m) => m.version));
-      const schemas = await rows(store, `SELECT schema_name FROM duckdb_schemas() WHERE schema_name = 'parsed'`);
-      assert.equal(schemas.length, 1, 'schema parsed exists for Mine');
-    } finally {
-      await store.close();
+test('a new store has every table, column and view of the design, at the latest schema version', () =>
+  withStore('schema', async (store) => {
+    const columns = await rows(
+      store,
+      `SELECT table_name, list(column_name ORDER BY column_index) AS columns
+       FROM duckdb_columns() WHERE schema_name = 'main' GROUP BY table_name`,
+    );
+    const byTable = new Map(columns.map((r) => [r.table_name as string, r.columns as string[]]));
+    const expected: Record<string, string[]> = {
+      batch: ['batch_id', 'name', 'description', 'config', 'provenance', 'status', 'created_at', 'finished_at'],
+      process: ['process_id', 'batch_id', 'run', 'label', 'host', 'vm', 'role', 'command', 'params', 'policy', 'rep', 'parser',
+        'status', 'exit_code', 'signal', 'started_at', 'ended_at', 'error', 'pid'],
+      line: ['process_id', 'seq', 'ts', 'stream', 'text', 'raw'],
+      tuning: ['batch_id', 'run', 'policy', 'host', 'guest', 'pid', 'tid', 'thread_kind', 'action', 'before', 'after',
+        'applied_at', 'verified', 'restored_at'],
+      line_bytes: ['process_id', 'seq', 'ts', 'stream', 'bytes'],
+      process_lines: ['batch_id', 'label', 'process_id', 'seq', 'text'],
+    };
+    for (const [table, wanted] of Object.entries(expected)) {
+      const have = byTable.get(table);
+      assert.ok(have, `table or view ${table} is missing`);
+      for (const column of wanted) assert.ok(have.includes(column), `${table}.${column} is missing (have ${have.join(', ')})`);
     }
-  } finally {
-    cleanup();
-  }
-});
+    const versions = await rows(store, 'SELECT version FROM schema_version ORDER BY version');
+    assert.deepEqual(versions.map((r) => r.version), MIGRATIONS.map((m) => m.version));
+    const schemas = await rows(store, `SELECT schema_name FROM duckdb_schemas() WHERE schema_name = 'parsed'`);
+    assert.equal(schemas.length, 1, 'schema parsed exists for Mine');
+  }));
 
-test('migrations are idempotent: reopening applies nothing and keeps the data', async () => {
-  const { dir, cleanup } = tempDir('migrate');
-  const path = join(dir, 'x.duckdb');
-  try {
+test('migrations are idempotent: reopening applies nothing and keeps the data', () =>
+  withTempDir('migrate', async (dir) => {
+    const path = join(dir, 'x.duckdb');
     const first = await openStore(path);
     const { batchId } = await newProcess(first);
     await first.close();
@@ -65,14 +55,10 @@ test('migrations are idempotent: reopening applies nothing and keeps the data', 
     } finally {
       await second.close();
     }
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test('an empty DuckDB file is migrated; a newer schema than this code knows is refused', async () => {
-  const { dir, cleanup } = tempDir('versions');
-  try {
+test('an empty DuckDB file is migrated; a newer schema than this code knows is refused', () =>
+  withTempDir('versions', async (dir) => {
     const plain = join(dir, 'plain.duckdb');
     const instance = await DuckDBInstance.create(plain);
     instance.closeSync();
@@ -86,61 +72,48 @@ test('an empty DuckDB file is migrated; a newer schema than this code knows is r
       assert.match(error.message, /newer than this ExPerT knows/);
       return true;
     });
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test('batch, process and tuning rows round-trip through the API', async () => {
-  const { dir, cleanup } = tempDir('rows');
-  try {
-    const store = await openStore(join(dir, 'x.duckdb'));
-    try {
-      const batchId = await store.createBatch({
-        name: 'b',
-        description: 'd',
-        config: { tests: [{ name: 't' }] },
-        provenance: { node: process.version },
-      });
-      await store.setBatchStatus(batchId, 'running');
-      const processId = await store.createProcess({
-        batchId, label: 'iozone#1', host: 'node1', vm: 'vm1', role: 'workload', command: "iozone -s '16m'",
-        params: { size: '16m' }, policy: 'pin-one', rep: 2, parser: 'iozone', run: 3,
-      });
-      await store.updateProcess(processId, { status: 'running', startedAt: Date.UTC(2026, 0, 1), pid: 4242 });
-      await store.updateProcess(processId, { status: 'exited', exitCode: 0, signal: null, endedAt: Date.UTC(2026, 0, 1, 0, 0, 5) });
-      await store.setBatchStatus(batchId, 'finished');
+test('batch, process and tuning rows round-trip through the API', () =>
+  withStore('rows', async (store) => {
+    const batchId = await store.createBatch({
+      name: 'b',
+      description: 'd',
+      config: { tests: [{ name: 't' }] },
+      provenance: { node: process.version },
+    });
+    await store.setBatchStatus(batchId, 'running');
+    const processId = await store.createProcess({
+      batchId, label: 'iozone#1', host: 'node1', vm: 'vm1', role: 'workload', command: "iozone -s '16m'",
+      params: { size: '16m' }, policy: 'pin-one', rep: 2, parser: 'iozone', run: 3,
+    });
+    await store.updateProcess(processId, { status: 'running', startedAt: Date.UTC(2026, 0, 1), pid: 4242 });
+    await store.updateProcess(processId, { status: 'exited', exitCode: 0, signal: null, endedAt: Date.UTC(2026, 0, 1, 0, 0, 5) });
+    await store.setBatchStatus(batchId, 'finished');
 
-      const [p] = await rows(store, `SELECT *, params->>'size' AS size, epoch(ended_at - started_at) AS seconds FROM process`);
-      assert.equal(p!.label, 'iozone#1');
-      assert.equal(p!.size, '16m');
-      assert.equal(p!.status, 'exited');
-      assert.equal(p!.exit_code, 0);
-      assert.equal(p!.pid, 4242);
-      assert.equal(p!.run, 3);
-      assert.equal(p!.seconds, 5);
-      const [b] = await rows(store, `SELECT status, finished_at IS NOT NULL AS done, config->'tests'->0->>'name' AS t, owner_pid FROM batch`);
-      assert.deepEqual(b, { status: 'finished', done: true, t: 't', owner_pid: process.pid });
+    const [p] = await rows(store, `SELECT *, params->>'size' AS size, epoch(ended_at - started_at) AS seconds FROM process`);
+    assert.equal(p!.label, 'iozone#1');
+    assert.equal(p!.size, '16m');
+    assert.equal(p!.status, 'exited');
+    assert.equal(p!.exit_code, 0);
+    assert.equal(p!.pid, 4242);
+    assert.equal(p!.run, 3);
+    assert.equal(p!.seconds, 5);
+    const [b] = await rows(store, `SELECT status, finished_at IS NOT NULL AS done, config->'tests'->0->>'name' AS t, owner_pid FROM batch`);
+    assert.deepEqual(b, { status: 'finished', done: true, t: 't', owner_pid: process.pid });
 
-      await store.recordTuning({
-        batchId, host: 'node1', guest: 'vm1', pid: 10, tid: 11, threadKind: 'vcpu', action: 'pin',
-        before: { cpus: '0-3' }, after: { cpus: '0' }, appliedAt: Date.now(), verified: true, run: 3, policy: 'pin-one',
-      });
-      await store.markRestored(batchId, 'node1', 11, Date.now());
-      const [t] = await rows(store, `SELECT "after"->>'cpus' AS cpus, restored_at IS NOT NULL AS restored, policy FROM tuning`);
-      assert.deepEqual(t, { cpus: '0', restored: true, policy: 'pin-one' });
-      await assert.rejects(store.createProcess({ batchId, label: 'x', host: 'h', role: 'bogus' as 'workload', command: 'c' }), /CHECK|Constraint/i);
-    } finally {
-      await store.close();
-    }
-  } finally {
-    cleanup();
-  }
-});
+    await store.recordTuning({
+      batchId, host: 'node1', guest: 'vm1', pid: 10, tid: 11, threadKind: 'vcpu', action: 'pin',
+      before: { cpus: '0-3' }, after: { cpus: '0' }, appliedAt: Date.now(), verified: true, run: 3, policy: 'pin-one',
+    });
+    await store.markRestored(batchId, 'node1', 11, Date.now());
+    const [t] = await rows(store, `SELECT "after"->>'cpus' AS cpus, restored_at IS NOT NULL AS restored, policy FROM tuning`);
+    assert.deepEqual(t, { cpus: '0', restored: true, policy: 'pin-one' });
+    await assert.rejects(store.createProcess({ batchId, label: 'x', host: 'h', role: 'bogus' as 'workload', command: 'c' }), /CHECK|Constraint/i);
+  }));
 
-test('a store opened for writing caps DuckDB memory (128MB by default, EXPERT_STORE_MEMORY_LIMIT or settings override)', async () => {
-  const { dir, cleanup } = tempDir('memory');
-  try {
+test('a store opened for writing caps DuckDB memory (128MB by default, EXPERT_STORE_MEMORY_LIMIT or settings override)', () =>
+  withTempDir('memory', async (dir) => {
     const limitOf = async (path: string, options = {}) => {
       const store = await openStore(join(dir, path), options);
       try {
@@ -163,15 +136,11 @@ test('a store opened for writing caps DuckDB memory (128MB by default, EXPERT_ST
     } finally {
       delete process.env.EXPERT_STORE_MEMORY_LIMIT;
     }
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test('a version-1 store with lines migrates to version 2: every line kept byte-exact, views still work, text stored uncompressed', async () => {
-  const { dir, cleanup } = tempDir('v1');
-  const path = join(dir, 'v1.duckdb');
-  try {
+test('a version-1 store with lines migrates to version 2: every line kept byte-exact, views still work, text stored uncompressed', () =>
+  withTempDir('v1', async (dir) => {
+    const path = join(dir, 'v1.duckdb');
     // A store as version 1 of this code left it: migration 1 only, with lines in it.
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
@@ -212,7 +181,4 @@ test('a version-1 store with lines migrates to version 2: every line kept byte-e
     } finally {
       await store.close();
     }
-  } finally {
-    cleanup();
-  }
-});
+  }));
