@@ -1,8 +1,6 @@
 import { UserError } from '../../src/errors.js';
-import { ensureParsed } from '../../src/mine/engine.js';
-import { queryColumns } from '../../src/mine/interop.js';
+import { parsedToArquero } from '../../src/mine/interop.js';
 import { defaultRegistry } from '../../src/mine/registry.js';
-import { ident } from '../../src/mine/sql.js';
 import { htmlTable, textTable } from '../html-table.js';
 import { takeOption } from './parse.js';
 import { rowsOf } from './sql.js';
@@ -34,17 +32,13 @@ parsed.PARSER (of that batch) as an Arquero table.`,
     if (limitOption.rest.length > 0) throw new UserError(`unexpected argument '${limitOption.rest[0]}'; see %mine?`);
     const batchId = batchOption.value === undefined ? undefined : Number(batchOption.value);
     if (batchId !== undefined && !Number.isInteger(batchId)) throw new UserError(`--batch: expected a batch id, got '${batchOption.value}'`);
-    const store = await context.store();
-    const report = await ensureParsed(store, parser, batchId === undefined ? {} : { batchId });
-    process.stdout.write(`${report.table} (version ${report.version}): parsed ${report.parsedProcesses} process(es), ${report.cachedProcesses} cached; ${report.rows} rows, ${report.errors} parse error(s)\n`);
-    const where = batchId === undefined ? '' : 'WHERE process_id IN (SELECT process_id FROM process WHERE batch_id = $1)';
-    const { names, columns } = await queryColumns(store, `SELECT * FROM parsed.${ident(parser)} ${where} ORDER BY process_id, seq`, batchId === undefined ? [] : [batchId]);
-    const rows = rowsOf(names, columns);
     const limit = limitOption.value === undefined ? 20 : Number(limitOption.value);
+    if (!Number.isInteger(limit) || limit < 0) throw new UserError(`--limit: expected a whole number, got '${limitOption.value}'`);
+    const { table, report } = await parsedToArquero(await context.store(), parser, batchId === undefined ? {} : { batchId });
+    process.stdout.write(`${report.table} (version ${report.version}): parsed ${report.parsedProcesses} process(es), ${report.cachedProcesses} cached; ${report.rows} rows, ${report.errors} parse error(s)\n`);
+    const names = table.columnNames();
+    const rows = rowsOf(names, Object.fromEntries(names.map((n) => [n, table.array(n) as unknown[]])));
     context.display({ 'text/html': htmlTable(names, rows, limit), 'text/plain': textTable(names, rows, limit) });
-    if (out.value) {
-      const aq = await import('arquero');
-      await context.setVariable(out.value, aq.table(columns, names), ARQUERO_TABLE);
-    }
+    if (out.value) await context.setVariable(out.value, table, ARQUERO_TABLE);
   },
 };
