@@ -15,7 +15,7 @@ import { openStore } from '../../src/store/store.js';
 import type { ExpertStore } from '../../src/store/types.js';
 import type { ResolvedBatchConfig } from '../../src/batch/config/types.js';
 import { runSearch } from '../../src/tune/search/run.js';
-import { candidatesOf, checkSpec, type SearchSpec } from '../../src/tune/search/spec.js';
+import { candidatesOf, checkSpec, parseSpecText, type SearchSpec } from '../../src/tune/search/spec.js';
 import { summarize } from '../../src/tune/search/stats.js';
 import { exhaustive, successiveHalving } from '../../src/tune/search/strategy.js';
 import { startPausedGuest, type PausedGuest } from './guests.js';
@@ -112,6 +112,12 @@ test('candidate generation, strategies and the t interval (pure)', () => {
   assert.equal(generated[0]!.name, 'baseline');
   assert.ok(generated.some((p) => p.name === 'pin-all-1+nice5' && p.identify?.vms === 'all'));
   assert.throws(() => checkSpec({ batch: 'x', candidates: [], objective: { sql: 'SELECT 1', direction: 'max' } }, 's.yaml'), /\{batch_id\}/);
+  // A spec file's mistakes are reported at file:line:column, inline batch and candidates included.
+  const head = 'batch: b.yaml\nobjective: {sql: "x {batch_id}", direction: max}\n';
+  assert.throws(() => parseSpecText(head + 'candidats: []\n', 's.yaml'), /ConfigError: s\.yaml:3:1: candidats: unknown key `candidats`; did you mean `candidates`\?$/);
+  assert.throws(() => parseSpecText(head + 'candidates:\n  - name: a\n    nicety: 3\n', 's.yaml'), /s\.yaml:5:5: candidates\[0\]\.nicety: unknown key/);
+  assert.throws(() => parseSpecText('batch: {name: t, tests: [{name: a, comand: x}]}\nobjective: {sql: "x {batch_id}", direction: max}\ngenerate: {guests: [a]}\n', 's.yaml'), /s\.yaml:1:36: batch\.tests\[0\]\.comand: unknown key/);
+  assert.throws(() => parseSpecText('batch: b.yaml\nobjective: [1\n', 's.yaml'), /s\.yaml:\d+:\d+: broken YAML/);
   assert.deepEqual(exhaustive(['a', 'b'], 3).next(new Map()), { candidates: ['a', 'b'], repetitions: 3 });
   const halving = successiveHalving(['a', 'b', 'c', 'd'], 2, 'min');
   assert.deepEqual(halving.next(new Map()), { candidates: ['a', 'b', 'c', 'd'], repetitions: 2 });

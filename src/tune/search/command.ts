@@ -5,7 +5,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parse } from 'yaml';
 import type { BatchConfig, ResolvedBatchConfig } from '../../batch/config/types.js';
 import { loadBatchConfig, resolveBatchConfig } from '../../batch/config/index.js';
 import { createExecutorPool } from '../../batch/executor-pool.js';
@@ -15,7 +14,7 @@ import { formatRows, type OutputFormat } from '../../cli/format.js';
 import { defaultJournalPath, Journal } from '../journal.js';
 import { nodeTargets, parseWindow } from '../hook.js';
 import { applyPolicy } from '../session.js';
-import { checkSpec, type SearchSpec } from './spec.js';
+import { parseSpecText, type SearchSpec } from './spec.js';
 import { formatSummary } from './stats.js';
 import { runSearch, type SearchResult } from './run.js';
 
@@ -31,13 +30,7 @@ export async function loadSearchSpec(file: string): Promise<{ spec: SearchSpec; 
 
 /** A search spec's text (a file's, or a `%%tune search` cell's); `dir` is where its relative paths start. */
 export async function parseSearchSpec(text: string, file: string, dir: string): Promise<{ spec: SearchSpec; base: ResolvedBatchConfig }> {
-  let value: unknown;
-  try {
-    value = parse(text);
-  } catch (error) {
-    throw new UserError(`${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
-  const spec = checkSpec(value, file);
+  const spec = parseSpecText(text, file);
   const base = typeof spec.batch === 'string' ? await loadBatchConfig(resolve(dir, spec.batch)) : await resolveBatchConfig(spec.batch as BatchConfig, { file: `${file} (batch:)`, cwd: dir });
   return { spec, base };
 }

@@ -3,6 +3,10 @@
  * lists or generates. Pure: parsing and generation only.
  */
 import type { BatchConfig, PolicySpec } from '../../batch/config/types.js';
+import { batchConfigSchema, policySchema, type Schema } from '../../batch/config/schema.js';
+import { ConfigSource } from '../../batch/config/source.js';
+import { validate } from '../../batch/config/validate.js';
+import { parseYamlAgainst } from '../../batch/config/yaml-file.js';
 import { UserError } from '../../errors.js';
 import { formatCpuList } from '../cpu-list.js';
 import { validatePolicy } from '../planner.js';
@@ -32,26 +36,72 @@ export interface GenerateSpec {
   together?: boolean;
 }
 
-const SPEC_KEYS = ['name', 'batch', 'candidates', 'generate', 'objective', 'repetitions', 'budget', 'strategy'];
+const text: Schema = { type: 'string', nonEmpty: true };
 
+const generateSchema: Schema = {
+  type: 'object',
+  fields: {
+    guests: { schema: { type: 'list', items: text, nonEmpty: true }, required: true },
+    cpus: {
+      schema: {
+        type: 'list',
+        items: {
+          type: 'union',
+          list: { type: 'list', items: { type: 'integer', min: 0 }, nonEmpty: true },
+          number: { type: 'integer', min: 0 },
+          string: { type: 'string', nonEmpty: true },
+          expected: 'a CPU number, a list of CPU numbers or a CPU-list string like "0-3,6"',
+        },
+      },
+    },
+    nice: { schema: { type: 'list', items: { type: 'integer', min: -20, max: 19 } } },
+    together: { schema: { type: 'boolean' } },
+  },
+};
+
+/** The spec's shape; an inline `batch:` is checked as a batch config here too, so its errors carry the spec's positions. */
+const searchSpecSchema: Schema = {
+  type: 'object',
+  fields: {
+    name: { schema: text },
+    batch: { schema: { type: 'union', string: text, object: batchConfigSchema, expected: 'a batch config file or an inline batch config' }, required: true },
+    candidates: { schema: { type: 'list', items: policySchema } },
+    generate: { schema: generateSchema },
+    objective: {
+      schema: {
+        type: 'object',
+        fields: {
+          sql: { schema: text, required: true },
+          direction: { schema: { type: 'string', enum: ['min', 'max'] }, required: true },
+          parse: { schema: { type: 'list', items: text } },
+        },
+      },
+      required: true,
+    },
+    repetitions: { schema: { type: 'integer', min: 1 } },
+    budget: { schema: { type: 'object', fields: { trials: { schema: { type: 'integer', min: 1 } }, time: { schema: { type: 'duration', positive: true } } } } },
+    strategy: { schema: { type: 'string', enum: ['exhaustive', 'halving'] } },
+  },
+};
+
+/** A spec's YAML text (a file's, or a `%%tune search` cell's), with errors at file:line:column. */
+export function parseSpecText(text: string, file: string): SearchSpec {
+  const { value, source } = parseYamlAgainst<SearchSpec>(text, file, searchSpecSchema);
+  return checkRest(value, source);
+}
+
+/** A spec given as a value (TypeScript callers); errors name `file` and the key path. */
 export function checkSpec(value: unknown, file: string): SearchSpec {
-  const fail = (what: string) => {
-    throw new UserError(`${file}: ${what}`);
-  };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('expected a mapping with batch, candidates or generate, objective, budget');
-  const spec = value as Record<string, unknown>;
-  for (const key of Object.keys(spec)) if (!SPEC_KEYS.includes(key)) fail(`unknown key '${key}' (expected ${SPEC_KEYS.join(', ')})`);
-  if (typeof spec.batch !== 'string' && (typeof spec.batch !== 'object' || spec.batch === null)) fail('batch: expected a batch config file or an inline batch config');
-  const objective = spec.objective as Record<string, unknown> | undefined;
-  if (!objective || typeof objective.sql !== 'string' || !['min', 'max'].includes(String(objective.direction))) fail('objective: expected {sql: "SELECT ... WHERE batch_id = {batch_id} ...", direction: min|max}');
-  if (!String(objective!.sql).includes('{batch_id}')) fail('objective.sql must use {batch_id} (the trial batch it is computed for)');
-  if (spec.candidates === undefined && spec.generate === undefined) fail('give candidates (a list of policies) or generate');
-  if (spec.candidates !== undefined && !Array.isArray(spec.candidates)) fail('candidates: expected a list of policies');
-  if (spec.repetitions !== undefined && (!Number.isInteger(spec.repetitions) || (spec.repetitions as number) < 1)) fail('repetitions: expected a whole number >= 1');
-  if (spec.strategy !== undefined && !['exhaustive', 'halving'].includes(String(spec.strategy))) fail('strategy: expected exhaustive or halving');
-  const budget = spec.budget as Record<string, unknown> | undefined;
-  if (budget !== undefined && (typeof budget !== 'object' || (budget.trials !== undefined && (!Number.isInteger(budget.trials) || (budget.trials as number) < 1)))) fail('budget: expected {trials: N, time: 10m}');
-  return spec as unknown as SearchSpec;
+  const source = ConfigSource.fromObject(value, file);
+  validate(value, searchSpecSchema, source);
+  return checkRest(value as SearchSpec, source);
+}
+
+/** What the schema cannot say. */
+function checkRest(spec: SearchSpec, source: ConfigSource): SearchSpec {
+  if (!spec.objective.sql.includes('{batch_id}')) throw source.error(['objective', 'sql'], 'must use {batch_id} (the trial batch it is computed for)');
+  if (spec.candidates === undefined && spec.generate === undefined) throw source.error([], 'give candidates (a list of policies) or generate');
+  return spec;
 }
 
 const cpuSet = (c: number[] | number | string): number[] => (Array.isArray(c) ? c : typeof c === 'number' ? [c] : c.split(',').flatMap((p) => {
