@@ -173,6 +173,30 @@ test('abort stops every process, still runs afterRun, keeps the lines and marks 
   assert.deepEqual(pgrep(`^${marker}$`), []);
 });
 
+test('an interrupt in a later run is announced once with a stopping event, like one in the first run', async () => {
+  const marker = `sleep 779.${process.pid}`;
+  const controller = new AbortController();
+  const events: BatchEvent[] = [];
+  const outcome = await runBatch(
+    plan([
+      { monitors: [], workloads: [proc('workload', 'first', 'echo first', { label: 'first' })] },
+      { monitors: [], workloads: [proc('workload', 'second', `echo second; ${marker}`, { label: 'second' })] },
+    ]),
+    {
+      store,
+      signal: controller.signal,
+      graceMs: 500,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'lines' && e.total >= 2) controller.abort();
+      },
+    },
+  );
+  assert.equal(outcome.summary.status, 'interrupted');
+  assert.equal(events.filter((e) => e.type === 'stopping').length, 1, 'one stopping event for the interrupt in run 1');
+  assert.deepEqual(pgrep(`^${marker}$`), []);
+});
+
 test('a workload with stdin text gets it; a monitor that ends by itself is exited, not killed', async () => {
   const outcome = await runBatch(
     plan([

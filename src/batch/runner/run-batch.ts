@@ -75,7 +75,8 @@ class BatchRun {
   private couldNotStart = 0;
   private totalLines = 0;
   private lastReportedLines = -1;
-  private stopping: Promise<void> | undefined;
+  /** The interrupt was announced (one `stopping` event, whichever run it hits). */
+  private stopAnnounced = false;
 
   constructor(
     private readonly plan: Plan,
@@ -281,14 +282,13 @@ class BatchRun {
   }
 
   private stopAll(reason: 'interrupted' | 'run ended'): Promise<void> {
-    if (reason === 'interrupted' && this.active.size > 0 && !this.stopping) {
+    if (reason === 'interrupted' && this.active.size > 0 && !this.stopAnnounced) {
+      this.stopAnnounced = true;
       this.emit({ type: 'stopping', batchId: this.batchId, reason: 'interrupted: stopping every process' });
     }
     const handles = [...this.active];
     for (const h of handles) if (reason === 'interrupted') h.interrupted = true;
-    const done = Promise.all(handles.map((h) => this.stop(h))).then(() => undefined);
-    this.stopping = done;
-    return done;
+    return Promise.all(handles.map((h) => this.stop(h))).then(() => undefined);
   }
 
   private async recordExit(handle: Handle, info: ExitInfo): Promise<void> {
