@@ -2,6 +2,7 @@
  * `expert kernel install [--user]`, `expert notebook run`, `expert notebook publish`.
  */
 import type { Command } from 'commander';
+import { UserError } from '../errors.js';
 import { collect } from './options.js';
 import { installKernel } from '../../kernel-extensions/install.js';
 import { parseParameter } from '../../kernel-extensions/notebook/parameters.js';
@@ -28,6 +29,7 @@ export function registerNotebook(program: Command): void {
     .option('--out <file>', 'where the executed notebook goes (default <name>.out.ipynb)')
     .option('--timeout <seconds>', 'per-cell timeout, 0 for none', '0')
     .action(async (file: string, options: { parameter: string[]; out?: string; timeout: string }) => {
+      if (!/^\d+(\.\d+)?$/.test(options.timeout.trim())) throw new UserError(`--timeout: expected seconds (0 for none), got '${options.timeout}'`);
       const result = await runNotebook(file, {
         parameters: Object.fromEntries(options.parameter.map(parseParameter)),
         out: options.out,
