@@ -50,11 +50,7 @@ export async function resolveMachines(spec: unknown, context: MachineContext): P
   } catch (e) {
     throw context.source.error(['machines'], `cannot read the machine map ${file}: ${(e as Error).message}`);
   }
-  const source = ConfigSource.fromText(text, displayPath(file, context.cwd));
-  for (const set of context.sets) applySet(source, set);
-  const value = source.toJS();
-  validate(value, machineMapSchema, source);
-  return checkMachineMap(value as MachineMap, source, [], dirname(file));
+  return machineMapFromText(text, file, context.cwd, context.sets);
 }
 
 /**
@@ -73,7 +69,13 @@ export async function loadMachineMap(spec: string, options: { cwd?: string; env?
     const hint = spec === 'testbed' ? ': run `expert testbed up` first' : `: ${(e as Error).message}`;
     throw new ConfigError({ file: shown, line: 1, column: 1 }, `cannot read the machine map${hint}`);
   }
-  const source = ConfigSource.fromText(text, shown);
+  return machineMapFromText(text, file, cwd);
+}
+
+/** A machine map file's text → checked map; errors name the file as shown from `cwd`, --set overrides applied first. */
+function machineMapFromText(text: string, file: string, cwd: string, sets: readonly ParsedSet[] = []): MachineMap {
+  const source = ConfigSource.fromText(text, displayPath(file, cwd));
+  for (const set of sets) applySet(source, set);
   const value = source.toJS();
   validate(value, machineMapSchema, source);
   return checkMachineMap(value as MachineMap, source, [], dirname(file));
