@@ -7,9 +7,9 @@ import { readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { UserError } from '../errors.js';
+import { descendants } from '../batch/process-tree.js';
 import { qemuArgs, type GuestLaunch } from './qemu-args.js';
 import { alive, isOurs, qmpQuit, signal, waitGone } from './procs.js';
-import { descendantPids } from './sshd.js';
 import { sshRun, type SshTarget } from './guest-ssh.js';
 import type { GuestState } from './state.js';
 
@@ -44,7 +44,7 @@ export async function startQemu(launch: GuestLaunch, nsInit?: number): Promise<n
   if (!Number.isInteger(pid) || pid <= 0) throw new Error(`${QEMU} for ${launch.name} wrote no pid file`);
   if (!nsInit) return pid;
   // The pid file holds the PID inside the namespace; the host's PID is the namespace init's child that runs this guest.
-  for (const child of await descendantPids(nsInit)) if (await isOurs(child, [`guest=${launch.name},`, launch.pidFile])) return child;
+  for (const child of descendants(nsInit)) if (await isOurs(child, [`guest=${launch.name},`, launch.pidFile])) return child;
   throw new Error(`${QEMU} for ${launch.name} started in the node's namespace, but its host PID was not found`);
 }
 

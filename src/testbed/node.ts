@@ -12,7 +12,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSshd, descendantPids } from './sshd.js';
+import { descendants } from '../batch/process-tree.js';
+import { startSshd } from './sshd.js';
 import { isOurs, signal, waitGone, cmdline } from './procs.js';
 import type { NodeState } from './state.js';
 
@@ -32,7 +33,7 @@ export async function startNodeSshd(runDir: string, node: string, authorizedKey:
   let nsInit: number | undefined;
   if (wrapper) {
     // unshare forks; its child (PID 1 inside) is sshd.
-    for (const pid of await descendantPids(sshd.pid)) if ((await cmdline(pid)).join(' ').includes(join(dir, 'sshd_config'))) { nsInit = pid; break; }
+    for (const pid of descendants(sshd.pid)) if ((await cmdline(pid)).join(' ').includes(join(dir, 'sshd_config'))) { nsInit = pid; break; }
     if (!nsInit) throw new Error(`${node}: sshd started under unshare, but its process was not found`);
   }
   return { pid: sshd.pid, port: sshd.port, dir, hostKey: sshd.hostKeys[0]!.publicKey, nsInit };
@@ -42,7 +43,7 @@ export async function startNodeSshd(runDir: string, node: string, authorizedKey:
 export async function stopNodeSshd(node: NodeState): Promise<void> {
   if (!node.sshdPid || !node.sshdDir) return;
   if (!(await isOurs(node.sshdPid, [join(node.sshdDir, 'sshd_config')]))) return;
-  const children = await descendantPids(node.sshdPid);
+  const children = descendants(node.sshdPid);
   const sshds = [node.sshdPid];
   for (const pid of children) {
     const argv = await cmdline(pid);

@@ -5,7 +5,7 @@
  * testbed's "nodes": no system sshd configuration is read or changed.
  */
 import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, readdir, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { UserError } from '../errors.js';
+import { descendants } from '../batch/process-tree.js';
+import { lookupName } from '../batch/ssh/known-hosts.js';
+import { alive } from './procs.js';
 
 const run = promisify(execFile);
 const SSHD = '/usr/sbin/sshd';
@@ -94,10 +97,6 @@ export async function freePort(address = '127.0.0.1'): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-export function knownHostsName(address: string, port: number): string {
-  return port === 22 ? address : `[${address}]:${port}`;
 }
 
 export async function startSshd(options: SshdOptions): Promise<SshdInstance> {
@@ -192,39 +191,14 @@ async function waitListening(address: string, port: number, timeoutMs: number): 
   return false;
 }
 
-/** Direct children of `pid` (from /proc), recursively. */
-export async function descendantPids(pid: number): Promise<number[]> {
-  const parentOf = new Map<number, number>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      // Field 4 (ppid) comes after the command name in parentheses, which may contain spaces.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parentOf.set(Number(entry), Number(fields[1]));
-    } catch { /* exited meanwhile */ }
-  }
-  const result: number[] = [];
-  const frontier = [pid];
-  while (frontier.length > 0) {
-    const parent = frontier.pop()!;
-    for (const [child, ppid] of parentOf) if (ppid === parent) { result.push(child); frontier.push(child); }
-  }
-  return result;
-}
-
 async function commandName(pid: number): Promise<string> {
   try { return (await readFile(`/proc/${pid}/comm`, 'utf8')).trim(); } catch { return ''; }
-}
-
-function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
 }
 
 function instance(s: { address: string; port: number; dir: string; ownDir: boolean; pid: number; hostKeys: HostKey[]; exited: Promise<number | null> }): SshdInstance {
   let stopped = false;
   const sshdProcesses = async (): Promise<number[]> => {
-    const all = [s.pid, ...(await descendantPids(s.pid))];
+    const all = [s.pid, ...descendants(s.pid)];
     const names = await Promise.all(all.map(commandName));
     return all.filter((_, i) => names[i] === 'sshd');
   };
@@ -238,7 +212,7 @@ function instance(s: { address: string; port: number; dir: string; ownDir: boole
     pid: s.pid,
     hostKeys: s.hostKeys,
     knownHostsLine(hostName = s.address) {
-      return `${knownHostsName(hostName, s.port)} ${s.hostKeys[0]!.publicKey}`;
+      return `${lookupName(hostName, s.port)} ${s.hostKeys[0]!.publicKey}`;
     },
     async crash() {
       signalAll(await sshdProcesses(), 'SIGKILL');
@@ -249,7 +223,7 @@ function instance(s: { address: string; port: number; dir: string; ownDir: boole
       stopped = true;
       // Connections' sshd processes and the sessions' programs are their own sessions (setsid):
       // snapshot the whole tree while it is still connected, then signal every process in it.
-      const pids = [s.pid, ...(await descendantPids(s.pid))];
+      const pids = [s.pid, ...descendants(s.pid)];
       signalAll(pids, 'SIGTERM');
       const deadline = Date.now() + 2000;
       while (pids.some(alive) && Date.now() < deadline) await delay(20);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { OutputLine } from '../../src/batch/executor.js';
 import { SshExecutor } from '../../src/batch/ssh/index.js';
 import { commandLine } from '../../src/shell.js';
+import { descendants } from '../../src/batch/process-tree.js';
 import { startNodes, processesWith, waitGone, until, uniqueMarker, type TestNodes } from './harness.js';
 
 let nodes: TestNodes;
@@ -274,7 +275,6 @@ test('nothing hangs: a server that never speaks SSH times out; a stalled connect
 
   // Freeze a server's connection processes: TCP stays up, nothing answers; keepalive notices.
   const frozen = await startNodes(1, { firstAddress: 70 });
-  const { descendantPids } = await import('../../src/testbed/sshd.js');
   const stopped: number[] = [];
   try {
     const ex = new SshExecutor({ host: 'node1', settings: { ...frozen.settings, keepaliveIntervalMs: 300, keepaliveCountMax: 2 } });
@@ -282,7 +282,7 @@ test('nothing hangs: a server that never speaks SSH times out; a stalled connect
     const out = collect();
     const proc = await ex.start({ command: `echo before; sleep 300; : ${marker}` }, out.sink);
     await until(() => out.text().length === 1, 5000, 'first line');
-    const sshdPids = (await descendantPids(frozen.servers[0]!.pid)).filter((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sshd');
+    const sshdPids = descendants(frozen.servers[0]!.pid).filter((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sshd');
     for (const pid of sshdPids) { process.kill(pid, 'SIGSTOP'); stopped.push(pid); }
     const info = await proc.wait(5000);
     assert.equal(info?.status, 'lost');
