@@ -85,7 +85,7 @@ test('bad policy files get one clear message and exit 2', async () => {
   writeFileSync(bad, 'name: x\npin: {cpus: [0]}\nnicety: 3\n');
   const r = await expert('tune', 'apply', bad, '--store', join(dir, 'bad.duckdb'));
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /unknown policy key 'nicety'/);
+  assert.match(r.stderr, /bad\.yaml:3:1: nicety: unknown key `nicety`; did you mean `nice`\?/);
 });
 
 test('a tuning process killed with -9: tune restore puts every thread back and marks restored_at', async () => {
