@@ -87,13 +87,11 @@ async function openDatabase(path: string, options: DatabaseOptions): Promise<Sha
     try {
       let lineTypes: duckdb.LogicalType[] | undefined;
       let abandonedBatches: number[] = [];
+      const version = await schemaVersion(connection);
+      if (version > LATEST_SCHEMA_VERSION) throw newerStoreError(path, version);
       if (options.readOnly) {
-        const version = await schemaVersion(connection);
         if (version === 0) throw new UserError(`${path} is a DuckDB file but not an ExPerT store (no schema_version table).`);
-        if (version > LATEST_SCHEMA_VERSION) throw newerStoreError(path, version);
       } else {
-        const version = await schemaVersion(connection);
-        if (version > LATEST_SCHEMA_VERSION) throw newerStoreError(path, version);
         await migrate(connection);
         abandonedBatches = await markAbandoned(connection);
         lineTypes = await readLineTypes(db);
