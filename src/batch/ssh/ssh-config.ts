@@ -10,6 +10,7 @@ import { homedir, userInfo } from 'node:os';
 import { basename, dirname, join, resolve, isAbsolute } from 'node:path';
 import SSHConfig from 'ssh-config';
 import { UserError } from '../../errors.js';
+import { wildcardMatch } from './known-hosts.js';
 
 export interface HostAddress {
   /** The name the user wrote (alias or address). */
@@ -33,8 +34,6 @@ export interface ResolvedHost extends HostAddress {
 }
 
 export interface ResolveOptions {
-  /** An ssh_config file read before ~/.ssh/config. */
-  configFile?: string;
   user?: string;
   port?: number;
 }
@@ -83,7 +82,7 @@ export class SshConfigResolver {
     return new SshConfigResolver(files);
   }
 
-  resolve(alias: string, options: Omit<ResolveOptions, 'configFile'> = {}, depth = 0): ResolvedHost {
+  resolve(alias: string, options: ResolveOptions = {}, depth = 0): ResolvedHost {
     if (depth > 8) throw new UserError(`ProxyJump chain for ${alias} is longer than 8 hops (a loop?)`);
     // Match exec would run shell commands from config text: not evaluated (Host patterns and other Match criteria are).
     const computed = this.config.compute(alias, { ignoreCase: true, matchExec: false }) as Record<string, string | string[] | undefined>;
@@ -156,8 +155,7 @@ function includedFiles(pattern: string): string[] {
   if (!/[*?]/.test(name)) return existsSync(path) ? [path] : [];
   let entries: string[];
   try { entries = readdirSync(folder); } catch { return []; }
-  const matcher = new RegExp(`^${name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return entries.filter((entry) => matcher.test(entry)).sort().map((entry) => join(folder, entry));
+  return entries.filter((entry) => wildcardMatch(name, entry)).sort().map((entry) => join(folder, entry));
 }
 
 function expandTokens(value: string, tokens: Record<string, string>): string {
