@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { UserError } from '../errors.js';
-import { packageRoot } from './paths.js';
+import { packageRoot } from '../package-root.js';
 
 const run = promisify(execFile);
 

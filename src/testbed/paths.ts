@@ -17,8 +17,6 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(homedir(), '.cache'), 'expert');
 }
 
-export { packageRoot } from '../package-root.js';
-
 /** Files inside a testbed folder. */
 export function testbedFiles(dir: string) {
   return {
