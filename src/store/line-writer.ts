@@ -299,12 +299,6 @@ export class AppenderLineWriter implements LineWriter {
     if (++this.uncommitted === ROW_GROUP_ROWS) this.flushSync();
   }
 
-  /** The next seq this writer would give a process (lines it has seen so far). */
-  linesOf(processId: number): number {
-    if (processId === this.lastProcessId) return this.lastSeq;
-    return this.nextSeq.get(processId) ?? 0;
-  }
-
   async flush(): Promise<void> {
     this.flushSync();
   }
