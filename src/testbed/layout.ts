@@ -6,6 +6,7 @@
 import { stringify } from 'yaml';
 import { UserError } from '../errors.js';
 import type { MachineMap } from '../batch/config/types.js';
+import { lookupName } from '../batch/ssh/known-hosts.js';
 import type { TestbedState } from './state.js';
 
 export interface NodeLayout { node: string; guests: string[] }
@@ -68,12 +69,11 @@ export function machineMapYaml(state: TestbedState): string {
 
 /** known_hosts lines: every node sshd and every guest (they share the image's host key). */
 export function knownHostsLines(state: TestbedState, guestHostKey: string, nodeHostKeys: Map<string, string>): string {
-  const name = (port: number) => (port === 22 ? '127.0.0.1' : `[127.0.0.1]:${port}`);
   const lines: string[] = [];
   for (const n of state.nodes) {
     const key = nodeHostKeys.get(n.name);
-    if (key && n.port) lines.push(`${name(n.port)} ${key}`);
-    for (const g of n.guests) lines.push(`${name(g.sshPort)} ${guestHostKey}`);
+    if (key && n.port) lines.push(`${lookupName('127.0.0.1', n.port)} ${key}`);
+    for (const g of n.guests) lines.push(`${lookupName('127.0.0.1', g.sshPort)} ${guestHostKey}`);
   }
   return lines.join('\n') + '\n';
 }
