@@ -312,8 +312,7 @@ export class AppenderLineWriter implements LineWriter {
       duckdb.appender_flush_sync(this.appender);
       this.uncommitted = 0;
     } catch (error) {
-      this.failure = new Error(`could not write lines to the store: ${(error as Error).message}`, { cause: error });
-      throw this.failure;
+      throw this.fail(error);
     }
   }
 
@@ -338,9 +337,14 @@ export class AppenderLineWriter implements LineWriter {
     try {
       this.builder.appendTo(this.appender);
     } catch (error) {
-      this.failure = new Error(`could not write lines to the store: ${(error as Error).message}`, { cause: error });
-      throw this.failure;
+      throw this.fail(error);
     }
+  }
+
+  /** A DuckDB error while writing: every later append/flush/close throws it too. */
+  private fail(error: unknown): Error {
+    this.failure = new Error(`could not write lines to the store: ${(error as Error).message}`, { cause: error });
+    return this.failure;
   }
 
   private flushFromTimer(): void {

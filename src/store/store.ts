@@ -15,7 +15,7 @@ import duckdb from '@duckdb/node-bindings';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
 import { acquireDatabase, markAbandoned, releaseDatabase, type SharedDatabase } from './database.js';
-import { AppenderLineWriter } from './line-writer.js';
+import { AppenderLineWriter, type LineWriterOptions } from './line-writer.js';
 import { fromResultValue, jsonValue, optionalTimestamp, timestampValue, toDuckDBValue } from './values.js';
 import type {
   BatchStatus,
@@ -182,7 +182,7 @@ export class DuckDBStore implements ExpertStore {
     );
   }
 
-  lineWriter(options: { flushIntervalMs?: number; onError?: (error: Error) => void } = {}): LineWriter {
+  lineWriter(options: LineWriterOptions = {}): LineWriter {
     this.assertWritable('write lines');
     const ingest = this.ingest!;
     const appender = duckdb.appender_create_ext(ingest, null, 'main', 'line');
