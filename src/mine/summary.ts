@@ -12,6 +12,7 @@ import { rows } from './db.js';
 import { withMineLock } from './lock.js';
 import { ensureParsed } from './engine.js';
 import { defaultRegistry, type ParserRegistry } from './registry.js';
+import { ident, literal } from './sql.js';
 
 /** Per parser: SQL giving (process_id, metric, value) for a workload's own output. */
 const WORKLOAD_METRICS: Record<string, string> = {
@@ -88,7 +89,7 @@ export async function runSummary(store: ExpertStore, options: SummaryOptions = {
     } else {
       await connection.run(`CREATE OR REPLACE TEMP TABLE _mine_metrics AS ${metricParts.join(' UNION ALL ')}`);
       const names = (await rows(connection, `SELECT DISTINCT metric FROM _mine_metrics WHERE metric IS NOT NULL ORDER BY 1`)).map((r) => String(r.metric));
-      const pivot = names.map((n) => `max(value) FILTER (WHERE metric = '${n.replace(/'/g, "''")}') AS "${n.replace(/"/g, '""')}"`);
+      const pivot = names.map((n) => `max(value) FILTER (WHERE metric = ${literal(n)}) AS ${ident(n)}`);
       sql = `SELECT w.* ${pivot.length ? ', ' + pivot.join(', ') : ''}
         FROM (${base}) w LEFT JOIN _mine_metrics x ON x.process_id = w.process_id
         GROUP BY ALL ORDER BY w.batch_id, w.run, w.process_id`;
