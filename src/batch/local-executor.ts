@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandResult, ExitInfo, Executor, LineSink, RemoteProcess, StartOptions } from './executor.js';
 import { LineSplitter, nowMs } from './line-splitter.js';
-import { descendants, signalTree, survivors } from './process-tree.js';
+import { descendants, procTable, signalTree, survivors } from './process-tree.js';
 import { OrphanGuard } from './orphan-guard.js';
 
 export const DEFAULT_GRACE_MS = 3000;
@@ -163,8 +163,9 @@ class LocalProcess implements RemoteProcess {
     if (signal !== 'SIGKILL') {
       const deadline = Date.now() + graceMs;
       while (Date.now() < deadline) {
-        for (const extra of descendants(pid)) tree.add(extra);
-        if (this.result && survivors(pid, tree).length === 0) break;
+        const table = procTable(); // one /proc scan per poll, for both questions
+        for (const extra of descendants(pid, table)) tree.add(extra);
+        if (this.result && survivors(pid, tree, table).length === 0) break;
         await delay(Math.min(50, Math.max(1, deadline - Date.now())));
       }
     }
