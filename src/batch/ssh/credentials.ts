@@ -50,27 +50,29 @@ export function planAuthentication(user: string, identityFiles: string[], settin
   const methods: AnyAuthMethod[] = [];
   const offered: string[] = [];
   const skippedEncrypted: string[] = [];
+  const unreadable: string[] = [];
   const agent = process.env.SSH_AUTH_SOCK;
   if (agent && existsSync(agent)) {
     methods.push({ type: 'agent', username: user, agent });
     offered.push(`ssh-agent (${agent})`);
   }
-  const explicit = [...(settingsIdentity ? [expandHome(settingsIdentity)] : []), ...identityFiles];
+  const mapIdentity = settingsIdentity ? expandHome(settingsIdentity) : undefined;
+  // A key named in the machine map must exist; the config's and the default ones are skipped when absent, as ssh does.
+  if (mapIdentity && !existsSync(mapIdentity)) {
+    throw new UserError(`identity file ${settingsIdentity} (machine map ssh.identityFile) does not exist`);
+  }
   const defaults = DEFAULT_IDENTITIES.map((name) => join(homedir(), '.ssh', name));
-  const paths = [...new Set([...explicit, ...defaults])];
+  const paths = [...new Set([...(mapIdentity ? [mapIdentity] : []), ...identityFiles, ...defaults])];
   for (const path of paths) {
-    if (!existsSync(path)) {
-      if (explicit.includes(path) && path === explicit[0] && settingsIdentity) {
-        throw new UserError(`identity file ${settingsIdentity} (machine map ssh.identityFile) does not exist`);
-      }
-      continue;
-    }
+    if (!existsSync(path)) continue;
     const loaded = loadKey(path);
     if ('key' in loaded) {
       methods.push({ type: 'publickey', username: user, key: loaded.key });
       offered.push(path);
     } else if ('encrypted' in loaded) {
       skippedEncrypted.push(path);
+    } else {
+      unreadable.push(`${path} (${loaded.unreadable})`);
     }
   }
   if (methods.length === 0) {
@@ -81,8 +83,9 @@ export function planAuthentication(user: string, identityFiles: string[], settin
           `run \`eval "$(ssh-agent)" && ssh-add ${skippedEncrypted[0]}\` in the shell that starts expert, or use a key without a passphrase`,
       );
     }
+    const keys = unreadable.length > 0 ? `no usable key among ${paths.join(', ')}: cannot read ${unreadable.join(', ')}` : `none of ${paths.join(', ')} exists`;
     throw new UserError(
-      `no SSH key to log in as ${user}: no ssh-agent (SSH_AUTH_SOCK) and none of ${paths.join(', ')} exists; ` +
+      `no SSH key to log in as ${user}: no ssh-agent (SSH_AUTH_SOCK) and ${keys}; ` +
         'set `identityFile` under `ssh:` in the machine map or IdentityFile in ~/.ssh/config',
     );
   }
