@@ -2,6 +2,7 @@
  * The parsers Mine knows: the built-in tool parsers plus any a user defines
  * at run time (see `user-parser.ts`). Picking a parser for a process is pure.
  */
+import { suggestion } from '../closest.js';
 import { UserError } from '../errors.js';
 import { programWords } from './program.js';
 import type { ParserDefinition } from './types.js';
@@ -29,7 +30,7 @@ export class ParserRegistry {
 
   get(name: string): ParserDefinition {
     const parser = this.parsers.get(name);
-    if (!parser) throw new UserError(`no parser named '${name}' (known: ${[...this.parsers.keys()].sort().join(', ')})`);
+    if (!parser) throw new UserError(`no parser named '${name}'${suggestion(name, [...this.parsers.keys()].sort())}`);
     return parser;
   }
 
