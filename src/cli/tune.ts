@@ -20,16 +20,16 @@ import { loadMachineMap } from '../batch/config/machines.js';
 import { UserError } from '../errors.js';
 import type { ParsedDiscovery } from '../tune/discover-parse.js';
 import { runSearchCommand } from '../tune/search/command.js';
-
+import { parseJumpSpec } from '../batch/ssh/ssh-config.js';
 
 function hostTarget(host: string): Target {
-  const at = host.lastIndexOf('@');
-  const user = at > 0 ? host.slice(0, at) : undefined;
-  const rest = at > 0 ? host.slice(at + 1) : host;
-  const colon = rest.lastIndexOf(':');
-  const port = colon > 0 && /^\d+$/.test(rest.slice(colon + 1)) ? Number(rest.slice(colon + 1)) : undefined;
-  const name = port === undefined ? rest : rest.slice(0, colon);
-  return { node: host, host: name, ...(user ? { user } : {}), ...(port ? { port } : {}) };
+  let spec: ReturnType<typeof parseJumpSpec>;
+  try {
+    spec = parseJumpSpec(host);
+  } catch {
+    throw new UserError(`--host ${host}: expected local, or an SSH host [user@]host[:port]`);
+  }
+  return { node: host, host: spec.host, ...(spec.user ? { user: spec.user } : {}), ...(spec.port ? { port: spec.port } : {}) };
 }
 
 async function nodesFor(hosts: string[], pool: ExecutorPool, machines?: string): Promise<TuneNode[]> {
