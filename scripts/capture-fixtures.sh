@@ -45,7 +45,8 @@ fi
 capture vmstat plain vmstat 1 4
 capture vmstat timestamped vmstat -n -t 1 4
 capture vmstat wide vmstat -w -t 1 3
-capture vmstat header-repeat vmstat 1 3
+# Without a terminal vmstat repeats its two header lines after every 21 rows: 22 samples show it once.
+capture vmstat header-repeat vmstat 1 22
 
 # ---- iozone ----
 capture iozone auto-read-write iozone -a -n 64k -g 128k -i 0 -i 1 -f io.tmp
