@@ -13,6 +13,7 @@ import type { ExecutorPool } from './hooks.js';
 import type { Plan, ResolvedBatchConfig, Target } from './config/types.js';
 import type { ExpertStore } from '../store/types.js';
 import { packageVersion } from '../package-root.js';
+import { where } from './plan/expand.js';
 import { hostFactsScript, parseHostFacts, programOf, type HostFacts } from './provenance-facts.js';
 
 export interface Provenance {
@@ -82,15 +83,11 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-function hostName(target: Target): string {
-  return target.vm ? `${target.node}/${target.vm}` : target.node;
-}
-
 async function hostFacts(plan: Plan, executors: ExecutorPool, timeoutMs: number): Promise<Provenance['hosts']> {
   const byHost = new Map<string, { target: Target; programs: Set<string> }>();
   for (const run of plan.runs) {
     for (const p of [...run.monitors, ...run.workloads]) {
-      const name = hostName(p.target);
+      const name = where(p.target);
       const entry = byHost.get(name) ?? { target: p.target, programs: new Set<string>() };
       const program = programOf(p.command);
       if (program) entry.programs.add(program);
