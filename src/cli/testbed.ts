@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import { parseAccelRequest } from '../testbed/accel.js';
 import { LIMITS, parseIntFlag } from '../testbed/layout.js';
 import { testbedDown, testbedStatus, testbedUp, type TestbedStatus } from '../testbed/index.js';
-import { formatRows, resolveFormat } from './format.js';
+import { formatRows, resolveFormat, type OutputFormat } from './format.js';
 
 interface UpFlags { vms?: string; nodes?: string; accel?: string; memory?: string; cpus?: string; iothread?: boolean; disk?: string; bootTimeout?: string; format?: string }
 
@@ -28,7 +28,7 @@ export function registerTestbed(program: Command): void {
     .option('--boot-timeout <s>', 'seconds to wait for every guest to answer SSH (default grows with the number of guests)')
     .option('--format <format>', 'table|csv|json for the guest list printed at the end')
     .action(async (flags: UpFlags) => {
-      const format = resolveFormat(flags.format, Boolean(process.stdout.isTTY));
+      const format = resolveFormat(flags.format);
       const abort = new AbortController();
       const onSignal = () => { process.stderr.write('expert: interrupted, tearing the testbed down\n'); abort.abort(); };
       process.once('SIGINT', onSignal);
@@ -89,14 +89,14 @@ export function registerTestbed(program: Command): void {
     });
 }
 
-function guestTable(s: TestbedStatus, format: 'table' | 'csv' | 'json'): string {
+function guestTable(s: TestbedStatus, format: OutputFormat): string {
   const columns = ['node', 'guest', 'pid', 'running', 'ssh_host', 'ssh_port', 'accel', 'memory_mb', 'cpus', 'threads'];
   const rows = s.guests.map((g) => [g.node, g.name, g.pid, g.running, g.sshHost, g.sshPort, s.accel, s.memoryMb, s.cpus,
     format === 'json' ? g.threads : g.threads.map((t) => `${t.tid}:${t.name}`).join(' ')]);
   return formatRows(columns, rows, format);
 }
 
-function threadTable(s: TestbedStatus, format: 'table' | 'csv' | 'json'): string {
+function threadTable(s: TestbedStatus, format: OutputFormat): string {
   const rows = s.guests.flatMap((g) => g.threads.map((t) => [g.node, g.name, g.pid, t.tid, t.name]));
   return formatRows(['node', 'guest', 'pid', 'tid', 'thread'], rows, format);
 }
