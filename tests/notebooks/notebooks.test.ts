@@ -10,13 +10,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { externalReferences } from '../../kernel-extensions/notebook/offline-html.js';
 import type { Figure } from '../../src/viz/figure.js';
+import { pgrep, until } from '../helpers/processes.js';
 import { HeadlessChromium } from '../viz/browser.js';
 import { expectedPoints, renderedCharts, waitForCharts } from '../viz/points.js';
 
@@ -84,24 +85,12 @@ function assertAllCellsRan(name: string, result: { ok: boolean; cells: Cell[]; s
   }
 }
 
-/** QEMU (or anything) still running with our testbed folder on its command line. */
-function processesOfOurTestbed(): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmdline.includes(testbedDir())) found.push(`${pid}: ${cmdline.slice(0, 200)}`);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return found;
-}
-
 async function assertTestbedDown(name: string): Promise<void> {
   // The kernel's exit hook may still be finishing `testbed down` just after nbclient returned.
+  // QEMU (or anything) with our testbed folder on its command line would still be running.
   const state = join(testbedDir(), 'state.json');
-  for (let i = 0; i < 60 && (processesOfOurTestbed().length > 0 || existsSync(state)); i++) await new Promise((r) => setTimeout(r, 500));
+  const processesOfOurTestbed = () => pgrep(testbedDir());
+  await until(() => processesOfOurTestbed().length === 0 && !existsSync(state), 30_000);
   assert.deepEqual(processesOfOurTestbed(), [], `${name} left testbed processes behind`);
   assert.equal(existsSync(state), false, `${name} left the testbed up (state.json)`);
 }
