@@ -98,7 +98,7 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
     }
 
     const image = await ensureGuestImage({ env, onLog: (l) => progress(l.replace(/^\[guest-image\] /, 'image: ')) });
-    const qemuVersion = parseQemuVersion((await run(QEMU, ['--version'])).stdout);
+    const qemuVersion = await installedQemuVersion();
     const accel = await chooseAccel(options.accel ?? 'auto', { kernel: image.kernel, qemuVersion, cacheDir: cacheDir(env) });
     progress(`accel: ${accel.accel} (${accel.reason})`);
 
@@ -174,6 +174,14 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
     const status = await liveStatus(dir);
     return { alreadyUp: false, status: status!, bootMs };
   });
+}
+
+async function installedQemuVersion(): Promise<string> {
+  try {
+    return parseQemuVersion((await run(QEMU, ['--version'])).stdout);
+  } catch (error) {
+    throw new UserError(`testbed up: cannot run \`${QEMU} --version\` (${(error as Error).message}): install Debian's qemu-system-x86 (scripts/setup.sh does)`, { cause: error });
+  }
 }
 
 /** TCG runs guests one host core per vCPU at most: allow for the crowd. */
