@@ -25,9 +25,13 @@ export function closest(word: string, candidates: readonly string[]): string | u
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
-/** ` (did you mean `x`?)` or ` (expected one of: a, b, c)`. */
-export function suggestion(word: string, candidates: readonly string[]): string {
+/** `; did you mean `x`?` when a candidate is close enough, else ''. */
+export function didYouMean(word: string, candidates: readonly string[]): string {
   const near = closest(word, candidates);
-  if (near !== undefined) return `; did you mean \`${near}\`?`;
-  return candidates.length ? `; expected one of: ${candidates.join(', ')}` : '';
+  return near === undefined ? '' : `; did you mean \`${near}\`?`;
+}
+
+/** `; did you mean `x`?`, else the whole list: `; expected one of: a, b, c` (`listIntro` rewords the list's lead-in). */
+export function suggestion(word: string, candidates: readonly string[], listIntro = 'expected one of'): string {
+  return didYouMean(word, candidates) || (candidates.length ? `; ${listIntro}: ${candidates.join(', ')}` : '');
 }

@@ -3,7 +3,7 @@
  * walk): unique names, `on:` targets that exist, parameter names,
  * zip/exclude, and placeholders in commands. Returns the normalized config.
  */
-import { suggestion } from '../../closest.js';
+import { didYouMean, suggestion } from '../../closest.js';
 import { BUILTIN_PLACEHOLDERS, isPlaceholderName, RUNTIME_PLACEHOLDERS, TemplateError, templatePlaceholders } from './template.js';
 import type { ConfigPath, ConfigSource } from './source.js';
 import type { BatchConfig, MachineMap, MonitorSpec, Placement, PolicySpec, ResolvedBatchConfig, TestSpec } from './types.js';
@@ -104,7 +104,7 @@ function placeholders(command: string, path: ConfigPath, allowed: Set<string>, s
   for (const { name, offset } of used) {
     if (!allowed.has(name)) {
       const known = [...allowed].sort();
-      const near = suggestion(name, known).replace(/; expected one of.*/, '');
+      const near = didYouMean(name, known);
       throw source.errorInString(path, offset, `unknown placeholder {${name}}${near}; known here: ${known.map((k) => `{${k}}`).join(' ')}${note}; write {{ and }} for literal braces`);
     }
   }

@@ -56,7 +56,7 @@ export function applySet(source: ConfigSource, set: ParsedSet, options: { stopAt
         : node.items.findIndex((item) => isMap(item) && item.get('name') === segment);
       if (index < 0 || index >= node.items.length) {
         const range = node.items.length ? `use an index 0..${node.items.length - 1} or an item's name` : 'the list is empty';
-        const hint = names.length ? suggestion(segment, names).replace('expected one of', 'items named') : '';
+        const hint = names.length ? suggestion(segment, names, 'items named') : '';
         throw fail(`${shown} has no item \`${segment}\` (${range})${hint}`);
       }
       resolved.push(index);

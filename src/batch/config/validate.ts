@@ -5,7 +5,7 @@
  * words, what was expected there, and the position is the YAML node's.
  */
 import { ConfigError } from '../../errors.js';
-import { suggestion } from '../../closest.js';
+import { didYouMean, suggestion } from '../../closest.js';
 import { parseDuration } from './duration.js';
 import type { Schema } from './schema.js';
 import type { ConfigPath, ConfigSource } from './source.js';
@@ -22,7 +22,7 @@ function walk(value: unknown, schema: Schema, source: ConfigSource, path: Config
     case 'string':
       if (typeof value !== 'string') fail(schema.enum ? oneOf(schema.enum) : 'a string');
       if (schema.enum && !schema.enum.includes(value as string)) {
-        throw source.error(path, `expected ${oneOf(schema.enum)}, got ${describe(value)}${suggestion(value as string, schema.enum).replace(/; expected one of.*/, '')}`);
+        throw source.error(path, `expected ${oneOf(schema.enum)}, got ${describe(value)}${didYouMean(value as string, schema.enum)}`);
       }
       if (schema.nonEmpty && value === '') fail('a non-empty string');
       return;
