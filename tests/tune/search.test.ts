@@ -118,6 +118,7 @@ test('candidate generation, strategies and the t interval (pure)', () => {
   assert.throws(() => parseSpecText(head + 'candidates:\n  - name: a\n    nicety: 3\n', 's.yaml'), /s\.yaml:5:5: candidates\[0\]\.nicety: unknown key/);
   assert.throws(() => parseSpecText('batch: {name: t, tests: [{name: a, comand: x}]}\nobjective: {sql: "x {batch_id}", direction: max}\ngenerate: {guests: [a]}\n', 's.yaml'), /s\.yaml:1:36: batch\.tests\[0\]\.comand: unknown key/);
   assert.throws(() => parseSpecText('batch: b.yaml\nobjective: [1\n', 's.yaml'), /s\.yaml:\d+:\d+: broken YAML/);
+  assert.throws(() => parseSpecText(head + 'generate: {guests: [a], cpus: [0, "2-x"]}\n', 's.yaml'), /s\.yaml:3:35: generate\.cpus\[1\]: not a CPU list: '2-x'/);
   assert.deepEqual(exhaustive(['a', 'b'], 3).next(new Map()), { candidates: ['a', 'b'], repetitions: 3 });
   const halving = successiveHalving(['a', 'b', 'c', 'd'], 2, 'min');
   assert.deepEqual(halving.next(new Map()), { candidates: ['a', 'b', 'c', 'd'], repetitions: 2 });

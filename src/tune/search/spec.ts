@@ -8,8 +8,8 @@ import { ConfigSource } from '../../batch/config/source.js';
 import { validate } from '../../batch/config/validate.js';
 import { parseYamlAgainst } from '../../batch/config/yaml-file.js';
 import { UserError } from '../../errors.js';
-import { formatCpuList } from '../cpu-list.js';
-import { validatePolicy } from '../planner.js';
+import { formatCpuList, parseCpuList } from '../cpu-list.js';
+import { cpusOf, validatePolicy } from '../planner.js';
 
 export interface SearchSpec {
   name?: string;
@@ -101,13 +101,16 @@ export function checkSpec(value: unknown, file: string): SearchSpec {
 function checkRest(spec: SearchSpec, source: ConfigSource): SearchSpec {
   if (!spec.objective.sql.includes('{batch_id}')) throw source.error(['objective', 'sql'], 'must use {batch_id} (the trial batch it is computed for)');
   if (spec.candidates === undefined && spec.generate === undefined) throw source.error([], 'give candidates (a list of policies) or generate');
+  spec.generate?.cpus?.forEach((cpus, i) => {
+    if (typeof cpus !== 'string') return;
+    try {
+      parseCpuList(cpus);
+    } catch (error) {
+      throw source.error(['generate', 'cpus', i], (error as Error).message);
+    }
+  });
   return spec;
 }
-
-const cpuSet = (c: number[] | number | string): number[] => (Array.isArray(c) ? c : typeof c === 'number' ? [c] : c.split(',').flatMap((p) => {
-  const [a, b] = p.split('-').map(Number);
-  return b === undefined ? [a!] : Array.from({ length: b - a! + 1 }, (_, i) => a! + i);
-}));
 
 /** Candidates in a stable order, baseline first, every name unique. */
 export function candidatesOf(spec: SearchSpec): PolicySpec[] {
@@ -117,7 +120,7 @@ export function candidatesOf(spec: SearchSpec): PolicySpec[] {
     if (!Array.isArray(g.guests) || g.guests.length === 0) throw new UserError('generate.guests: expected a list of guest names');
     const targets: Array<{ label: string; vms: 'all' | string[] }> = g.guests.map((name) => ({ label: name, vms: [name] }));
     if (g.together !== false && g.guests.length > 1) targets.push({ label: 'all', vms: 'all' });
-    const pins: Array<number[] | undefined> = [undefined, ...(g.cpus ?? []).map(cpuSet)];
+    const pins: Array<number[] | undefined> = [undefined, ...(g.cpus ?? []).map(cpusOf)];
     const nices = [...new Set([0, ...(g.nice ?? [])])];
     if (!list.some((p) => isBaseline(p))) list.unshift({ name: 'baseline' });
     for (const target of targets) {
