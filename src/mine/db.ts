@@ -1,6 +1,5 @@
 /** Thin access to the store's DuckDB connection for Mine's own SQL. */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import type { ExpertStore } from '../store/types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -11,10 +10,6 @@ export async function exec(connection: DuckDBConnection, sql: string): Promise<v
 export async function rows(connection: DuckDBConnection, sql: string, params?: DuckDBValue[]): Promise<Row[]> {
   const reader = await connection.runAndReadAll(sql, params);
   return reader.getRowObjectsJS() as Row[];
-}
-
-export function connectionOf(store: ExpertStore): DuckDBConnection {
-  return store.connection;
 }
 
 export function toNumber(value: unknown): number {
