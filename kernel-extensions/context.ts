@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { openStore } from '../src/store/store.js';
+import { DEFAULT_STORE_PATH, openStore } from '../src/store/store.js';
 import type { ExpertStore } from '../src/store/types.js';
 
 export type MimeBundle = Record<string, unknown>;
@@ -40,7 +40,7 @@ const handoff = new Map<string, unknown>();
 (globalThis as { __expert_handoff__?: Map<string, unknown> }).__expert_handoff__ = handoff;
 
 export class KernelContext {
-  private storePath = path.resolve(process.env.EXPERT_STORE ?? 'expert.duckdb');
+  private storePath = path.resolve(process.env.EXPERT_STORE ?? DEFAULT_STORE_PATH);
   private openedStore: ExpertStore | undefined;
   private controller = new AbortController();
   private displayCount = 0;
