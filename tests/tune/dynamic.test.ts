@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { LocalExecutor } from '../../src/batch/local-executor.js';
 import { openStore } from '../../src/store/store.js';
 import { startDynamicTuning, type Snapshot } from '../../src/tune/dynamic.js';
 import { Journal } from '../../src/tune/journal.js';
+import { until } from '../helpers/processes.js';
 import { procState, startPausedGuest, threadComms } from './guests.js';
 
 test('a dynamic policy sees every guest, its actions land and are recorded, and stop() undoes them', async () => {
@@ -45,7 +45,7 @@ test('a dynamic policy sees every guest, its actions land and are recorded, and 
         midway.push(new Map([...threadComms(g.pid).keys()].map((tid) => [tid, procState(g.pid, tid)])));
       },
     });
-    for (let i = 0; i < 100 && dynamic.ticks < 3; i++) await delay(50);
+    await until(() => dynamic.ticks >= 3, 5000);
     const restored = await dynamic.stop();
 
     const mine = seen[1]!.guests.find((x) => x.guest === name)!;
