@@ -11,6 +11,7 @@ import type { BatchEvent } from '../../src/batch/runner/index.js';
 import type { RunHook } from '../../src/batch/hooks.js';
 import { plan, proc } from './helpers/plan.js';
 import { pgrep } from '../helpers/processes.js';
+import { rows as storeRows } from '../helpers/store.js';
 
 let dir: string;
 let store: ExpertStore;
@@ -23,10 +24,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function rows(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-  const result = await store.query(sql, params);
-  return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i]])));
-}
+const rows = (sql: string, params: unknown[] = []) => storeRows(store, sql, params);
 
 async function texts(processId: number): Promise<string[]> {
   return (await rows('SELECT text FROM line WHERE process_id = $1 ORDER BY seq', [processId])).map((r) => String(r.text));

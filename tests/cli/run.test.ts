@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { openStore } from '../../src/store/store.js';
 import { pgrep, until } from '../helpers/processes.js';
+import { rows } from '../helpers/store.js';
 
 const CLI = resolve('dist/src/cli/main.js');
 let dir: string;
@@ -57,8 +58,7 @@ function file(name: string, text: string): string {
 async function query(store: string, sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
   const s = await openStore(join(dir, store));
   try {
-    const result = await s.query(sql, params);
-    return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i]])));
+    return await rows(s, sql, params);
   } finally {
     await s.close();
   }

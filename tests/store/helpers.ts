@@ -42,10 +42,7 @@ export function line(text: string | Buffer, stream: Stream = 'stdout', ts = Date
   return { stream, ts, bytes: typeof text === 'string' ? Buffer.from(text, 'utf8') : text };
 }
 
-export async function rows(store: ExpertStore, sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-  const result = await store.query(sql, params);
-  return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i]])));
-}
+export { rows } from '../helpers/store.js';
 
 export async function newProcess(store: ExpertStore, label = 'p'): Promise<{ batchId: number; processId: number }> {
   const batchId = await store.createBatch({ name: 'test', config: {}, provenance: {} });
