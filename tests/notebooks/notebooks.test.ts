@@ -178,6 +178,6 @@ test('03-mine-exploration parses lazily, with a user parser, Arquero and danfo',
   assert.match(streams, /parsed\.fio \(version \d+\): parsed 2 process\(es\), 0 cached/);
   assert.match(streams, /parsed\.fio \(version \d+\): parsed 0 process\(es\), 2 cached/);
   assert.match(streams, /parsed\.loadavg \(version user-[0-9a-f]+\): parsed [1-9]\d* process\(es\)/);
-  assert.match(streams, /vmstat samples: [1-9]\d* rows x 5 columns/);
+  assert.match(streams, /loadavg samples: [1-9]\d* rows x 4 columns/);
   await assertTestbedDown('03-mine-exploration');
 });
