@@ -33,3 +33,29 @@ test('the machine map key must exist; an unreadable key is named in the message;
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a key rewritten at the same path is the new key (as after a second `testbed up` in one kernel)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'expert-cred-'));
+  const saved = { home: process.env.HOME, agent: process.env.SSH_AUTH_SOCK };
+  process.env.HOME = dir;
+  delete process.env.SSH_AUTH_SOCK;
+  const offeredPublicKey = (path: string) => {
+    const method = planAuthentication('root', [path]).methods[0] as { key: { getPublicSSH(): Buffer } };
+    return method.key.getPublicSSH().toString('base64');
+  };
+  const blobOf = (publicKeyLine: string) => publicKeyLine.split(/\s+/)[1];
+  try {
+    const first = await makeClientKey(join(dir, 'testbed'));
+    assert.equal(offeredPublicKey(first.privateKeyPath), blobOf(first.publicKey));
+    rmSync(first.privateKeyPath);
+    rmSync(`${first.privateKeyPath}.pub`);
+    const second = await makeClientKey(join(dir, 'testbed'));
+    assert.equal(second.privateKeyPath, first.privateKeyPath);
+    assert.notEqual(blobOf(second.publicKey), blobOf(first.publicKey));
+    assert.equal(offeredPublicKey(second.privateKeyPath), blobOf(second.publicKey), 'the key offered is the one now in the file');
+  } finally {
+    process.env.HOME = saved.home;
+    if (saved.agent !== undefined) process.env.SSH_AUTH_SOCK = saved.agent;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

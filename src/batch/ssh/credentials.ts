@@ -1,10 +1,13 @@
 /**
  * Which keys to offer, in ssh's order: the agent (SSH_AUTH_SOCK) first, then
  * the machine map's identity file, the config's IdentityFile entries, and the
- * default ~/.ssh/id_* files that exist. Keys are parsed once per process.
+ * default ~/.ssh/id_* files that exist. A key file is read every time (it is
+ * small) and parsed once per content: a key rewritten at the same path (as
+ * `testbed up` does) is the new key, never the one parsed before.
  * An encrypted key is usable only through the agent: with no agent and no
  * other key, the user gets one clear message saying what to do.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -18,23 +21,31 @@ const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
 type LoadedKey = { path: string; key: ParsedKey } | { path: string; encrypted: true } | { path: string; unreadable: string };
 
-const cache = new Map<string, LoadedKey>();
+/** The last parse of each path, with the hash of the bytes it came from: a changed file is parsed again. */
+const parsed = new Map<string, { sha256: string; loaded: LoadedKey }>();
 
 function loadKey(path: string): LoadedKey {
-  const cached = cache.get(path);
-  if (cached) return cached;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    return { path, unreadable: (error as Error).message };
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const cached = parsed.get(path);
+  if (cached?.sha256 === sha256) return cached.loaded;
   let loaded: LoadedKey;
   try {
-    const parsed = utils.parseKey(readFileSync(path));
-    if (parsed instanceof Error) {
-      loaded = /encrypted|passphrase/i.test(parsed.message) ? { path, encrypted: true } : { path, unreadable: parsed.message };
+    const key = utils.parseKey(bytes);
+    if (key instanceof Error) {
+      loaded = /encrypted|passphrase/i.test(key.message) ? { path, encrypted: true } : { path, unreadable: key.message };
     } else {
-      loaded = { path, key: Array.isArray(parsed) ? parsed[0] : parsed };
+      loaded = { path, key: Array.isArray(key) ? key[0] : key };
     }
   } catch (error) {
     loaded = { path, unreadable: (error as Error).message };
   }
-  cache.set(path, loaded);
+  parsed.set(path, { sha256, loaded });
   return loaded;
 }
 

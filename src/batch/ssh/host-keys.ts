@@ -40,7 +40,11 @@ export function hostKeyPolicy(settingsFile: string | undefined, configFiles: str
   return { files: [...new Set(files)], acceptNew };
 }
 
-/** Serialises appends per file, and remembers keys accepted in this process (parallel connections to a new host). */
+/**
+ * Serialises appends per file, and remembers a key accepted in this process
+ * only until its line is in the file (parallel connections to a new host);
+ * from then on the file is the truth, also when someone rewrites it.
+ */
 const appendQueue = new Map<string, Promise<void>>();
 const acceptedHere = new Map<string, string>();
 
@@ -132,6 +136,10 @@ export class HostKeyChecker {
       process.stderr.write(`expert: permanently added ${this.display} (${keyTypeLabel(keyTypeOf(keyBlob))}) to ${file}\n`);
     });
     appendQueue.set(file, next.catch(() => undefined));
-    await next;
+    try {
+      await next;
+    } finally {
+      acceptedHere.delete(this.acceptKey());
+    }
   }
 }
