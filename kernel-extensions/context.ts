@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { UserError } from '../src/errors.js';
 import { DEFAULT_STORE_PATH, openStore } from '../src/store/store.js';
 import type { ExpertStore } from '../src/store/types.js';
 
@@ -95,7 +96,7 @@ export class KernelContext {
 
   variable(name: string): unknown {
     const locals = this.host.locals();
-    if (!(name in locals)) throw new Error(`no variable '${name}' in this notebook`);
+    if (!(name in locals)) throw new UserError(`no variable '${name}' in this notebook: define it in a TypeScript cell that runs before this one`);
     return locals[name];
   }
 

@@ -1,11 +1,14 @@
 /**
  * Installs the `expert` kernelspec into Jupyter (`expert kernel install`).
- * The spec starts this package's compiled kernel with the same Node that
- * installed it, so the notebook server needs nothing else on its PATH.
+ * The spec starts a small launcher (copied into the kernelspec folder) with
+ * the same Node that installed it, so the notebook server needs nothing else
+ * on its PATH. The launcher starts the kernel of the project the notebook is
+ * in (launcher.ts), so one system-wide kernelspec serves every clone; this
+ * clone is only the fallback for notebooks outside any project.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,9 +19,12 @@ const run = promisify(execFile);
 
 export const KERNEL_NAME = 'expert';
 
-export function kernelSpec(kernelScript = defaultKernelScript()): Record<string, unknown> {
+/** The launcher's name in the kernelspec folder: .mjs, as no package.json there says it is ESM. */
+const LAUNCHER = 'launcher.mjs';
+
+export function kernelSpec(fallbackProject = packageRoot()): Record<string, unknown> {
   return {
-    argv: [process.execPath, kernelScript, '--config-path', '{connection_file}'],
+    argv: [process.execPath, `{resource_dir}/${LAUNCHER}`, '--fallback', fallbackProject, '--config-path', '{connection_file}'],
     display_name: 'ExPerT (TypeScript)',
     language: 'typescript',
     interrupt_mode: 'signal',
@@ -26,9 +32,11 @@ export function kernelSpec(kernelScript = defaultKernelScript()): Record<string,
   };
 }
 
-/** Always the compiled kernel, also when this module runs from source (tsx). */
-function defaultKernelScript(): string {
-  return path.join(packageRoot(), 'dist', 'kernel-extensions', 'kernel.js');
+/** Always the compiled launcher, also when this module runs from source (tsx). */
+function compiledLauncher(): string {
+  const file = path.join(packageRoot(), 'dist', 'kernel-extensions', 'launcher.js');
+  if (!existsSync(file)) throw new UserError(`${file} is missing: run \`npm run build\` first`);
+  return file;
 }
 
 /** The Jupyter command: $JUPYTER, else Debian's (a pyenv or venv `jupyter` shim on PATH may not have it), else `jupyter` on PATH. */
@@ -40,6 +48,7 @@ export async function installKernel(options: { user?: boolean; prefix?: string }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'expert-kernelspec-'));
   try {
     await writeFile(path.join(dir, 'kernel.json'), JSON.stringify(kernelSpec(), null, 2));
+    await copyFile(compiledLauncher(), path.join(dir, LAUNCHER));
     const args = ['kernelspec', 'install', '--replace', '--name', KERNEL_NAME];
     if (options.user) args.push('--user');
     if (options.prefix) args.push('--prefix', options.prefix);

@@ -5,19 +5,25 @@
  * of the ExPerT library. TypeScript keeps tslab's completion and inspection;
  * magic names are added to the completions.
  */
+import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { isUserError } from '../src/errors.js';
+import { packageRoot } from '../src/package-root.js';
 import { KernelContext, type MimeBundle } from './context.js';
 import { parseCell, type MagicSegment } from './magics/parse.js';
 import { closest, type MagicRegistry } from './magics/registry.js';
 import { allMagics } from './magics/index.js';
 import { expandArgs } from './magics/expand-args.js';
+import { exposeOwnPackage } from './own-package.js';
 
 const require = createRequire(import.meta.url);
 // tslab is CommonJS and exposes its executor and server only as internals.
 const tslabConverter = require('tslab/dist/converter.js');
 const tslabExecutor = require('tslab/dist/executor.js');
 const tslabJupyter = require('tslab/dist/jupyter.js');
+// The TypeScript that tslab compiles cells with (its own build of it).
+const tslabTypeScript = createRequire(require.resolve('tslab/dist/converter.js'))('@tslab/typescript-for-tslab');
 
 interface TslabExecutor {
   execute(src: string): Promise<boolean>;
@@ -30,6 +36,7 @@ interface TslabExecutor {
 }
 
 export function startExpertKernel(configPath: string): void {
+  exposeOwnPackage(tslabTypeScript.sys, packageRoot());
   let nodeConverter: unknown;
   const converters = {
     get node() {
@@ -84,7 +91,7 @@ interface CellDeps {
 
 /** Runs a cell: TypeScript chunks through tslab, magics through the registry. False marks the cell failed. */
 export async function executeCell(src: string, deps: CellDeps): Promise<boolean> {
-  const segments = parseCell(src);
+  const segments = parseCell(src, (name) => deps.magics.get(name) !== undefined);
   if (!segments.some((s) => s.kind !== 'code')) return deps.executeTypeScript(src);
   deps.context.beginCell();
   for (const segment of segments) {
@@ -142,8 +149,16 @@ function completeWithMagics(
   return tslabComplete(src, position);
 }
 
-const invokedDirectly = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (invokedDirectly) {
+function invokedDirectly(): boolean {
+  try {
+    return Boolean(process.argv[1]) && realpathSync(process.argv[1]!) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+// Jupyter starts the launcher (launcher.ts), which imports this module; starting it by hand still works.
+if (invokedDirectly()) {
   const at = process.argv.indexOf('--config-path');
   if (at < 0 || !process.argv[at + 1]) {
     console.error('usage: kernel.js --config-path <connection file> (Jupyter starts this; see `expert kernel install`)');

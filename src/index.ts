@@ -30,6 +30,9 @@ export { discoverNode, createTuneHook, applyPolicy, startDynamicTuning, runSearc
 export { ensureParsed, defaultRegistry, userParser, runSummary, toArquero, toDanfo, exportParquet } from './mine/index.js';
 export { toMimeBundle, figureFromSpec, parseChartSpec, scatterFigure, distributionFigure, timeSeriesFigure, heatmapFigure } from './viz/index.js';
 
+// Notebooks: `expert notebook run` / `publish` from TypeScript (a notebook that runs another one)
+export { runNotebook, publishNotebook, type RunNotebookOptions, type NotebookRunResult } from '../kernel-extensions/notebook/run.js';
+
 export * as store from './store/store.js';
 export * as batch from './batch/config/index.js';
 export * as ssh from './batch/ssh/index.js';

@@ -15,6 +15,7 @@ import { UserError } from '../../src/errors.js';
 import type { KernelContext } from '../context.js';
 import { escapeHtml } from '../../src/viz/html.js';
 import { htmlTable, textTable } from '../html-table.js';
+import { causesSummary, failedWorkloads, failureCause } from './batch-failures.js';
 import { bodyAtCellLines } from './parse.js';
 import type { Magic } from './registry.js';
 
@@ -87,14 +88,21 @@ async function launch(context: KernelContext, config: ResolvedBatchConfig, dryRu
   }
   const outcome = await done;
   draw(true);
-  report(outcome);
+  await report(context, outcome);
 }
 
-function report(outcome: BatchOutcome): void {
+async function report(context: KernelContext, outcome: BatchOutcome): Promise<void> {
   const s = outcome.summary;
   process.stdout.write(`batch ${outcome.batchId} ${s.status}: ${s.workloads - s.failedWorkloads}/${s.workloads} workloads succeeded, ${s.lines} lines stored\n`);
   if (s.status === 'interrupted') throw new UserError(`batch ${outcome.batchId} interrupted: every process stopped, tuning restored, lines kept`);
-  if (!outcome.ok) throw new UserError(`batch ${outcome.batchId}: ${s.failedWorkloads} workload(s) did not succeed; see process.status/error in the store`);
+  if (outcome.ok) return;
+  const failed = await failedWorkloads(await context.store(), outcome.batchId);
+  if (failed.length > 0) {
+    const columns = ['process_id', 'label', 'status', 'exit_code', 'cause'];
+    const rows = failed.map((p) => [p.process_id, p.label, p.status, p.exit_code, failureCause(p)]);
+    context.display({ 'text/html': htmlTable(columns, rows, 100), 'text/plain': textTable(columns, rows, 100) });
+  }
+  throw new UserError(`batch ${outcome.batchId}: ${s.failedWorkloads} of ${s.workloads} workload(s) did not succeed${failed.length ? `:\n${causesSummary(failed)}` : ''}`);
 }
 
 function batchIdArg(value: string | undefined): number | undefined {
@@ -175,7 +183,7 @@ Interrupting the kernel stops a foreground batch the same way as Ctrl-C stops \`
         try {
           const outcome = await batch.done;
           if (verb === 'kill') process.stdout.write(`batch ${id} ${outcome.summary.status}: every process stopped, tuning restored, ${outcome.summary.lines} lines kept\n`);
-          else report(outcome);
+          else await report(context, outcome);
         } finally {
           context.signal.removeEventListener('abort', stop);
         }

@@ -4,11 +4,17 @@
  *
  * - A cell whose first line starts with `%%` is one cell magic: its first
  *   line names it and gives its arguments, the rest is its body.
- * - Otherwise each line starting with `%` is a line magic, run in order
- *   between the TypeScript chunks around it (a TypeScript line never starts
- *   with `%`, so nothing valid is taken away from tslab).
+ * - Otherwise a line whose first non-blank character is `%` (not `%%`) is a
+ *   line magic, run in order between the TypeScript chunks around it, unless
+ *   it continues the TypeScript before it: `const m = 10\n  % 3;` is modulo.
+ *   Inside a bracket, template or comment, after an operator, or without a
+ *   name right after the `%`, the line is TypeScript. After a token that may
+ *   end an expression (`10`, `x`, `)`), only a known magic's name makes it a
+ *   magic; at a statement's start (cell start, after `;` or `}`) any name
+ *   does, so a typo gets "no such magic" instead of a TypeScript error.
  */
 import { shellWords } from '../../src/shell.js';
+import { codeEnd } from './code-end.js';
 
 export interface CodeSegment {
   kind: 'code';
@@ -33,7 +39,8 @@ export interface MagicSegment {
 
 export type Segment = CodeSegment | MagicSegment;
 
-export function parseCell(cell: string): Segment[] {
+/** `isMagic` says whether a name is a magic of the kernel (the registry's); without it no name is known. */
+export function parseCell(cell: string, isMagic: (name: string) => boolean = () => false): Segment[] {
   const lines = cell.split('\n');
   const first = lines.findIndex((l) => l.trim() !== '');
   if (first >= 0 && lines[first]!.trimStart().startsWith('%%')) {
@@ -49,7 +56,7 @@ export function parseCell(cell: string): Segment[] {
   };
   lines.forEach((text, index) => {
     const trimmed = text.trimStart();
-    if (trimmed.startsWith('%') && !trimmed.startsWith('%%')) {
+    if (isLineMagic(trimmed, code.join('\n'), isMagic)) {
       flush();
       segments.push({ kind: 'line', ...parseMagicLine(trimmed.slice(1)), body: '', line: index });
       codeStart = index + 1;
@@ -60,6 +67,16 @@ export function parseCell(cell: string): Segment[] {
   });
   flush();
   return segments;
+}
+
+function isLineMagic(trimmed: string, codeBefore: string, isMagic: (name: string) => boolean): boolean {
+  const name = /^%([A-Za-z_][\w-]*)/.exec(trimmed)?.[1];
+  if (name === undefined) return false; // `% 3`, `%%`, not a % line
+  switch (codeEnd(codeBefore)) {
+    case 'complete': return true;
+    case 'may-continue': return isMagic(name);
+    default: return false;
+  }
 }
 
 function parseMagicLine(text: string): { name: string; args: string[]; argText: string; help: boolean } {

@@ -36,8 +36,16 @@ SELECT ... WHERE batch_id = {batch}
 
 async function query(context: KernelContext, body: string) {
   const { sql, names } = bindVariables(body);
-  const params = names.map((name) => bindable(name, context.variable(name)));
+  const params = names.map((name) => bindable(name, notebookVariable(context, name)));
   return queryColumns(await context.store(), sql, params);
+}
+
+function notebookVariable(context: KernelContext, name: string): unknown {
+  try {
+    return context.variable(name);
+  } catch (error) {
+    throw new UserError(`{${name}} in the query: ${(error as Error).message}`);
+  }
 }
 
 function bindable(name: string, value: unknown): DuckDBValue {

@@ -4,9 +4,13 @@
  * start at the notebook's folder). An interrupt stops the current trial and
  * restores its tuning, as Ctrl-C does for the CLI.
  */
+import { DISCOVER_COLUMNS, discoveryRows } from '../../src/cli/tune.js';
 import { UserError } from '../../src/errors.js';
+import type { ParsedDiscovery } from '../../src/tune/discover-parse.js';
 import { runSearchCommand } from '../../src/tune/search/command.js';
-import { runCliVerb } from './cli-verbs.js';
+import type { KernelContext } from '../context.js';
+import { htmlTable, textTable } from '../html-table.js';
+import { runVerbInCell, showRows } from './cli-verbs.js';
 import { bodyAtCellLines } from './parse.js';
 import type { Magic } from './registry.js';
 
@@ -30,7 +34,7 @@ current trial and restores its tuning.`,
   async run(context, call) {
     if (call.kind === 'line') {
       if (call.args.length === 0) throw new UserError('usage: %tune discover|apply|restore|search ...; see %tune?');
-      await runCliVerb('tune', call.args, context.storeFile);
+      await runVerbInCell(context, 'tune', call.args, call.args[0] === 'discover' ? showDiscoveries : showRows);
       return;
     }
     const [verb, ...flags] = call.args;
@@ -46,3 +50,12 @@ current trial and restores its tuning.`,
     if (code !== 0) throw new UserError(code === 130 ? 'search interrupted: the current trial was stopped and its tuning restored' : 'the search found no measurement (see above)');
   },
 };
+
+/** `%tune discover`: the threads of every guest as a table, and a sentence for each node without guests. */
+function showDiscoveries(context: KernelContext, value: unknown): void {
+  const discoveries = value as ParsedDiscovery[];
+  const empty = discoveries.filter((d) => d.guests.length === 0).map((d) => (d.node === 'local' ? 'this machine (local)' : d.node));
+  const rows = discoveryRows(discoveries);
+  if (rows.length > 0) context.display({ 'text/html': htmlTable(DISCOVER_COLUMNS, rows, 500), 'text/plain': textTable(DISCOVER_COLUMNS, rows, 500) });
+  if (empty.length > 0) process.stdout.write(`no QEMU guests found on ${empty.join(', ')}\n`);
+}

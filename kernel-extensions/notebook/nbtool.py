@@ -1,7 +1,8 @@
 """Executes or exports a notebook with Debian's Jupyter (nbclient, nbconvert).
 
 Called by `expert notebook run` and `expert notebook publish`; kept tiny so
-the logic (parameters, paths, messages) stays in TypeScript.
+the logic (parameters, paths, messages) stays in TypeScript. An executed
+notebook is signed (trusted) in the user's Jupyter data folder.
 
   nbtool.py execute IN OUT --cwd DIR --kernel NAME --timeout SECONDS
   nbtool.py html IN OUT
@@ -10,6 +11,7 @@ import argparse
 import sys
 
 import nbformat
+from nbformat.sign import NotebookNotary
 
 
 def execute(args):
@@ -37,6 +39,9 @@ def execute(args):
         sys.stderr.write(f"{type(error).__name__}: {error}\n")
         status = 1
     finally:
+        # The user ran it: sign it as `jupyter trust` does, or Jupyter hides its HTML and
+        # JavaScript outputs (every Plotly chart is blank space in an untrusted notebook).
+        NotebookNotary().sign(nb)
         nbformat.write(nb, args.output)
     return status
 

@@ -59,3 +59,25 @@ test('magic names complete by prefix and kind, and typos get a suggestion', () =
   assert.equal(closest('stroe', ['store', 'sql', 'batch']), 'store');
   assert.equal(closest('zzzzz', ['store', 'sql']), undefined);
 });
+
+const known = (name: string) => ['store', 'mine', 'batch', 'sql', 'lsmagic'].includes(name);
+const kinds = (cell: string) => parseCell(cell, known).map((s) => (s.kind === 'code' ? 'code' : `${s.kind}:${s.name}`));
+
+test('a % line that continues an expression is TypeScript, not a magic', () => {
+  assert.deepEqual(parseCell('const m = 10\n  % 3;\nconsole.log(m)', known), [{ kind: 'code', code: 'const m = 10\n  % 3;\nconsole.log(m)', line: 0 }]);
+  assert.deepEqual(kinds('const r = total\n  %n;'), ['code'], 'an unknown name after a value continues it');
+  assert.deepEqual(kinds('const r = a +\n  %store'), ['code'], 'after an operator the line must continue');
+  assert.deepEqual(kinds('const r = f(a,\n  %store open x)'), ['code'], 'inside brackets');
+  assert.deepEqual(kinds('const s = `\n%store open x\n`;'), ['code'], 'inside a template literal');
+  assert.deepEqual(kinds('/* note\n%store open x\n*/'), ['code'], 'inside a block comment');
+  assert.deepEqual(kinds("const q = '(';\n%store open x"), ['code', 'line:store'], 'brackets in strings do not count');
+  assert.deepEqual(kinds('const t = `${f({ a: 1 })}`\n%store open x'), ['code', 'line:store']);
+});
+
+test('a % line at a statement start is a magic, known or not (a typo gets "no such magic")', () => {
+  assert.deepEqual(kinds('const batch = 3;\n%mine parse iozone --batch {batch}'), ['code', 'line:mine']);
+  assert.deepEqual(kinds('const m = 10\n%store open x.duckdb'), ['code', 'line:store'], 'a known magic after a value');
+  assert.deepEqual(kinds('%stroe open x.duckdb'), ['line:stroe']);
+  assert.deepEqual(kinds('if (x) { f(); }\n%stroe open x // c'), ['code', 'line:stroe']);
+  assert.deepEqual(kinds('const a = 1; // ends with a comment (\n%lsmagic'), ['code', 'line:lsmagic']);
+});
