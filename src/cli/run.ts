@@ -1,5 +1,11 @@
 /**
  * `expert run <batch.yaml> [--store F] [--set key=value ...] [--dry-run] [--format F]`
+ * `expert run --resume <batch> [<batch.yaml>] [--store F]`
+ *
+ * --resume runs again, into the same batch, every run that has no successful
+ * result (its next `process.attempt`), with the config stored in the batch;
+ * a given YAML must hash like it. Pre-flight warnings go to stderr; with
+ * `strict: true` a failed check exits 2 before any run.
  *
  * Loads and expands the config BEFORE touching the store, so bad input
  * (exit 2) writes nothing. Prints `batch <id>` on stdout (on stderr with
@@ -12,7 +18,9 @@ import type { Command } from 'commander';
 import { collect } from './options.js';
 import { loadBatchConfig } from '../batch/config/index.js';
 import { expandPlan, planRows } from '../batch/plan/index.js';
-import { runBatch, defaultHooks, type BatchOutcome } from '../batch/runner/index.js';
+import { runBatch, defaultHooks, prepareResume, type BatchOutcome, type BatchEvent, type RunBatchOptions } from '../batch/runner/index.js';
+import type { Plan } from '../batch/config/types.js';
+import { UserError } from '../errors.js';
 import { openStore, DEFAULT_STORE_PATH } from '../store/store.js';
 import { formatRows, resolveFormat } from './format.js';
 import { createProgressDisplay } from './run-display.js';
@@ -25,40 +33,69 @@ interface RunOptions {
   dryRun?: boolean;
   format?: string;
   acceptNewHostKeys?: boolean;
+  resume?: string;
 }
 
 export function registerRun(program: Command): void {
   program
     .command('run')
     .description('run a batch: every test × params × policy × repetition, monitors beside, every output line into the store')
-    .argument('<batch.yaml>', 'the batch config')
+    .argument('[batch.yaml]', 'the batch config (with --resume: optional, checked against the stored one)')
     .option('--store <file>', 'the DuckDB store file', DEFAULT_STORE_PATH)
     .option('--set <key=value>', 'override a config value, e.g. tests.0.repeat=5 (repeatable)', collect, [])
     .option('--dry-run', 'print the expanded plan (one row per process to start) and write nothing')
     .option('--format <format>', 'table|csv|json: for --dry-run rows and the final per-process summary')
+    .option('--resume <batch>', 'run again, into this batch, the runs that have no successful result (an interrupted or partly failed batch)')
     .option('--accept-new-host-keys', "record SSH host keys not yet in known_hosts (like ssh's accept-new); a changed key is still refused")
     .addHelpText(
       'after',
       '\nExit codes: 0 every workload exited 0, 1 some failed, 2 bad input, 130 interrupted (Ctrl-C / SIGTERM).\n' +
         'Ctrl-C stops every process, restores tuning, keeps every line and marks the batch interrupted; a second Ctrl-C only says to wait.',
     )
-    .action(async (file: string, options: RunOptions) => {
+    .action(async (file: string | undefined, options: RunOptions) => {
       process.exitCode = await runCommand(file, options);
     });
 }
 
-export async function runCommand(file: string, options: RunOptions): Promise<number> {
+export async function runCommand(file: string | undefined, options: RunOptions): Promise<number> {
   const format = options.format === undefined ? undefined : resolveFormat(options.format);
+  const resumeId = options.resume === undefined ? undefined : batchIdOf(options.resume);
+  if (file === undefined && resumeId === undefined) throw new UserError('expert run: give a batch config (expert run batch.yaml), or --resume <batch>');
+  if (resumeId !== undefined && options.set.length > 0) throw new UserError('--resume runs the batch with its stored config: --set cannot change it');
   // Bad input stops here, before the store is opened (or created).
-  const config = await loadBatchConfig(file, { set: options.set });
-  if (options.acceptNewHostKeys) config.machines.ssh = { ...config.machines.ssh, acceptNewHostKeys: true };
-  const plan = expandPlan(config);
-  if (options.dryRun) {
-    const { columns, rows } = planRows(plan);
+  const config = file === undefined ? undefined : await loadBatchConfig(file, { set: options.set });
+  if (config && options.acceptNewHostKeys) config.machines.ssh = { ...config.machines.ssh, acceptNewHostKeys: true };
+  if (options.dryRun && resumeId === undefined) {
+    const { columns, rows } = planRows(expandPlan(config!));
     process.stdout.write(formatRows(columns, rows, format ?? resolveFormat(undefined)));
     return 0;
   }
-  const store = await openStore(options.store);
+  const store = await openStore(options.store, options.dryRun ? { readOnly: true } : {});
+  let plan: Plan;
+  let resume: RunBatchOptions['resume'];
+  try {
+    if (resumeId !== undefined) {
+      const prepared = await prepareResume(store, resumeId, config);
+      plan = prepared.plan;
+      if (options.acceptNewHostKeys) plan.config.machines.ssh = { ...plan.config.machines.ssh, acceptNewHostKeys: true };
+      resume = prepared.resume;
+      if (options.dryRun) {
+        const { columns, rows } = planRows({ ...plan, runs: prepared.resume.runs });
+        process.stdout.write(formatRows(columns, rows, format ?? resolveFormat(undefined)));
+        return 0;
+      }
+      if (prepared.resume.runs.length === 0) {
+        process.stderr.write(`batch ${resumeId}: every run already has a successful result; nothing to run again\n`);
+        return 0;
+      }
+      process.stderr.write(`batch ${resumeId} (${prepared.status}): running ${prepared.resume.runs.length} run(s) again, ${prepared.done.length} already done\n`);
+    } else {
+      plan = expandPlan(config!);
+    }
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const display = createProgressDisplay();
   const controller = new AbortController();
   let signals = 0;
@@ -82,7 +119,9 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
       store,
       hooks: defaultHooks(plan),
       signal: controller.signal,
+      ...(resume ? { resume } : {}),
       onEvent: (event) => {
+        printPreflight(event);
         // With --format, stdout carries only the formatted rows (they include batch_id).
         if (event.type === 'batch-started') (format ? process.stderr : process.stdout).write(`batch ${event.batchId}\n`);
         display.onEvent(event);
@@ -99,12 +138,23 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
   return outcome.ok ? 0 : 1;
 }
 
+/** Pre-flight failures as warnings on stderr, before the batch starts. */
+function printPreflight(event: BatchEvent): void {
+  if (event.type !== 'preflight') return;
+  for (const failure of event.failures) process.stderr.write(`warning: pre-flight ${failure}\n`);
+}
+
+function batchIdOf(text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UserError(`--resume: expected a batch id (a number), got '${text}'`);
+  return Number(text);
+}
+
 /** The per-process outcome, read back from the store (what a later `mine sql` would show). */
 async function printSummary(path: string, batchId: number, format: ReturnType<typeof resolveFormat>): Promise<void> {
   const store = await openStore(path, { readOnly: true });
   try {
     const result = await store.query(
-      `SELECT p.batch_id, p.process_id, p.run, p.role, p.label, p.status, p.exit_code, p.signal, p.error,
+      `SELECT p.batch_id, p.process_id, p.run, p.position, p.attempt, p.warmup, p.role, p.label, p.status, p.exit_code, p.signal, p.error,
               (SELECT count(*) FROM line l WHERE l.process_id = p.process_id) AS lines
        FROM process p WHERE p.batch_id = $1 ORDER BY p.process_id`,
       [batchId],

@@ -81,7 +81,8 @@ export async function runSummary(store: ExpertStore, options: SummaryOptions = {
         GROUP BY ALL`);
     }
     const base = `SELECT p.batch_id, b.name AS batch, p.run, p.label, p.policy, p.params, p.rep, p.host, p.vm AS guest,
-        p.status, p.started_at, p.ended_at, epoch(p.ended_at) - epoch(p.started_at) AS duration_s, p.process_id
+        p.status, p.started_at, p.ended_at, epoch(p.ended_at) - epoch(p.started_at) AS duration_s, p.process_id,
+        p.warmup, p.attempt
       FROM process p JOIN batch b USING (batch_id) WHERE p.role = 'workload' AND ${batchFilter}`;
     let sql: string;
     if (metricParts.length === 0) {

@@ -128,6 +128,46 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE line_v2 RENAME TO line`,
     ],
   },
+  {
+    version: 3,
+    description: 'process.position (execution order), process.warmup, process.attempt (resume)',
+    // `run` stays the run index (sequential layout); `position` is the order the run executed in
+    // (order: interleaved | random | sequential). Rows written before this version ran in
+    // sequential order, so their position is their run index. A warm-up run is stored like any
+    // other and flagged; statistics leave it out. `attempt` counts `expert run --resume` re-runs.
+    // The table is rebuilt (as `line` was in version 2): DuckDB cannot commit a transaction that
+    // ALTERs a table more than once, and a migration is one transaction.
+    statements: [
+      `CREATE TABLE process_v3 (
+        process_id INTEGER PRIMARY KEY DEFAULT nextval('process_id_seq'),
+        batch_id INTEGER NOT NULL,
+        run INTEGER,
+        label VARCHAR NOT NULL,
+        host VARCHAR NOT NULL,
+        vm VARCHAR,
+        role VARCHAR NOT NULL CHECK (role IN ('workload', 'monitor', 'tune')),
+        command VARCHAR NOT NULL,
+        params JSON,
+        policy VARCHAR,
+        rep INTEGER,
+        parser VARCHAR,
+        status VARCHAR NOT NULL DEFAULT 'pending'
+          CHECK (status IN ('pending', 'running', 'exited', 'killed', 'lost', 'failed')),
+        exit_code INTEGER,
+        signal VARCHAR,
+        started_at TIMESTAMPTZ,
+        ended_at TIMESTAMPTZ,
+        error VARCHAR,
+        pid INTEGER,
+        position INTEGER,
+        warmup BOOLEAN NOT NULL DEFAULT false,
+        attempt INTEGER NOT NULL DEFAULT 1
+      )`,
+      `INSERT INTO process_v3 SELECT *, run AS position, false AS warmup, 1 AS attempt FROM process ORDER BY process_id`,
+      `DROP TABLE process`,
+      `ALTER TABLE process_v3 RENAME TO process`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

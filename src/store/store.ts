@@ -119,8 +119,8 @@ export class DuckDBStore implements ExpertStore {
 
   async createProcess(p: NewProcess): Promise<number> {
     const rows = await this.write(
-      `INSERT INTO process (batch_id, run, label, host, vm, role, command, params, policy, rep, parser)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING process_id`,
+      `INSERT INTO process (batch_id, run, label, host, vm, role, command, params, policy, rep, parser, position, warmup, attempt)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING process_id`,
       [
         p.batchId,
         p.run ?? null,
@@ -133,6 +133,9 @@ export class DuckDBStore implements ExpertStore {
         p.policy ?? null,
         p.rep ?? null,
         p.parser ?? null,
+        p.position ?? p.run ?? null,
+        p.warmup ?? false,
+        p.attempt ?? 1,
       ],
     );
     return Number(rows[0]![0]);

@@ -29,6 +29,12 @@ export interface NewProcess {
   parser?: string;
   /** Run index within the batch (which workloads and monitors ran together). */
   run?: number;
+  /** The run's place in execution order. */
+  position?: number;
+  /** A warm-up run's process (left out of statistics). Default false. */
+  warmup?: boolean;
+  /** 1 for the first try; `expert run --resume` writes the next attempt of a run as new rows. Default 1. */
+  attempt?: number;
 }
 
 export interface ProcessUpdate {

@@ -146,7 +146,7 @@ describe('loadBatchConfig: errors name file:line:column', () => {
   });
 
   it('wrong type at the value', async () => {
-    await expectError(`name: t\n${LOCAL}tests:\n  - name: a\n    command: echo\n    repeat: three\n`, 9, 13, /tests\[0\]\.repeat: expected an integer ≥ 1, got 'three'/);
+    await expectError(`name: t\n${LOCAL}tests:\n  - name: a\n    command: echo\n    repeat: three\n`, 9, 13, /tests\[0\]\.repeat: expected a number of repetitions, or \{min: N, max: N, until: \{metric: <summary column>, ci: 5%\}\}, got 'three'/);
   });
 
   it('a list where a mapping is expected', async () => {

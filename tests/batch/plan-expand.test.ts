@@ -71,11 +71,12 @@ describe('parameter matrix', () => {
 });
 
 describe('expandPlan: runs', () => {
-  it('orders runs test → params → policy → rep, indexes from 1', () => {
+  it('order: sequential runs test → params → policy → rep, indexes from 1, position = index', () => {
     const plan = expandPlan(config(
       [test({ name: 'A', params: { s: [1, 2] }, repeat: 2 }), test({ name: 'B' })],
-      { policies: [{ name: 'base' }, { name: 'pin', pin: { cpus: [0] } }] },
+      { policies: [{ name: 'base' }, { name: 'pin', pin: { cpus: [0] } }], order: 'sequential' },
     ));
+    assert.deepEqual(plan.runs.map((r) => r.position), plan.runs.map((r) => r.index));
     assert.deepEqual(plan.runs.map((r) => `${r.index}:${r.test}:${r.params.s ?? '-'}:${r.policy}:${r.rep}`), [
       '1:A:1:base:1', '2:A:1:base:2', '3:A:1:pin:1', '4:A:1:pin:2',
       '5:A:2:base:1', '6:A:2:base:2', '7:A:2:pin:1', '8:A:2:pin:2',
@@ -174,7 +175,7 @@ describe('expandPlan: processes', () => {
   it('labels are readable and unique across the batch', () => {
     const plan = expandPlan(config(
       [test({ name: 'iozone-write', on: 'vms', params: { size: ['16m', '64m'], reclen: '64k' }, repeat: 2 }), test({ name: 'plain', on: ['node2'] })],
-      { machines: CLUSTER, policies: [{ name: 'baseline' }, { name: 'pin-one' }], monitors: [{ name: 'vmstat', on: 'nodes', command: 'vmstat 1' }] },
+      { machines: CLUSTER, policies: [{ name: 'baseline' }, { name: 'pin-one' }], monitors: [{ name: 'vmstat', on: 'nodes', command: 'vmstat 1' }], order: 'sequential' },
     ));
     assert.equal(plan.runs[0]!.workloads[1]!.label, 'iozone-write[size=16m,reclen=64k] baseline #1 @node1/vm2');
     assert.equal(plan.runs.at(-1)!.workloads[0]!.label, 'plain pin-one #1 @node2');
@@ -208,12 +209,12 @@ describe('planRows (--dry-run)', () => {
     }, { env: {} });
     const { columns, rows } = planRows(expandPlan(resolved));
     assert.deepEqual(columns, [...PLAN_COLUMNS]);
-    assert.deepEqual(columns, ['run', 'test', 'params', 'policy', 'rep', 'role', 'name', 'target', 'host', 'timeout_ms', 'command']);
+    assert.deepEqual(columns, ['position', 'run', 'test', 'params', 'policy', 'rep', 'warmup', 'role', 'name', 'target', 'host', 'timeout_ms', 'command']);
     assert.deepEqual(rows, [
-      [1, 'w', 'n=1', 'baseline', 1, 'monitor', 'vmstat', 'local', 'local', null, 'vmstat -n 1'],
-      [1, 'w', 'n=1', 'baseline', 1, 'workload', 'w', 'local', 'local', 5000, 'echo 1'],
-      [2, 'w', 'n=2', 'baseline', 1, 'monitor', 'vmstat', 'local', 'local', null, 'vmstat -n 1'],
-      [2, 'w', 'n=2', 'baseline', 1, 'workload', 'w', 'local', 'local', 5000, 'echo 2'],
+      [1, 1, 'w', 'n=1', 'baseline', 1, false, 'monitor', 'vmstat', 'local', 'local', null, 'vmstat -n 1'],
+      [1, 1, 'w', 'n=1', 'baseline', 1, false, 'workload', 'w', 'local', 'local', 5000, 'echo 1'],
+      [2, 2, 'w', 'n=2', 'baseline', 1, false, 'monitor', 'vmstat', 'local', 'local', null, 'vmstat -n 1'],
+      [2, 2, 'w', 'n=2', 'baseline', 1, false, 'workload', 'w', 'local', 'local', 5000, 'echo 2'],
     ]);
   });
 });

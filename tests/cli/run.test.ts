@@ -136,13 +136,15 @@ test('a failing workload makes the exit code 1; --format json prints the per-pro
   ]);
 });
 
-test('--dry-run prints one row per process and creates no store', async () => {
+test('--dry-run prints one row per process in execution order and creates no store', async () => {
   const config = file('dry.yaml', `name: dry\n${LOCAL}monitors: [{name: m, on: nodes, command: vmstat 1}]\ntests:\n  - {name: t, on: nodes, command: "echo {x}", params: {x: [1, 2]}, repeat: 2}\n`);
   const { code, stdout } = await cli(['run', config, '--store', 'dry.duckdb', '--dry-run', '--format', 'json']);
   assert.equal(code, 0);
   const rows = JSON.parse(stdout);
   assert.equal(rows.length, 8);
-  assert.deepEqual(rows.filter((r: { role: string }) => r.role === 'workload').map((r: { command: string }) => r.command), ['echo 1', 'echo 1', 'echo 2', 'echo 2']);
+  // Interleaved (the default): repetition 1 of every cell, then repetition 2; `run` keeps the sequential index.
+  const workloads = rows.filter((r: { role: string }) => r.role === 'workload');
+  assert.deepEqual(workloads.map((r: { position: number; run: number; command: string }) => [r.position, r.run, r.command]), [[1, 1, 'echo 1'], [2, 3, 'echo 2'], [3, 2, 'echo 1'], [4, 4, 'echo 2']]);
   assert.equal(existsSync(join(dir, 'dry.duckdb')), false);
 });
 

@@ -10,6 +10,7 @@ import type { BatchConfig, MachineMap, MonitorSpec, Placement, PolicySpec, Resol
 import { MatrixError, paramCombinations } from '../plan/matrix.js';
 import { PlacementError, placementNames, resolvePlacement } from '../plan/targets.js';
 import { DEFAULT_POLICY } from '../plan/expand.js';
+import { targetPercent } from '../plan/adaptive.js';
 
 const RESERVED = new Set<string>([...BUILTIN_PLACEHOLDERS, ...RUNTIME_PLACEHOLDERS]);
 
@@ -35,6 +36,7 @@ export function checkConfig(config: BatchConfig, machines: MachineMap, source: C
       throw e;
     }
     placeholders(test.command, ['tests', t, 'command'], new Set([...RESERVED, ...params]), source);
+    adaptiveRepeat(test, ['tests', t, 'repeat'], source);
     return { ...test, on };
   });
 
@@ -64,8 +66,25 @@ export function checkConfig(config: BatchConfig, machines: MachineMap, source: C
     policies: policies.length ? policies : [{ ...DEFAULT_POLICY } as PolicySpec],
   };
   if (config.description !== undefined) resolved.description = config.description;
+  if (config.order !== undefined) resolved.order = config.order;
+  if (config.strict !== undefined) resolved.strict = config.strict;
   if (file !== undefined) resolved.source = file;
   return resolved;
+}
+
+/** `repeat: {min, max, until}`: min ≤ max, a CI target that is a percentage, a metric that can name a summary column. */
+function adaptiveRepeat(test: TestSpec, path: ConfigPath, source: ConfigSource): void {
+  const repeat = test.repeat;
+  if (typeof repeat !== 'object') return;
+  if (repeat.min > repeat.max) throw source.error([...path, 'max'], `expected max ≥ min (${repeat.min}), got ${repeat.max}`);
+  try {
+    targetPercent(repeat.until.ci);
+  } catch (e) {
+    throw source.error([...path, 'until', 'ci'], (e as Error).message);
+  }
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(repeat.until.metric)) {
+    throw source.error([...path, 'until', 'metric'], `expected a column of the run summary (letters, digits, _), e.g. iozone_write_kbps, got '${repeat.until.metric}'`);
+  }
 }
 
 function unique(items: Array<{ name: string }>, key: string, what: string, source: ConfigSource): void {

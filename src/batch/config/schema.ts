@@ -108,7 +108,32 @@ export const testSchema: Schema = {
     params: { schema: { type: 'map', values: scalarOrList } },
     zip: { schema: { type: 'list', items: { type: 'list', items: str, nonEmpty: true } } },
     exclude: { schema: { type: 'list', items: { type: 'map', values: scalarOrList } } },
-    repeat: { schema: { type: 'integer', min: 1 } },
+    repeat: {
+      schema: {
+        type: 'union',
+        number: { type: 'integer', min: 1 },
+        object: {
+          type: 'object',
+          fields: {
+            min: { schema: { type: 'integer', min: 1 }, required: true },
+            max: { schema: { type: 'integer', min: 1 }, required: true },
+            until: {
+              schema: {
+                type: 'object',
+                fields: {
+                  metric: { schema: str, required: true },
+                  // `5%`, or a number of percent; checked further in checks.ts.
+                  ci: { schema: { type: 'union', string: str, number: { type: 'scalar' }, expected: 'a percentage like 5%' }, required: true },
+                },
+              },
+              required: true,
+            },
+          },
+        },
+        expected: 'a number of repetitions, or {min: N, max: N, until: {metric: <summary column>, ci: 5%}}',
+      },
+    },
+    warmup: { schema: { type: 'integer', min: 0 } },
     timeout: { schema: { type: 'duration', positive: true } },
     parser: { schema: str },
     stdin: { schema: { type: 'string' } },
@@ -209,5 +234,14 @@ export const batchConfigSchema: Schema = {
     monitors: { schema: { type: 'list', items: monitorSchema } },
     tests: { schema: { type: 'list', items: testSchema, nonEmpty: true }, required: true },
     policies: { schema: { type: 'list', items: policySchema } },
+    order: {
+      schema: {
+        type: 'union',
+        string: { type: 'string', enum: ['interleaved', 'sequential', 'random'] },
+        object: { type: 'object', fields: { random: { schema: { type: 'integer', min: 0, max: 0xffffffff }, required: true } } },
+        expected: '`interleaved`, `sequential`, `random` or {random: SEED}',
+      },
+    },
+    strict: { schema: { type: 'boolean' } },
   },
 };

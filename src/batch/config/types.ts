@@ -79,13 +79,34 @@ export interface TestSpec {
   zip?: string[][];
   /** Combinations to leave out: each rule matches when every key it names equals (a list value: equals any of them). */
   exclude?: Record<string, ParamValue | ParamValue[]>[];
-  repeat?: number;
+  /** A number of repetitions (default 1), or adaptive: at least `min`, then more rounds while the CI is wider than `until.ci`, at most `max`. */
+  repeat?: number | AdaptiveRepeat;
+  /** Extra runs per cell before the measured ones: stored, flagged `process.warmup`, left out of statistics. Default 0. */
+  warmup?: number;
   /** e.g. `10m`, `30s`, `1500ms`, or a number of seconds. */
   timeout?: string | number;
   parser?: string;
   /** Text written to the workload's stdin. */
   stdin?: string;
 }
+
+/** `repeat: {min, max, until: {metric, ci}}`: keep adding rounds of the cells whose median's 95% CI half-width exceeds `ci` percent of the median. */
+export interface AdaptiveRepeat {
+  min: number;
+  max: number;
+  until: {
+    /** A column of Mine's run summary, e.g. `iozone_write_kbps`. */
+    metric: string;
+    /** Target half-width: `5%`, or a number of percent. */
+    ci: string | number;
+  };
+}
+
+/** `interleaved` (default): each repetition runs every cell once, policies rotating; `random`: a seeded shuffle within each repetition; `sequential`: test → params → policy → repetition. */
+export type RunOrder = 'interleaved' | 'sequential' | 'random' | { random: number };
+
+/** The order after resolving: a `random` order always has its seed (given, or chosen and recorded). */
+export type ResolvedOrder = { kind: 'interleaved' } | { kind: 'sequential' } | { kind: 'random'; seed: number; seedChosen: boolean };
 
 export interface PolicySpec {
   name: string;
@@ -106,6 +127,10 @@ export interface BatchConfig {
   monitors?: MonitorSpec[];
   tests: TestSpec[];
   policies?: PolicySpec[];
+  /** Run order (default `interleaved`). */
+  order?: RunOrder;
+  /** Refuse to start (exit 2) when a pre-flight check fails on some node. Default false: warnings only. */
+  strict?: boolean;
 }
 
 /** The config after loading: machine map resolved, defaults filled, source file known. */
@@ -147,10 +172,16 @@ export interface PlannedProcess {
   stdin?: string;
 }
 
-/** One run: a test with one parameter combination under one policy, one repetition. Runs execute one after another. */
+/** One run: a test with one parameter combination under one policy, one repetition (or warm-up). Runs execute one after another. */
 export interface PlannedRun {
-  /** 1-based position in the batch (the `{run}` placeholder). */
+  /** 1-based run index (`process.run`, the `{run}` placeholder): the run's place in sequential order (test → params → policy → warm-ups, reps), whatever order it executes in; adaptive rounds continue after the last. */
   index: number;
+  /** 1-based place in execution order (`process.position`). */
+  position: number;
+  /** 1-based round: every cell runs at most once per round; warm-up rounds come first. */
+  round: number;
+  /** A warm-up run: stored and flagged, left out of statistics. `rep` then counts warm-ups (1..warmup). */
+  warmup: boolean;
   test: string;
   params: Record<string, string>;
   policy: string;
@@ -161,5 +192,8 @@ export interface PlannedRun {
 
 export interface Plan {
   config: ResolvedBatchConfig;
+  /** How `runs` were ordered (with the seed of a random order). */
+  order: ResolvedOrder;
+  /** In execution order (by `position`). */
   runs: PlannedRun[];
 }

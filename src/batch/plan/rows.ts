@@ -1,19 +1,20 @@
 /**
  * `expert run --dry-run`: the plan as rows, one per process to start, in
- * start order (each run's monitors, then its workloads). Feed to
+ * start order (by `position`; each run's monitors, then its workloads).
+ * `run` is the run index (sequential layout), `position` the execution order. Feed to
  * src/cli/format.ts formatRows(columns, rows, format).
  */
 import type { Plan, Target } from '../config/types.js';
 import { where } from './expand.js';
 
-export const PLAN_COLUMNS = ['run', 'test', 'params', 'policy', 'rep', 'role', 'name', 'target', 'host', 'timeout_ms', 'command'] as const;
+export const PLAN_COLUMNS = ['position', 'run', 'test', 'params', 'policy', 'rep', 'warmup', 'role', 'name', 'target', 'host', 'timeout_ms', 'command'] as const;
 
 export function planRows(plan: Plan): { columns: string[]; rows: unknown[][] } {
   const rows: unknown[][] = [];
   for (const run of plan.runs) {
     const params = Object.entries(run.params).map(([k, v]) => `${k}=${v}`).join(',');
     for (const p of [...run.monitors, ...run.workloads]) {
-      rows.push([run.index, run.test, params, run.policy, run.rep, p.role, p.name, where(p.target), hostText(p.target), p.timeoutMs ?? null, p.command]);
+      rows.push([run.position, run.index, run.test, params, run.policy, run.rep, run.warmup, p.role, p.name, where(p.target), hostText(p.target), p.timeoutMs ?? null, p.command]);
     }
   }
   return { columns: [...PLAN_COLUMNS], rows };

@@ -4,6 +4,7 @@
  */
 import type { ProcessStatus } from '../executor.js';
 import type { BatchStatus } from '../../store/types.js';
+import type { PreflightReport } from '../preflight/index.js';
 
 export interface ProcessView {
   processId: number;
@@ -36,7 +37,12 @@ export interface BatchSummary {
 
 export type BatchEvent =
   | { type: 'batch-started'; batchId: number; name: string; runs: number; processes: ProcessView[]; startedAt: number }
-  | { type: 'run-started'; batchId: number; run: number; runs: number; test: string; policy: string; rep: number; params: Record<string, string> }
+  /** Before the batch is recorded: the pre-flight checks of every node, and one line per failed check. */
+  | { type: 'preflight'; report: PreflightReport; failures: string[] }
+  /** `run` is the run index, `position` its place in execution order. */
+  | { type: 'run-started'; batchId: number; run: number; position: number; warmup: boolean; runs: number; test: string; policy: string; rep: number; params: Record<string, string> }
+  /** Adaptive repeat added a round of `runs` runs for these cells. */
+  | { type: 'round-added'; batchId: number; round: number; runs: number; cells: string[] }
   | { type: 'run-finished'; batchId: number; run: number; runs: number }
   | { type: 'process'; batchId: number; process: ProcessView }
   | { type: 'lines'; batchId: number; total: number; perProcess: Record<number, number> }

@@ -6,16 +6,29 @@
  * monitors are stopped, and the hooks' afterRun always runs. Every output line
  * goes to the store as it arrives. An abort signal stops everything, still
  * restores (afterRun), keeps every line, and marks the batch `interrupted`.
+ *
+ * Before anything is recorded, pre-flight checks run on every node
+ * (../preflight); `strict: true` refuses to start when one fails. Runs go in
+ * the plan's order (`position`); tests with an adaptive `repeat` get more
+ * rounds while a RepeatRule says their cells are not precise enough. With
+ * `resume`, only the given runs are run again, into the existing batch, as
+ * their next attempt.
  */
 import type { ExitInfo, OutputLine, RemoteProcess } from '../executor.js';
 import type { ExecutorPool, RunContext, RunHook } from '../hooks.js';
 import type { Plan, PlannedProcess, PlannedRun, PolicySpec } from '../config/types.js';
+import { UserError } from '../../errors.js';
+import { nextRound } from '../plan/adaptive.js';
+import { preflightFailures, runPreflight, type PreflightReport } from '../preflight/index.js';
+import { adaptiveCells, medianPrecisionRule, type AdaptiveCell, type RepeatRule } from './repeat-rule.js';
+import { claimBatch, readProvenance, saveProvenance } from './batch-record.js';
 import type { BatchStatus, ExpertStore, LineWriter, ProcessUpdate } from '../../store/types.js';
 import type { BatchEvent, BatchEventListener, BatchSummary, ProcessView } from './events.js';
 import { createExecutorPool } from '../executor-pool.js';
 import { collectProvenance } from '../provenance.js';
 import { mergeRunTimeValues, substituteRunTime, type RunTimeValues } from './run-placeholders.js';
 import { formatDuration } from './format-duration.js';
+import { cellKey } from '../plan/expand.js';
 
 export interface RunBatchOptions {
   store: ExpertStore;
@@ -31,6 +44,38 @@ export interface RunBatchOptions {
   graceMs?: number;
   /** How often line counts are reported (default 250 ms). */
   progressIntervalMs?: number;
+  /** Pre-flight checks on every node first (default true). */
+  preflight?: boolean;
+  /** Decides adaptive repetitions (default: the median-CI rule over Mine's run summary). */
+  repeatRule?: RepeatRule;
+  /** Run these runs again into an existing batch (see resume.ts). */
+  resume?: ResumeRequest;
+}
+
+export interface ResumeRequest {
+  batchId: number;
+  /** The runs to run again, with their new positions. */
+  runs: PlannedRun[];
+  /** Run index → the attempt this re-run is. */
+  attempts: ReadonlyMap<number, number>;
+  /** Every run of the batch so far (the base for adaptive rounds). */
+  allRuns: PlannedRun[];
+  /** Adaptive cells that had stopped already. */
+  stoppedCells: ReadonlySet<string>;
+}
+
+/** `strict: true` and a pre-flight check failed: nothing was started (exit 2). */
+export class PreflightError extends UserError {
+  constructor(readonly failures: string[]) {
+    super(`strict: pre-flight checks failed, nothing was started:\n  ${failures.join('\n  ')}`, { exitCode: 2 });
+    this.name = 'PreflightError';
+  }
+}
+
+/** What `batch.provenance.repeat` records of adaptive repetitions. */
+interface RepeatRecord {
+  rounds: Array<{ round: number; cells: string[] }>;
+  cells: Record<string, { runs: number; rounds: number; stopped?: 'precise' | 'max' | 'rule failed'; half_width_pct?: number; target_pct: number; metric: string }>;
 }
 
 export interface BatchOutcome {
@@ -70,6 +115,8 @@ class BatchRun {
   private readonly active = new Set<Handle>();
   private readonly warnings: string[] = [];
   private executors!: ExecutorPool;
+  private provenance: Record<string, unknown> = {};
+  private repeatRecord: RepeatRecord = { rounds: [], cells: {} };
   private writer!: LineWriter;
   private batchId = 0;
   private couldNotStart = 0;
@@ -93,18 +140,39 @@ class BatchRun {
     this.executors = this.options.executors ?? createExecutorPool();
     const onAbort = () => void this.stopAll('interrupted');
     let progressTimer: NodeJS.Timeout | undefined;
+    const resume = this.options.resume;
     try {
-      const provenance = this.options.provenance ?? (await collectProvenance(this.plan, { executors: this.executors, store: this.store }));
       const config = this.plan.config;
-      this.batchId = await this.store.createBatch({ name: config.name, description: config.description, config, provenance });
+      const preflight = this.options.preflight === false ? undefined : await runPreflight(this.plan, this.executors);
+      if (preflight) {
+        const failures = preflightFailures(preflight);
+        this.emit({ type: 'preflight', report: preflight, failures });
+        if (config.strict && failures.length > 0) throw new PreflightError(failures);
+      }
+      const order = { ...this.plan.order };
+      if (resume) {
+        this.batchId = resume.batchId;
+        await claimBatch(this.store, this.batchId);
+        const provenance = (await readProvenance(this.store, this.batchId)) as Record<string, unknown>;
+        const resumes = Array.isArray(provenance.resumes) ? provenance.resumes : [];
+        resumes.push({ at: new Date().toISOString(), argv: process.argv.slice(2), runs: resume.runs.map((r) => r.index), ...(preflight ? { preflight } : {}) });
+        this.provenance = { ...provenance, resumes };
+        this.repeatRecord = (provenance.repeat as RepeatRecord | undefined) ?? this.repeatRecord;
+        await saveProvenance(this.store, this.batchId, this.provenance);
+      } else {
+        const collected = this.options.provenance ?? (await collectProvenance(this.plan, { executors: this.executors, store: this.store }));
+        this.provenance = { ...(collected as object), order, ...(preflight ? { preflight } : {}) };
+        this.batchId = await this.store.createBatch({ name: config.name, description: config.description, config, provenance: this.provenance });
+      }
       await this.store.setBatchStatus(this.batchId, 'running');
-      await this.createProcessRows();
+      const firstRuns = resume ? resume.runs : this.plan.runs;
+      await this.createProcessRows(firstRuns);
       this.writer = this.store.lineWriter();
       this.emit({
         type: 'batch-started',
         batchId: this.batchId,
         name: config.name,
-        runs: this.plan.runs.length,
+        runs: firstRuns.length,
         processes: [...this.views.values()].map((v) => ({ ...v })),
         startedAt: this.startedAt,
       });
@@ -112,10 +180,11 @@ class BatchRun {
       progressTimer.unref();
       this.signal.addEventListener('abort', onAbort, { once: true });
       try {
-        for (const run of this.plan.runs) {
+        for (const run of firstRuns) {
           if (this.signal.aborted) break;
           await this.executeRun(run);
         }
+        await this.adaptiveRounds(resume ? resume.allRuns : this.plan.runs, resume?.stoppedCells ?? new Set());
       } finally {
         // Whatever happened (a store error included), nothing we started keeps running.
         await this.stopAll('interrupted');
@@ -127,6 +196,9 @@ class BatchRun {
       }
       this.reportLines();
       if (this.ingestFailure) this.warn(`lines could not be stored: ${message(this.ingestFailure)}`);
+      if (this.repeatRecord.rounds.length > 0 || Object.keys(this.repeatRecord.cells).length > 0) {
+        await saveProvenance(this.store, this.batchId, { ...this.provenance, repeat: this.repeatRecord });
+      }
       const status: BatchStatus = this.ingestFailure
         ? 'failed'
         : this.signal.aborted
@@ -149,8 +221,58 @@ class BatchRun {
     }
   }
 
-  private async createProcessRows(): Promise<void> {
-    for (const run of this.plan.runs) {
+  /**
+   * Adaptive repetitions: while some adaptive cell is neither precise enough
+   * nor at `max`, ask the rule, then run one more round of the cells that need it.
+   */
+  private async adaptiveRounds(runsSoFar: PlannedRun[], stopped: ReadonlySet<string>): Promise<void> {
+    const runs = [...runsSoFar];
+    const measured = (key: string) => runs.filter((r) => !r.warmup && cellKey(r.test, r.params, r.policy) === key).length;
+    let active: AdaptiveCell[] = adaptiveCells(this.plan.config).filter((c) => !stopped.has(c.key));
+    const record = this.repeatRecord;
+    for (const cell of active) record.cells[cell.key] ??= { runs: measured(cell.key), rounds: measured(cell.key), target_pct: cell.targetPct, metric: cell.metric };
+    while (active.length > 0 && !this.signal.aborted && !this.ingestFailure) {
+      await this.writer.flush();
+      let verdicts;
+      try {
+        verdicts = await (this.options.repeatRule ?? medianPrecisionRule).judge({ batchId: this.batchId, store: this.store, config: this.plan.config, runs, cells: active });
+      } catch (error) {
+        this.warn(`adaptive repeat: ${message(error)}; no more rounds`);
+        for (const cell of active) record.cells[cell.key]!.stopped = 'rule failed';
+        return;
+      }
+      const byKey = new Map(verdicts.map((v) => [v.key, v]));
+      const next: AdaptiveCell[] = [];
+      for (const cell of active) {
+        const verdict = byKey.get(cell.key);
+        const entry = record.cells[cell.key]!;
+        if (verdict?.halfWidthPct !== undefined) entry.half_width_pct = verdict.halfWidthPct;
+        else delete entry.half_width_pct;
+        if (verdict?.precise) entry.stopped = 'precise';
+        else if (measured(cell.key) >= cell.max) entry.stopped = 'max';
+        else next.push(cell);
+      }
+      active = next;
+      if (active.length === 0) break;
+      const round = nextRound(this.plan.config, this.plan.order, runs, new Set(active.map((c) => c.key)));
+      runs.push(...round);
+      record.rounds.push({ round: round[0]!.round, cells: active.map((c) => c.key) });
+      for (const cell of active) {
+        record.cells[cell.key]!.runs = measured(cell.key);
+        record.cells[cell.key]!.rounds++;
+      }
+      await saveProvenance(this.store, this.batchId, { ...this.provenance, repeat: record });
+      await this.createProcessRows(round);
+      this.emit({ type: 'round-added', batchId: this.batchId, round: round[0]!.round, runs: round.length, cells: active.map((c) => c.key) });
+      for (const run of round) {
+        if (this.signal.aborted) break;
+        await this.executeRun(run);
+      }
+    }
+  }
+
+  private async createProcessRows(runs: readonly PlannedRun[]): Promise<void> {
+    for (const run of runs) {
       for (const planned of [...run.monitors, ...run.workloads]) {
         const id = await this.store.createProcess({
           batchId: this.batchId,
@@ -164,6 +286,9 @@ class BatchRun {
           rep: planned.rep,
           parser: planned.parser,
           run: run.index,
+          position: run.position,
+          warmup: run.warmup,
+          attempt: this.options.resume?.attempts.get(run.index) ?? 1,
         });
         this.ids.set(planned, id);
         this.views.set(id, {
@@ -187,7 +312,7 @@ class BatchRun {
 
   private async executeRun(run: PlannedRun): Promise<void> {
     const runs = this.plan.runs.length;
-    this.emit({ type: 'run-started', batchId: this.batchId, run: run.index, runs, test: run.test, policy: run.policy, rep: run.rep, params: run.params });
+    this.emit({ type: 'run-started', batchId: this.batchId, run: run.index, position: run.position, warmup: run.warmup, runs, test: run.test, policy: run.policy, rep: run.rep, params: run.params });
     const context: RunContext = {
       batchId: this.batchId,
       run,

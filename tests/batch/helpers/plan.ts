@@ -7,7 +7,7 @@ export function proc(role: 'workload' | 'monitor', name: string, command: string
   return { label: `${name}@local`, role, name, target: LOCAL, command, params: {}, policy: 'baseline', rep: 1, ...extra };
 }
 
-export function plan(runs: Array<Omit<PlannedRun, 'index' | 'policy' | 'rep' | 'params' | 'test'> & Partial<PlannedRun>>, name = 'runner-test'): Plan {
+export function plan(runs: Array<Pick<PlannedRun, 'monitors' | 'workloads'> & Partial<PlannedRun>>, name = 'runner-test'): Plan {
   const config: ResolvedBatchConfig = {
     name,
     machines: { nodes: [{ name: 'local', host: 'local' }] },
@@ -17,6 +17,7 @@ export function plan(runs: Array<Omit<PlannedRun, 'index' | 'policy' | 'rep' | '
   };
   return {
     config,
-    runs: runs.map((r, index) => ({ index, test: 't', params: {}, policy: 'baseline', rep: 1, ...r })),
+    order: { kind: 'sequential' },
+    runs: runs.map((r, index) => ({ index, position: index + 1, round: 1, warmup: false, test: 't', params: {}, policy: 'baseline', rep: 1, ...r })),
   };
 }
