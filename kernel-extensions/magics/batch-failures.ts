@@ -38,7 +38,8 @@ export async function failedWorkloads(store: ExpertStore, batchId: number): Prom
 export function failureCause(p: FailedProcess): string {
   if (p.error) return p.error;
   const how = p.status === 'exited' ? `exited with code ${p.exit_code}` : p.signal ? `${p.status} by ${p.signal}` : p.status;
-  return p.last_stderr ? `${how}: ${p.last_stderr}` : how;
+  // One line: a table cell or an error message shows a newline as an escape, not a break.
+  return p.last_stderr ? `${how}: ${p.last_stderr.split('\n').join(' | ')}` : how;
 }
 
 /** One line per distinct cause with how many workloads it stopped, most frequent first. Pure. */

@@ -15,6 +15,7 @@ import { procState, startPausedGuest, threadComms } from '../tune/guests.js';
 import { pgrep } from '../helpers/processes.js';
 
 const run = promisify(execFile);
+const CLI = path.join(import.meta.dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
 const driver = path.join(import.meta.dirname, 'drive_kernel.py');
 let dir: string;
 let env: NodeJS.ProcessEnv;
@@ -84,6 +85,46 @@ test('user errors are one clear message with the cell position, not a stack trac
   const [typo] = await cells(['%stroe open x.duckdb']);
   assert.equal(typo!.status, 'error');
   assert.match(text(typo!, 'stderr'), /%stroe: no such magic \(did you mean %store\?\)/);
+});
+
+test('normal output is not an error: data as HTML, no guests said in words, a failed batch names each cause in full', async () => {
+  // What discovery finds here, asked of the CLI independently of the kernel (other QEMU guests may be running).
+  const discovered = JSON.parse((await run(process.execPath, [CLI, 'tune', 'discover', '--format', 'json'])).stdout) as { guests: { name: string }[] }[];
+  const guests = discovered.flatMap((d) => d.guests.map((g) => g.name));
+  const cause = 'the data disk is full, and this sentence goes on well past the 140 characters a line of the progress display has, so that it would be cut there';
+  const results = await cells([
+    '%tune discover',
+    '%%sql\nSELECT {nope} AS x',
+    'const m = 10\n  % 3;\nconsole.log(m)',
+    '%store open failures.duckdb',
+    ['%%batch', 'name: failing', 'tests:', '  - name: bad', `    command: sh -c 'echo warming up >&2; echo "$0" >&2; exit 3' "${cause}"`, '  - name: good', '    command: "true"'].join('\n'),
+  ]);
+  const [discover, unknownVar, modulo, , failing] = results;
+
+  assert.equal(discover!.status, 'ok');
+  assert.equal(text(discover!, 'stderr'), '', 'discovery writes nothing to stderr (a red box)');
+  assert.doesNotMatch(text(discover!, 'stdout'), /^node,guest/m, 'no raw CSV');
+  if (guests.length === 0) {
+    assert.match(text(discover!, 'stdout'), /^no QEMU guests found on this machine \(local\)$/m);
+  } else {
+    const html = discover!.outputs.map((o) => String(o.data?.['text/html'] ?? '')).join('');
+    assert.match(html, /<table/);
+    for (const name of guests) assert.ok(html.includes(name), `guest ${name} in the table`);
+  }
+
+  assert.equal(unknownVar!.status, 'error');
+  assert.equal(text(unknownVar!, 'stderr').trim().split('\n').length, 1, `one line: ${text(unknownVar!, 'stderr')}`);
+  assert.match(text(unknownVar!, 'stderr'), /\{nope\}.*no variable 'nope'/);
+
+  assert.equal(modulo!.status, 'ok', JSON.stringify(modulo!.outputs));
+  assert.equal(text(modulo!, 'stdout'), '1\n');
+
+  assert.equal(failing!.status, 'error');
+  const table = failing!.outputs.map((o) => String(o.data?.['text/html'] ?? '')).find((h) => h.includes('<table')) ?? '';
+  assert.ok(table.includes(`exited with code 3: warming up | ${cause}`), `the failed process and its whole cause are in a table: ${table}`);
+  assert.ok(!table.includes('good'), 'only the failed workload is listed');
+  assert.match(text(failing!, 'stderr'), /1 of 2 workload\(s\) did not succeed/);
+  assert.ok(text(failing!, 'stderr').includes(cause), 'the error names the cause in full');
 });
 
 test('interrupting a running %%batch stops its processes, restores tuning and marks it interrupted', async () => {
