@@ -6,9 +6,10 @@
  * - `sequential`: as laid out (the order before `order:` existed);
  * - `interleaved`: round by round (warm-up rounds first, then repetition 1 of
  *   every cell, then repetition 2, ...); inside a round, each (test, params)
- *   block runs its policies rotated by one place per round, so over P rounds
- *   every policy holds every place once (a cyclic Latin square): policy is not
- *   confounded with time within the batch;
+ *   block runs its policies rotated by one place per repetition (repetition 1
+ *   in config order), so over P repetitions every policy holds every place
+ *   once (a cyclic Latin square): policy is not confounded with time within
+ *   the batch. Warm-up rounds rotate the same way by warm-up number;
  * - `random`: round by round, the runs of each round in a seeded random order
  *   (a randomized complete block design). The round's permutation depends on
  *   the seed and the round number only, so rounds added later (adaptive
@@ -25,10 +26,11 @@ export function resolveOrder(order: RunOrder | undefined, seed?: number): Resolv
   return { kind: 'random', seed: randomInt(0, 2 ** 32 - 1), seedChosen: true };
 }
 
-/** What `arrange` needs of a run: its round, and the (test, params) block it belongs to. */
+/** What `arrange` needs of a run: its round, the (test, params) block it belongs to, and its repetition (or warm-up) number. */
 export interface Arrangeable {
   round: number;
   block: string;
+  rep: number;
 }
 
 /** The items (given in sequential order) in execution order. */
@@ -39,19 +41,19 @@ export function arrange<T extends Arrangeable>(items: readonly T[], order: Resol
   const out: T[] = [];
   for (const round of [...rounds.keys()].sort((a, b) => a - b)) {
     const inRound = rounds.get(round)!;
-    out.push(...(order.kind === 'random' ? shuffle(inRound, roundSeed(order.seed, round)) : rotateBlocks(inRound, round - 1)));
+    out.push(...(order.kind === 'random' ? shuffle(inRound, roundSeed(order.seed, round)) : rotateBlocks(inRound)));
   }
   return out;
 }
 
-/** Consecutive items of one block, each block rotated left by `offset` places. */
-function rotateBlocks<T extends Arrangeable>(items: readonly T[], offset: number): T[] {
+/** Consecutive items of one block, each block rotated left by rep - 1 places (a block's items share a round, so a rep). */
+function rotateBlocks<T extends Arrangeable>(items: readonly T[]): T[] {
   const out: T[] = [];
   for (let i = 0; i < items.length; ) {
     let j = i;
     while (j < items.length && items[j]!.block === items[i]!.block) j++;
     const block = items.slice(i, j);
-    const shift = offset % block.length;
+    const shift = (block[0]!.rep - 1) % block.length;
     out.push(...block.slice(shift), ...block.slice(0, shift));
     i = j;
   }
