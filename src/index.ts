@@ -4,7 +4,7 @@
  *   import { openStore, loadBatchConfig, expandPlan, runBatch, defaultHooks } from 'expert-ts';
  *
  * One namespace per part as well (`store`, `batch`, `ssh`, `testbed`, `tune`,
- * `mine`, `viz`) for everything else each part offers.
+ * `mine`, `viz`, `stats`) for everything else each part offers.
  */
 export { UserError, ConfigError, isUserError, type SourcePosition } from './errors.js';
 export { quote, commandLine } from './shell.js';
@@ -27,7 +27,7 @@ export { SshExecutor } from './batch/ssh/index.js';
 // Testbed, Tune, Mine, Viz
 export { testbedUp, testbedDown, testbedStatus } from './testbed/index.js';
 export { discoverNode, createTuneHook, applyPolicy, startDynamicTuning, runSearch } from './tune/index.js';
-export { ensureParsed, defaultRegistry, userParser, runSummary, toArquero, toDanfo, exportParquet } from './mine/index.js';
+export { ensureParsed, defaultRegistry, userParser, runSummary, toArquero, toDanfo, exportParquet, runValues, compare, type CompareOptions, type CompareRow, type Comparison } from './mine/index.js';
 export { toMimeBundle, figureFromSpec, parseChartSpec, scatterFigure, distributionFigure, timeSeriesFigure, heatmapFigure } from './viz/index.js';
 
 // Notebooks: `expert notebook run` / `publish` from TypeScript (a notebook that runs another one)
@@ -40,3 +40,4 @@ export * as testbed from './testbed/index.js';
 export * as tune from './tune/index.js';
 export * as mine from './mine/index.js';
 export * as viz from './viz/index.js';
+export * as stats from './stats/index.js';
