@@ -2,7 +2,7 @@
 kernel tests: runs cells in order, optionally interrupts one after a delay,
 and prints one JSON object with each cell's reply status and outputs.
 
-  drive_kernel.py KERNEL CWD CELLS_JSON [--interrupt-cell N --after SECONDS]
+  drive_kernel.py KERNEL CWD CELLS_JSON [--interrupt-cell N --after SECONDS] [--cell-timeout SECONDS]
 """
 import json
 import sys
@@ -35,7 +35,9 @@ def collect(kc, msg_id, timeout):
 
 def main():
     kernel, cwd, cells = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-    interrupt_cell, after = -1, 0.0
+    interrupt_cell, after, cell_timeout = -1, 0.0, 300
+    if "--cell-timeout" in sys.argv:
+        cell_timeout = float(sys.argv[sys.argv.index("--cell-timeout") + 1])
     if "--interrupt-cell" in sys.argv:
         interrupt_cell = int(sys.argv[sys.argv.index("--interrupt-cell") + 1])
         after = float(sys.argv[sys.argv.index("--after") + 1])
@@ -47,9 +49,9 @@ def main():
             if index == interrupt_cell:
                 time.sleep(after)
                 km.interrupt_kernel()
-            reply = kc.get_shell_msg(timeout=300)
+            reply = kc.get_shell_msg(timeout=cell_timeout)
             while reply["parent_header"].get("msg_id") != msg_id:
-                reply = kc.get_shell_msg(timeout=300)
+                reply = kc.get_shell_msg(timeout=cell_timeout)
             outputs = collect(kc, msg_id, 60)
             results.append({"status": reply["content"]["status"], "outputs": outputs})
             if reply["content"]["status"] != "ok":
