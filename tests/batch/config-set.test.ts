@@ -93,7 +93,7 @@ describe('--set', () => {
   });
 
   it('a value of the wrong type is an error at the --set value', async () => {
-    await expectSetError(['tests.0.repeat=many'], "--set tests.0.repeat=many:1:16: tests[0].repeat: expected an integer ≥ 1, got 'many'");
+    await expectSetError(['tests.0.repeat=many'], "--set tests.0.repeat=many:1:16: tests[0].repeat: expected a number of repetitions, or {min: N, max: N, until: {metric: <summary column>, ci: 5%}}, got 'many'");
   });
 
   it('an unknown key created by --set is an error naming it', async () => {
