@@ -10,33 +10,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { installKernel } from '../../kernel-extensions/install.js';
 import { procState, startPausedGuest, threadComms } from '../tune/guests.js';
 import { pgrep } from '../helpers/processes.js';
+import { driveKernel, installTestKernel, streamText as text, type CellResult } from '../helpers/kernel.js';
 
 const run = promisify(execFile);
 const CLI = path.join(import.meta.dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
-const driver = path.join(import.meta.dirname, 'drive_kernel.py');
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-interface Output { type: string; name?: string; text?: string; data?: Record<string, unknown> }
-interface CellResult { status: string; outputs: Output[] }
-
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'expert-kernel-'));
-  await installKernel({ prefix: path.join(dir, 'prefix') });
-  env = { ...process.env, JUPYTER_PATH: path.join(dir, 'prefix', 'share', 'jupyter') };
+  env = await installTestKernel(dir);
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cells(code: string[], extra: string[] = []): Promise<CellResult[]> {
-  const { stdout } = await run('/usr/bin/python3', [driver, 'expert', dir, JSON.stringify(code), ...extra], { env, maxBuffer: 64 << 20, timeout: 300_000 });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as CellResult[];
-}
-
-const text = (cell: CellResult, stream: string) => cell.outputs.filter((o) => o.type === 'stream' && o.name === stream).map((o) => o.text).join('');
+const cells = (code: string[], extra: string[] = []) => driveKernel(dir, code, env, { extra });
 const plain = (cell: CellResult) => cell.outputs.map((o) => String(o.data?.['text/plain'] ?? '')).join('\n');
 
 test('magics run batches and queries, and -o hands an Arquero table to TypeScript', async () => {

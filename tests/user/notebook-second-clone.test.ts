@@ -41,7 +41,8 @@ after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const code = (source: string, tags: string[] = []) => ({ cell_type: 'code', metadata: { tags }, source, outputs: [], execution_count: null });
+let cellCount = 0;
+const code = (source: string) => ({ cell_type: 'code', id: `cell-${++cellCount}`, metadata: {}, source, outputs: [], execution_count: null });
 
 test('a notebook in a second clone sees one database from %%sql and from openStore()', async () => {
   const notebook = {

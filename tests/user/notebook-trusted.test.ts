@@ -38,7 +38,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const code = (source: string) => ({ cell_type: 'code', metadata: {}, source, outputs: [], execution_count: null });
+let cellCount = 0;
+const code = (source: string) => ({ cell_type: 'code', id: `cell-${++cellCount}`, metadata: {}, source, outputs: [], execution_count: null });
 
 test('an executed notebook opens trusted in Notebook 6 and draws every chart', async () => {
   const notebook = {
