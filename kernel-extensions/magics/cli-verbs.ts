@@ -56,7 +56,7 @@ export async function runCliVerb(
 }
 
 /** Routes process.stdout/stderr writes while a verb runs; the returned function restores them and gives the stdout text. */
-function captureOutput(capture: { stdout: boolean; stderr: (text: string) => void }): () => string {
+export function captureOutput(capture: { stdout: boolean; stderr: (text: string) => void }): () => string {
   const { stdout, stderr } = { stdout: process.stdout.write, stderr: process.stderr.write };
   let out = '';
   let restored = false;
@@ -81,7 +81,7 @@ function hasOption(program: Program, group: string, verb: string | undefined, op
 }
 
 /** A display of the verb's progress lines, updated in place as they arrive. */
-function progressDisplay(context: KernelContext): (text: string) => void {
+export function progressDisplay(context: KernelContext): (text: string) => void {
   const display = context.updatableDisplay();
   let lines = '';
   return (text) => {

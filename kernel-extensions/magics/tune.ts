@@ -10,7 +10,7 @@ import type { ParsedDiscovery } from '../../src/tune/discover-parse.js';
 import { runSearchCommand } from '../../src/tune/search/command.js';
 import type { KernelContext } from '../context.js';
 import { htmlTable, textTable } from '../html-table.js';
-import { runVerbInCell, showRows } from './cli-verbs.js';
+import { captureOutput, progressDisplay, runVerbInCell, showRows } from './cli-verbs.js';
 import { bodyAtCellLines } from './parse.js';
 import type { Magic } from './registry.js';
 
@@ -41,12 +41,19 @@ current trial and restores its tuning.`,
     if (verb !== 'search') throw new UserError('the cell form is %%tune search [--apply]; see %tune?');
     const unknown = flags.find((f) => f !== '--apply');
     if (unknown) throw new UserError(`unexpected argument '${unknown}'; see %tune?`);
-    const code = await runSearchCommand('<%%tune search cell>', {
-      store: context.storeFile,
-      apply: flags.includes('--apply'),
-      format: 'table',
-      text: bodyAtCellLines(call),
-    });
+    // The search's progress (trials, the best so far) is not an error: one display updated in place.
+    const restore = captureOutput({ stdout: false, stderr: progressDisplay(context) });
+    let code: number;
+    try {
+      code = await runSearchCommand('<%%tune search cell>', {
+        store: context.storeFile,
+        apply: flags.includes('--apply'),
+        format: 'table',
+        text: bodyAtCellLines(call),
+      });
+    } finally {
+      restore();
+    }
     if (code !== 0) throw new UserError(code === 130 ? 'search interrupted: the current trial was stopped and its tuning restored' : 'the search found no measurement (see above)');
   },
 };
