@@ -50,7 +50,7 @@ else
 fi
 
 log "building (tsc)"
-npx tsc -p tsconfig.json
+bash scripts/build.sh
 
 for step in "$here"/setup.d/*.sh; do
   [ -e "$step" ] || continue

@@ -3,7 +3,7 @@
 # Test files run one at a time: several start sshd, QEMU guests or Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npx tsc -p tsconfig.json
+bash scripts/build.sh
 shopt -s globstar nullglob
 files=(tests/**/*.test.ts)
 [ ${#files[@]} -gt 0 ] || { echo "no test files under tests/" >&2; exit 1; }

@@ -31,3 +31,14 @@ export class ConfigError extends UserError {
 export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError;
 }
+
+/**
+ * Work that must write (a parse to cache) was asked of a store opened
+ * read-only. The CLI's read verbs catch it and reopen the store for writing.
+ */
+export class ReadOnlyStoreError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReadOnlyStoreError';
+  }
+}

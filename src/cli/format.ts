@@ -1,10 +1,17 @@
 /**
- * `--format table|csv|json` for every verb that prints data. Table is the
- * default on a TTY, CSV otherwise (so pipes get machine-readable output).
+ * `--format table|csv|json` and `--columns` for every verb that prints data.
+ * Table is the default on a TTY, CSV otherwise (so pipes get machine-readable
+ * output). The formats themselves live in src/output/.
  */
+import type { Command } from 'commander';
 import { UserError } from '../errors.js';
+import { cellFromJs } from '../output/cell.js';
+import { csvHeader, csvRow } from '../output/csv.js';
+import { jsonRow } from '../output/json.js';
+import { printRows, tableString, type OutputFormat, type PrintOptions } from '../output/print.js';
+import { tableText } from '../output/table-text.js';
 
-export type OutputFormat = 'table' | 'csv' | 'json';
+export type { OutputFormat } from '../output/print.js';
 
 export function resolveFormat(requested: string | undefined, isTTY = Boolean(process.stdout.isTTY)): OutputFormat {
   if (requested === undefined) return isTTY ? 'table' : 'csv';
@@ -12,43 +19,45 @@ export function resolveFormat(requested: string | undefined, isTTY = Boolean(pro
   throw new UserError(`--format: expected table, csv or json, got '${requested}'`);
 }
 
+export interface DataOptions {
+  format?: string;
+  columns?: string;
+}
+
+/** Adds `--format` and `--columns` to a verb that prints rows. */
+export function dataOptions(command: Command): Command {
+  return command
+    .option('--format <format>', 'table, csv or json (default: table on a terminal, csv otherwise)')
+    .option('--columns <a,b,...>', 'print only these columns, in this order');
+}
+
+export function columnsOption(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((c) => c.trim()).filter(Boolean);
+  if (names.length === 0) throw new UserError(`--columns: expected column names separated by commas, got '${value}'`);
+  return names;
+}
+
+/** Prints a verb's rows to stdout in the format and columns its options ask for. */
+export function printData(columns: readonly string[], rows: readonly (readonly unknown[])[], options: DataOptions, extra: PrintOptions = {}): Promise<number> {
+  const picked = columnsOption(options.columns);
+  return printRows(columns, rows, resolveFormat(options.format), { ...extra, ...(picked ? { columns: picked } : {}) });
+}
+
+/** The rows as one string (for callers that need text rather than stdout). */
 export function formatRows(columns: readonly string[], rows: readonly unknown[][], format: OutputFormat): string {
+  const cells = rows.map((row) => row.map(cellFromJs));
   switch (format) {
     case 'json':
-      return JSON.stringify(rows.map((row) => Object.fromEntries(columns.map((c, i) => [c, jsonValue(row[i])]))), null, 0) + '\n';
+      return cells.length === 0 ? '[]\n' : `[\n${cells.map((row) => jsonRow(columns, row)).join(',\n')}\n]\n`;
     case 'csv':
-      return [columns, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
+      return csvHeader(columns) + cells.map(csvRow).join('');
     case 'table':
-      return table(columns, rows);
+      return tableString(columns, cells);
   }
 }
 
-function jsonValue(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (value instanceof Date) return value.toISOString();
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (value !== null && typeof value === 'object' && 'toString' in value && !Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype) return String(value);
-  return value ?? null;
-}
-
+/** One value as a human reads it (HTML tables, report text). */
 export function cellText(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (value instanceof Date) return value.toISOString();
-  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return JSON.stringify(value);
-  return String(value);
-}
-
-function csvCell(value: unknown): string {
-  const text = cellText(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-function table(columns: readonly string[], rows: readonly unknown[][]): string {
-  const cells = rows.map((row) => row.map((v) => cellText(v).replace(/\n/g, '\\n')));
-  const widths = columns.map((c, i) => Math.min(60, Math.max(c.length, ...cells.map((r) => r[i]?.length ?? 0))));
-  const fit = (text: string, i: number) => (text.length > widths[i]! ? text.slice(0, widths[i]! - 1) + '…' : text.padEnd(widths[i]!));
-  const lines = [columns.map(fit).join('  '), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.map((r) => r.map(fit).join('  '))];
-  lines.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
-  return lines.map((l) => l.trimEnd()).join('\n') + '\n';
+  return tableText(cellFromJs(value));
 }

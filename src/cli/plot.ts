@@ -6,19 +6,13 @@
  * Each writes one self-contained HTML file (plotly.js inlined once) that
  * opens offline; the path written is printed on stdout.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { DEFAULT_STORE_PATH, openStore } from '../store/store.js';
-import type { ExpertStore } from '../store/types.js';
-import { figureFromSpec } from '../viz/chart.js';
-import { loadChartData } from '../viz/chart-data.js';
-import { renderChartPage, renderReport } from '../viz/report.js';
-import { loadReportModel } from '../viz/report-data.js';
-import { runSummaryColumns } from '../viz/run-summary.js';
-import { parseChartSpec } from '../viz/spec.js';
-import { runWizard } from '../viz/wizard.js';
+import { checkOutputFile } from '../output-paths.js';
+import { DEFAULT_STORE_PATH } from '../store/default-path.js';
+import { withExistingStore } from './store-access.js';
 
 interface OutOptions {
   out: string;
@@ -60,7 +54,8 @@ export function registerMineWizard(mine: Command): void {
     .option('--out <file.html>', 'default path for the figure', 'chart.html')
     .action(async (options: { store: string; spec: string; out: string }) => {
       // Questions go to stderr, so stdout carries only the two paths written (like `expert plot`).
-      const result = await withStore(options.store, (store) =>
+      const [{ runWizard }, { runSummaryColumns }] = await Promise.all([import('../viz/wizard.js'), import('../viz/run-summary.js')]);
+      const result = await withExistingStore(options.store, (store) =>
         runWizard(store, { input: process.stdin, output: process.stderr, runSummary: runSummaryColumns, specPath: options.spec, htmlPath: options.out }),
       );
       process.stdout.write(`${resolve(result.specPath)}\n${resolve(result.htmlPath)}\n`);
@@ -74,31 +69,34 @@ export async function plotCommand(file: string, options: OutOptions & { batch?: 
   } catch (error) {
     throw new UserError(`cannot read chart spec ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  const out = checkOutputFile(options.out, '--out');
+  const [{ parseChartSpec }, { loadChartData }, { figureFromSpec }, { renderChartPage }, { runSummaryColumns }] = await Promise.all([
+    import('../viz/spec.js'),
+    import('../viz/chart-data.js'),
+    import('../viz/chart.js'),
+    import('../viz/report.js'),
+    import('../viz/run-summary.js'),
+  ]);
   const spec = parseChartSpec(text, file);
   if (options.batch !== undefined) spec.data.batch = options.batch;
-  return withStore(options.store, async (store) => {
+  return withExistingStore(options.store, async (store) => {
     const data = await loadChartData(store, spec, { runSummary: runSummaryColumns });
     const figure = figureFromSpec(spec, data.columns, data.context);
-    return writeHtml(options.out, renderChartPage(figure, { title: spec.title ?? file, source: data.source, spec: text }));
+    return writeHtml(out, renderChartPage(figure, { title: spec.title ?? file, source: data.source, spec: text }));
   });
 }
 
 export async function reportCommand(batch: string, options: OutOptions): Promise<string> {
-  return withStore(options.store, async (store) => {
+  const out = checkOutputFile(options.out, '--out');
+  const [{ loadReportModel }, { renderReport }, { runSummaryColumns }] = await Promise.all([
+    import('../viz/report-data.js'),
+    import('../viz/report.js'),
+    import('../viz/run-summary.js'),
+  ]);
+  return withExistingStore(options.store, async (store) => {
     const model = await loadReportModel(store, batch, { runSummary: runSummaryColumns, generator: 'expert report' });
-    return writeHtml(options.out, renderReport(model));
+    return writeHtml(out, renderReport(model));
   });
-}
-
-async function withStore<T>(path: string, use: (store: ExpertStore) => Promise<T>): Promise<T> {
-  // Opening a missing file would create an empty store: say what is wrong instead.
-  if (!existsSync(path)) throw new UserError(`no store at ${path}: run a batch first (expert run) or pass --store <file>`);
-  const store = await openStore(path);
-  try {
-    return await use(store);
-  } finally {
-    await store.close();
-  }
 }
 
 function writeHtml(out: string, html: string): string {

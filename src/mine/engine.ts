@@ -12,16 +12,21 @@
  * false`) is parsed again next time, since more lines may have arrived.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { UserError } from '../errors.js';
+import { ReadOnlyStoreError } from '../errors.js';
 import type { ExpertStore } from '../store/types.js';
 import { exec, rows, toNumber } from './db.js';
 import { withMineLock } from './lock.js';
 import { defaultRegistry, type ParserRegistry } from './registry.js';
 import { parseMemoryLimit, withParseMemory } from './parse-memory.js';
+import { programWords } from './program.js';
+import type { SinceBootRows } from './since-boot.js';
 import { literal, parsedTable } from './sql.js';
 import type { ParseReport, ParserDefinition } from './types.js';
 
 const FINISHED = new Set(['exited', 'killed', 'lost', 'failed']);
+
+/** The processes a parse works on, and what `ParserDefinition.sinceBoot` said of each. */
+const TODO_COLUMNS = '_mine_todo(process_id BIGINT, complete BOOLEAN, since_boot VARCHAR)';
 
 export interface ParseOptions {
   batchId?: number;
@@ -56,18 +61,18 @@ export async function ensureParsed(store: ExpertStore, parserName: string, optio
 
     const hasBookkeeping = await tableExists(connection, 'parsed', '_state');
     if (!hasBookkeeping && store.readOnly) {
-      throw new UserError(`store ${store.path} is open read-only and has nothing parsed yet: open it writable to parse '${parser.name}'`);
+      throw new ReadOnlyStoreError(`store ${store.path} is open read-only and has nothing parsed yet: open it writable to parse '${parser.name}'`);
     }
     if (!store.readOnly) await ensureBookkeeping(connection);
 
     const built = await rows(connection, `SELECT version FROM parsed._parsers WHERE parser = $1`, [parser.name]);
     const tablePresent = await tableExists(connection, 'parsed', parser.name);
     if (built[0]?.version !== parser.version || !tablePresent) {
-      if (store.readOnly) throw new UserError(`store ${store.path} is open read-only: cannot (re)build parsed.${parser.name} (version ${parser.version})`);
+      if (store.readOnly) throw new ReadOnlyStoreError(`store ${store.path} is open read-only: cannot (re)build parsed.${parser.name} (version ${parser.version})`);
       await exec(connection, `DROP TABLE IF EXISTS ${table}`);
       await connection.run(`DELETE FROM parsed._state WHERE parser = $1`, [parser.name]);
       await connection.run(`DELETE FROM parsed._parsers WHERE parser = $1`, [parser.name]);
-      await exec(connection, `CREATE OR REPLACE TEMP TABLE _mine_todo(process_id BIGINT, complete BOOLEAN)`);
+      await exec(connection, `CREATE OR REPLACE TEMP TABLE ${TODO_COLUMNS}`);
       await exec(connection, `CREATE TABLE ${table} AS ${parserQuery(parser)} LIMIT 0`);
       await connection.run(`INSERT INTO parsed._parsers VALUES ($1, $2, now())`, [parser.name, parser.version]);
     }
@@ -84,8 +89,12 @@ export async function ensureParsed(store: ExpertStore, parserName: string, optio
     const todo = claimed.filter((c) => c.complete !== true);
 
     if (todo.length > 0) {
-      if (store.readOnly) throw new UserError(`store ${store.path} is open read-only: ${todo.length} process(es) need parsing with '${parser.name}'`);
-      const work = todo.map((c) => ({ processId: toNumber(c.process_id), complete: FINISHED.has(String(c.status)) }));
+      if (store.readOnly) throw new ReadOnlyStoreError(`store ${store.path} is open read-only: ${todo.length} process(es) need parsing with '${parser.name}'`);
+      const work = todo.map((c) => ({
+        processId: toNumber(c.process_id),
+        complete: FINISHED.has(String(c.status)),
+        sinceBoot: parser.sinceBoot?.(programWords(String(c.command ?? ''))) ?? null,
+      }));
       await withParseMemory(connection, parseMemoryLimit(), () => parseProcesses(connection, parser, work));
     }
 
@@ -116,10 +125,16 @@ async function timed(connection: DuckDBConnection, label: string, sql: string): 
   if (DEBUG) process.stderr.write(`mine: ${label} ${(Number(process.hrtime.bigint() - start) / 1e9).toFixed(3)} s\n`);
 }
 
-async function parseProcesses(connection: DuckDBConnection, parser: ParserDefinition, todo: { processId: number; complete: boolean }[]): Promise<void> {
+interface ParseWork {
+  processId: number;
+  complete: boolean;
+  sinceBoot: SinceBootRows | null;
+}
+
+async function parseProcesses(connection: DuckDBConnection, parser: ParserDefinition, todo: ParseWork[]): Promise<void> {
   const table = parsedTable(parser.name);
-  const values = todo.map((t) => `(${Math.trunc(t.processId)}, ${t.complete})`).join(', ');
-  await exec(connection, `CREATE OR REPLACE TEMP TABLE _mine_todo(process_id BIGINT, complete BOOLEAN); INSERT INTO _mine_todo VALUES ${values};`);
+  const values = todo.map((t) => `(${Math.trunc(t.processId)}, ${t.complete}, ${t.sinceBoot === null ? 'NULL' : literal(t.sinceBoot)})`).join(', ');
+  await exec(connection, `CREATE OR REPLACE TEMP TABLE ${TODO_COLUMNS}; INSERT INTO _mine_todo VALUES ${values};`);
   await timed(connection, `${parser.name}: delete old rows`, `DELETE FROM ${table} WHERE process_id IN (SELECT process_id FROM _mine_todo)`);
   await timed(connection, `${parser.name}: parse and insert`, `INSERT INTO ${table} BY NAME ${parserQuery(parser)}`);
   for (const statement of parser.postInsert?.(table) ?? []) await timed(connection, `${parser.name}: post-insert`, statement);

@@ -11,11 +11,17 @@ import duckdb from '@duckdb/node-bindings';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
 import { LATEST_SCHEMA_VERSION, migrate, schemaVersion } from './migrations.js';
-import { explainOpenError } from './open-errors.js';
+import { explainOpenError, MissingStoreError, StoreLockedError } from './open-errors.js';
 import { lineColumnTypes } from './line-writer.js';
 
 export interface DatabaseOptions {
   readOnly: boolean;
+  /** Create the file when it does not exist (default true; read-only opens never create). */
+  create?: boolean;
+  /** How long to wait for another process's lock on the file before giving up (default 0: fail at once). */
+  lockWaitMs?: number;
+  /** Told once when the open starts waiting for a lock (e.g. to print why nothing happens yet). */
+  onLockWait?: (error: StoreLockedError) => void;
   /** DuckDB settings passed at open (e.g. `memory_limit`, `threads`). */
   settings: Record<string, string>;
 }
@@ -63,7 +69,7 @@ export function releaseDatabase(shared: SharedDatabase): void {
 }
 
 async function openDatabase(path: string, options: DatabaseOptions): Promise<SharedDatabase> {
-  checkPath(path, options.readOnly);
+  checkPath(path, options.readOnly || options.create === false);
   const config = duckdb.create_config();
   duckdb.set_config(config, 'duckdb_api', 'expert-ts');
   if (options.readOnly) duckdb.set_config(config, 'access_mode', 'READ_ONLY');
@@ -75,12 +81,7 @@ async function openDatabase(path: string, options: DatabaseOptions): Promise<Sha
       throw new UserError(`cannot open store ${path}: DuckDB refuses the setting ${name}=${JSON.stringify(value)}${hint}.`, { cause: error });
     }
   }
-  let db: duckdb.Database;
-  try {
-    db = await duckdb.open(path, config);
-  } catch (error) {
-    throw explainOpenError(path, options.readOnly, error);
-  }
+  const db = await openWaitingForLock(path, config, options);
   try {
     const instance = new DuckDBInstance(db);
     const connection = await instance.connect();
@@ -106,7 +107,26 @@ async function openDatabase(path: string, options: DatabaseOptions): Promise<Sha
   }
 }
 
-function checkPath(path: string, readOnly: boolean): void {
+/** Opens the file, retrying while another process holds its lock, up to `lockWaitMs`. */
+async function openWaitingForLock(path: string, config: duckdb.Config, options: DatabaseOptions): Promise<duckdb.Database> {
+  const deadline = Date.now() + (options.lockWaitMs ?? 0);
+  let delay = 50;
+  let told = false;
+  for (;;) {
+    try {
+      return await duckdb.open(path, config);
+    } catch (error) {
+      const explained = explainOpenError(path, options.readOnly, error);
+      if (!(explained instanceof StoreLockedError) || Date.now() + delay > deadline) throw explained;
+      if (!told) options.onLockWait?.(explained);
+      told = true;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 500);
+    }
+  }
+}
+
+function checkPath(path: string, mustExist: boolean): void {
   const directory = dirname(path);
   if (!existsSync(directory)) {
     throw new UserError(`cannot open store ${path}: directory ${directory} does not exist. Create it first or pick another --store path.`);
@@ -114,9 +134,7 @@ function checkPath(path: string, readOnly: boolean): void {
   if (existsSync(path) && statSync(path).isDirectory()) {
     throw new UserError(`cannot open store ${path}: it is a directory. Give a file path, e.g. ${resolve(path, 'expert.duckdb')}.`);
   }
-  if (readOnly && !existsSync(path)) {
-    throw new UserError(`store ${path} does not exist (a missing store cannot be opened read-only). Check the --store path.`);
-  }
+  if (mustExist && !existsSync(path)) throw new MissingStoreError(path);
 }
 
 function newerStoreError(path: string, version: number): UserError {

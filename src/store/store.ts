@@ -12,8 +12,9 @@
  */
 import { hostname } from 'node:os';
 import duckdb from '@duckdb/node-bindings';
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
+import type { StoreLockedError } from './open-errors.js';
 import { acquireDatabase, markAbandoned, releaseDatabase, type SharedDatabase } from './database.js';
 import { AppenderLineWriter, type LineWriterOptions } from './line-writer.js';
 import { fromResultValue, jsonValue, optionalTimestamp, timestampValue, toDuckDBValue } from './values.js';
@@ -25,10 +26,12 @@ import type {
   NewProcess,
   ProcessUpdate,
   QueryResult,
+  ResultChunk,
   TuningRecord,
 } from './types.js';
 
-export const DEFAULT_STORE_PATH = './expert.duckdb';
+import { DEFAULT_STORE_PATH } from './default-path.js';
+export { DEFAULT_STORE_PATH };
 
 /**
  * DuckDB's own default memory limit is 80% of RAM, and it keeps every block it
@@ -49,6 +52,11 @@ function defaultSettings(readOnly: boolean): Record<string, string> {
 
 export interface OpenStoreOptions {
   readOnly?: boolean;
+  /** Create a missing file (default true for writable opens). Verbs that only read or parse pass false. */
+  create?: boolean;
+  /** Wait this long for another process's lock before failing (default 0). */
+  lockWaitMs?: number;
+  onLockWait?: (error: StoreLockedError) => void;
   /** Extra DuckDB settings at open, e.g. `{ memory_limit: '2GB' }`. Only the first open of a file in a process applies them. */
   settings?: Record<string, string>;
 }
@@ -56,7 +64,13 @@ export interface OpenStoreOptions {
 /** Opens (creating and migrating if needed) the store at `path`. */
 export async function openStore(path: string = DEFAULT_STORE_PATH, options: OpenStoreOptions = {}): Promise<DuckDBStore> {
   const readOnly = options.readOnly ?? false;
-  const shared = await acquireDatabase(path, { readOnly, settings: { ...defaultSettings(readOnly), ...options.settings } });
+  const shared = await acquireDatabase(path, {
+    readOnly,
+    settings: { ...defaultSettings(readOnly), ...options.settings },
+    ...(options.create !== undefined ? { create: options.create } : {}),
+    ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
+    ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}),
+  });
   try {
     const connection = await shared.instance.connect();
     const writes = await shared.instance.connect();
@@ -213,6 +227,21 @@ export class DuckDBStore implements ExpertStore {
         columns: reader.deduplicatedColumnNames(),
         rows: reader.getRowsJS().map((row) => row.map(fromResultValue)),
       };
+    });
+  }
+
+  async scan(
+    sql: string,
+    params: unknown[],
+    visit: (chunk: ResultChunk) => Promise<void> | void,
+  ): Promise<{ columns: string[]; types: DuckDBType[] }> {
+    this.assertOpen();
+    return this.publicQueue.run(async () => {
+      const result = await this.connection.stream(sql, params.map(toDuckDBValue));
+      const columns = result.deduplicatedColumnNames();
+      const types = result.columnTypes();
+      for await (const rows of result.yieldRows()) await visit({ columns, types, rows });
+      return { columns, types };
     });
   }
 

@@ -3,7 +3,7 @@
  * it over one embedded DuckDB file (schema in DESIGN.md, migrations in
  * `src/store/migrations.ts`).
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { OutputLine, ProcessStatus } from '../batch/executor.js';
 
 export type BatchStatus = 'pending' | 'running' | 'finished' | 'failed' | 'interrupted';
@@ -69,6 +69,13 @@ export interface QueryResult {
   rows: unknown[][];
 }
 
+/** A slice of a result as DuckDB gave it: values keep their exact type (for printing every type faithfully). */
+export interface ResultChunk {
+  columns: string[];
+  types: DuckDBType[];
+  rows: DuckDBValue[][];
+}
+
 /** Ingest of output lines: seq per process assigned here, visible to queries within a second. */
 export interface LineWriter {
   append(processId: number, line: OutputLine): void;
@@ -93,5 +100,10 @@ export interface ExpertStore {
   lineWriter(options?: { flushIntervalMs?: number }): LineWriter;
   /** Parameters bind as $1, $2, ... (never spliced). */
   query(sql: string, params?: unknown[]): Promise<QueryResult>;
+  /**
+   * Runs a query and hands its result to `visit` chunk by chunk (about 2048 rows each) as DuckDB values,
+   * without materialising it; the next chunk is read once `visit` has finished. Resolves with the columns.
+   */
+  scan(sql: string, params: unknown[], visit: (chunk: ResultChunk) => Promise<void> | void): Promise<{ columns: string[]; types: DuckDBType[] }>;
   close(): Promise<void>;
 }

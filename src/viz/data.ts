@@ -3,23 +3,14 @@
  * pure). Parsing itself is Mine's (`ensureParsed`); this module only picks the
  * batch, asks Mine for parsed rows, and joins them with the process facts.
  */
-import { UserError } from '../errors.js';
 import { ensureParsed } from '../mine/engine.js';
 import { parsedTable } from '../mine/sql.js';
 import type { ExpertStore } from '../store/types.js';
 import type { Columns } from './columns.js';
 import type { TimeWindow } from './timeseries.js';
 
-export interface BatchRow {
-  batch_id: number;
-  name: string;
-  description: string | null;
-  status: string;
-  created_at: unknown;
-  finished_at: unknown;
-  config: unknown;
-  provenance: unknown;
-}
+import { parseJson } from '../store/resolve-batch.js';
+export { resolveBatch, parseJson, type BatchRow } from '../store/resolve-batch.js';
 
 /** Rows as objects. */
 export async function queryRows(store: ExpertStore, sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
@@ -30,31 +21,6 @@ export async function queryRows(store: ExpertStore, sql: string, params: unknown
 export async function queryColumns(store: ExpertStore, sql: string, params: unknown[] = []): Promise<Columns> {
   const result = await store.query(sql, params);
   return Object.fromEntries(result.columns.map((c, i) => [c, result.rows.map((row) => row[i])]));
-}
-
-/** A batch by id, by name (the newest of that name), or `latest` (default). */
-export async function resolveBatch(store: ExpertStore, ref: number | string | undefined): Promise<BatchRow> {
-  const text = ref === undefined ? 'latest' : String(ref).trim();
-  let rows: Record<string, unknown>[];
-  if (text === 'latest') rows = await queryRows(store, 'SELECT * FROM batch ORDER BY batch_id DESC LIMIT 1');
-  else if (/^\d+$/.test(text)) rows = await queryRows(store, 'SELECT * FROM batch WHERE batch_id = $1', [Number(text)]);
-  else rows = await queryRows(store, 'SELECT * FROM batch WHERE name = $1 ORDER BY batch_id DESC LIMIT 1', [text]);
-  const row = rows[0];
-  if (!row) {
-    const known = await queryRows(store, 'SELECT batch_id, name FROM batch ORDER BY batch_id DESC LIMIT 10');
-    const list = known.map((b) => `${b.batch_id} (${b.name})`).join(', ');
-    throw new UserError(`no batch '${text}' in store ${store.path}${list ? `; recent batches: ${list}` : ': the store has no batch yet (run one with `expert run`)'}`);
-  }
-  return { ...row, config: parseJson(row.config), provenance: parseJson(row.provenance) } as BatchRow;
-}
-
-export function parseJson(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value;
-  }
 }
 
 /** Process columns that go with every parsed row. */

@@ -37,11 +37,16 @@ export interface Arrangeable {
 export function arrange<T extends Arrangeable>(items: readonly T[], order: ResolvedOrder): T[] {
   if (order.kind === 'sequential') return [...items];
   const rounds = new Map<number, T[]>();
-  for (const item of items) rounds.set(item.round, [...(rounds.get(item.round) ?? []), item]);
+  for (const item of items) {
+    const round = rounds.get(item.round);
+    if (round) round.push(item);
+    else rounds.set(item.round, [item]);
+  }
+  // Loops, not spreads: a plan of 100k+ runs must neither go quadratic nor exceed the argument limit of push(...).
   const out: T[] = [];
   for (const round of [...rounds.keys()].sort((a, b) => a - b)) {
     const inRound = rounds.get(round)!;
-    out.push(...(order.kind === 'random' ? shuffle(inRound, roundSeed(order.seed, round)) : rotateBlocks(inRound)));
+    for (const item of order.kind === 'random' ? shuffle(inRound, roundSeed(order.seed, round)) : rotateBlocks(inRound)) out.push(item);
   }
   return out;
 }
@@ -54,7 +59,7 @@ function rotateBlocks<T extends Arrangeable>(items: readonly T[]): T[] {
     while (j < items.length && items[j]!.block === items[i]!.block) j++;
     const block = items.slice(i, j);
     const shift = (block[0]!.rep - 1) % block.length;
-    out.push(...block.slice(shift), ...block.slice(0, shift));
+    for (let k = 0; k < block.length; k++) out.push(block[(k + shift) % block.length]!);
     i = j;
   }
   return out;
