@@ -39,13 +39,15 @@ async function namedVerbs(cli: Installed, cwd: string, message: string): Promise
 
 /**
  * Asserts that every flag in `stderr` (printed by `expert <verb…>`) exists,
- * and every `expert …` verb it mentions exists.
+ * and every `expert …` verb it mentions exists. Flags the user typed (`typed`,
+ * the command line) may be quoted back without existing ("unknown option '--bogus'").
  */
-export async function assertAdviceTrue(cli: Installed, cwd: string, verb: readonly string[], stderr: string): Promise<void> {
+export async function assertAdviceTrue(cli: Installed, cwd: string, verb: readonly string[], stderr: string, typed: readonly string[] = []): Promise<void> {
   const named = await namedVerbs(cli, cwd, stderr);
   for (const { named: text, verb: found } of named) assert.ok(found, `the message names ${text}, which is not a verb: ${stderr}`);
   const flags = new Set([...stderr.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((m) => m[0]));
   flags.delete('--help');
+  for (const arg of typed) flags.delete(arg.split('=')[0]!);
   for (const flag of flags) {
     const candidates = [verb, ...named.map((n) => n.verb!)];
     let exists = false;
