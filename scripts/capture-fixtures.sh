@@ -15,13 +15,14 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 export LC_ALL=C
-# Optional arguments: only these tools (e.g. `scripts/capture-fixtures.sh perf-stat dd`).
+# Optional arguments: only these tools or tool/variant pairs
+# (e.g. `scripts/capture-fixtures.sh perf-stat dd` or `scripts/capture-fixtures.sh vmstat/no-first`).
 only=" $* "
 
 # capture <tool> <variant> <command...>: runs the command in $work, keeps its stdout/stderr.
 capture() {
   local tool=$1 variant=$2; shift 2
-  [ "$only" = "  " ] || [[ "$only" == *" $tool "* ]] || return 0
+  [ "$only" = "  " ] || [[ "$only" == *" $tool "* || "$only" == *" $tool/$variant "* ]] || return 0
   mkdir -p "$out/$tool"
   printf '%s\n' "$*" > "$out/$tool/$variant.cmd"
   (cd "$work" && env "$@") > "$out/$tool/$variant.stdout" 2> "$out/$tool/$variant.stderr" || true
@@ -47,6 +48,8 @@ capture vmstat timestamped vmstat -n -t 1 4
 capture vmstat wide vmstat -w -t 1 3
 # Without a terminal vmstat repeats its two header lines after every 21 rows: 22 samples show it once.
 capture vmstat header-repeat vmstat 1 22
+# -y leaves out the since-boot first row: every row is an interval.
+capture vmstat no-first vmstat -y 1 3
 
 # ---- iozone ----
 capture iozone auto-read-write iozone -a -n 64k -g 128k -i 0 -i 1 -f io.tmp
@@ -69,6 +72,8 @@ capture fio normal-write fio --name=seqw --rw=write --size=2m --bs=64k --filenam
 capture sar cpu sar -u 1 3
 capture sar cswch sar -w 1 3
 capture sar disk sar -d 1 2
+# Interval 0: one report of averages since boot.
+capture sar since-boot sar -u 0
 capture sadf json-cpu sadf -j sa.data -- -u
 capture sadf json-disk sadf -j sa.data -- -d
 capture sadf json-cswch sadf -j sa.data -- -w
@@ -80,10 +85,16 @@ capture sadf db-cswch sadf -d sa.data -- -w
 # ---- iostat / mpstat / pidstat ----
 capture iostat extended iostat -x 1 2
 capture iostat extended-timed iostat -x -t 1 2
+# -y leaves out the since-boot first report.
+capture iostat no-first iostat -y -x 1 2
 [ ${#twelve[@]} -gt 0 ] && capture iostat extended-timed-12h "${twelve[@]}" iostat -x -t 1 2
 capture mpstat all mpstat -P ALL 1 2
+# No interval: one report of averages since boot.
+capture mpstat since-boot mpstat -P ALL
 [ ${#twelve[@]} -gt 0 ] && capture mpstat all-12h "${twelve[@]}" mpstat -P ALL 1 2
 capture pidstat cpu pidstat -u 1 2
+# No interval: one report of averages since each task started.
+capture pidstat since-boot pidstat -u
 capture pidstat disk pidstat -d 1 2
 # -d with a writer running, so there are rows (dd's own messages are dropped)
 capture pidstat disk-busy sh -c 'dd if=/dev/zero of=pd.tmp bs=1M count=200 oflag=direct 2>/dev/null & pidstat -d 1 2; wait'

@@ -6,6 +6,9 @@
  * times). Metric columns are named `<parser>_<figure>` (e.g. `iozone_write_kbps`,
  * `vmstat_cs`, `perf_context_switches`); monitors that ran inside the workload's
  * guest get a `guest_` prefix so they never mix with the host's.
+ * Figures keep full precision: `dd_rate_bps` is bytes / seconds, and
+ * `duration_s` is taken from whole microseconds (two epoch doubles of today's
+ * magnitude would differ by ~1e-7 s of rounding).
  */
 import type { ExpertStore, QueryResult } from '../store/types.js';
 import { rows } from './db.js';
@@ -27,7 +30,10 @@ const WORKLOAD_METRICS: Record<string, string> = {
   dd: `SELECT process_id, 'dd_rate_bps' AS metric, avg(rate_bps) AS value FROM parsed.dd WHERE NOT parse_error GROUP BY ALL`,
 };
 
-/** Per monitor parser: SQL giving (process_id, line_ts, metric, value), averaged later over each window. */
+/**
+ * Per monitor parser: SQL giving (process_id, line_ts, metric, value), averaged later over each window.
+ * Since-boot rows (vmstat's first row, iostat's first report, ...) are not samples of the window: left out.
+ */
 const MONITOR_SAMPLES: Record<string, string> = {
   vmstat: `SELECT process_id, line_ts, 'vmstat_' || name AS metric, value FROM (
       UNPIVOT (SELECT process_id, line_ts, r, b, free, bi, bo, "in", cs, us, sy, id, wa, st FROM parsed.vmstat WHERE NOT parse_error AND NOT since_boot)
@@ -35,13 +41,13 @@ const MONITOR_SAMPLES: Record<string, string> = {
   'perf-stat': `SELECT process_id, line_ts, 'perf_' || regexp_replace(event, '[^A-Za-z0-9]+', '_', 'g') AS metric, value
       FROM parsed."perf-stat" WHERE NOT parse_error AND value IS NOT NULL`,
   mpstat: `SELECT process_id, line_ts, 'mpstat_' || name AS metric, value FROM (
-      UNPIVOT (SELECT process_id, line_ts, pct_usr, pct_sys, pct_iowait, pct_steal, pct_idle FROM parsed.mpstat WHERE NOT parse_error AND NOT average AND cpu = 'all')
+      UNPIVOT (SELECT process_id, line_ts, pct_usr, pct_sys, pct_iowait, pct_steal, pct_idle FROM parsed.mpstat WHERE NOT parse_error AND NOT average AND NOT since_boot AND cpu = 'all')
       ON COLUMNS(* EXCLUDE (process_id, line_ts)) INTO NAME name VALUE value)`,
   iostat: `SELECT process_id, line_ts, 'iostat_' || name AS metric, value FROM (
-      UNPIVOT (SELECT process_id, line_ts, r_s, w_s, rkb_s, wkb_s, pct_util, pct_iowait FROM parsed.iostat WHERE NOT parse_error)
+      UNPIVOT (SELECT process_id, line_ts, r_s, w_s, rkb_s, wkb_s, pct_util, pct_iowait FROM parsed.iostat WHERE NOT parse_error AND NOT since_boot)
       ON COLUMNS(* EXCLUDE (process_id, line_ts)) INTO NAME name VALUE value)`,
   sar: `SELECT process_id, line_ts, 'sar_' || name AS metric, value FROM (
-      UNPIVOT (SELECT process_id, line_ts, pct_user, pct_system, pct_iowait, pct_idle, cswch_s, tps FROM parsed.sar WHERE NOT parse_error AND NOT average AND coalesce(cpu, 'all') = 'all')
+      UNPIVOT (SELECT process_id, line_ts, pct_user, pct_system, pct_iowait, pct_idle, cswch_s, tps FROM parsed.sar WHERE NOT parse_error AND NOT average AND NOT since_boot AND coalesce(cpu, 'all') = 'all')
       ON COLUMNS(* EXCLUDE (process_id, line_ts)) INTO NAME name VALUE value)`,
 };
 
@@ -81,7 +87,7 @@ export async function runSummary(store: ExpertStore, options: SummaryOptions = {
         GROUP BY ALL`);
     }
     const base = `SELECT p.batch_id, b.name AS batch, p.run, p.label, p.policy, p.params, p.rep, p.host, p.vm AS guest,
-        p.status, p.started_at, p.ended_at, epoch(p.ended_at) - epoch(p.started_at) AS duration_s, p.process_id,
+        p.status, p.exit_code, p.started_at, p.ended_at, (epoch_us(p.ended_at) - epoch_us(p.started_at)) / 1e6 AS duration_s, p.process_id,
         p.warmup, p.attempt
       FROM process p JOIN batch b USING (batch_id) WHERE p.role = 'workload' AND ${batchFilter}`;
     let sql: string;

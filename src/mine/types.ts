@@ -4,6 +4,8 @@
  * of version re-parses. Most parsers are DuckDB SQL over `line` (fast, no rows
  * cross into JS); see `engine.ts` for the contract the SQL must meet.
  */
+import type { SinceBootRows } from './since-boot.js';
+
 export interface ColumnDoc {
   name: string;
   /** DuckDB type the SQL produces (for `mine parsers`; the table takes the query's own types). */
@@ -28,8 +30,14 @@ export interface ParserDefinition {
    * (true where a line meant as data did not parse; its fields are then NULL).
    */
   sql: (src: string) => string;
-  /** Statements run after rows of the processes listed in temp table `_mine_todo(process_id)` were inserted. */
+  /**
+   * Statements run after rows of the processes listed in temp table
+   * `_mine_todo(process_id, complete, since_boot)` were inserted; `since_boot`
+   * is what `sinceBoot` said of the process's command (NULL without it).
+   */
   postInsert?: (table: string) => string[];
+  /** Monitors: which rows are since-boot averages, from the program words of the command (`since-boot.ts`). */
+  sinceBoot?: (words: readonly string[]) => SinceBootRows;
 }
 
 export interface ParseReport {

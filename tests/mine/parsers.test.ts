@@ -10,16 +10,16 @@ import type { ExpertStore } from '../../src/store/types.js';
 import { fields, loadFixture, readFixture, tempStore, type Fixture, type TempStore } from './helpers.js';
 
 const FIXTURES: Record<string, [tool: string, variant: string][]> = {
-  vmstat: [['vmstat', 'plain'], ['vmstat', 'timestamped'], ['vmstat', 'wide'], ['vmstat', 'header-repeat']],
+  vmstat: [['vmstat', 'plain'], ['vmstat', 'timestamped'], ['vmstat', 'wide'], ['vmstat', 'header-repeat'], ['vmstat', 'no-first']],
   'perf-stat': [['perf-stat', 'once'], ['perf-stat', 'interval'], ['perf-stat', 'per-thread'], ['perf-stat', 'interval-per-thread'], ['perf-stat', 'interval-per-cpu'], ['perf-stat', 'per-core'], ['perf-stat', 'interval-per-socket']],
   iozone: [['iozone', 'auto-read-write'], ['iozone', 'auto-all'], ['iozone', 'auto-gaps'], ['iozone', 'report'], ['iozone', 'throughput']],
   fio: [['fio', 'json'], ['fio', 'json-two-jobs'], ['fio', 'terse'], ['fio', 'terse-two-jobs'], ['fio', 'normal'], ['fio', 'normal-write']],
   dd: [['dd', 'write'], ['dd', 'read'], ['dd', 'small']],
-  sar: [['sar', 'cpu'], ['sar', 'cswch'], ['sar', 'disk'], ['sar', 'cpu-12h']],
+  sar: [['sar', 'cpu'], ['sar', 'cswch'], ['sar', 'disk'], ['sar', 'cpu-12h'], ['sar', 'since-boot']],
   sadf: [['sadf', 'db-cpu'], ['sadf', 'db-disk'], ['sadf', 'db-cswch'], ['sadf', 'json-cpu'], ['sadf', 'json-disk'], ['sadf', 'json-cswch']],
-  iostat: [['iostat', 'extended'], ['iostat', 'extended-timed'], ['iostat', 'extended-timed-12h']],
-  mpstat: [['mpstat', 'all'], ['mpstat', 'all-12h']],
-  pidstat: [['pidstat', 'cpu'], ['pidstat', 'disk'], ['pidstat', 'disk-busy'], ['pidstat', 'switches'], ['pidstat', 'threads'], ['pidstat', 'cpu-12h']],
+  iostat: [['iostat', 'extended'], ['iostat', 'extended-timed'], ['iostat', 'extended-timed-12h'], ['iostat', 'no-first']],
+  mpstat: [['mpstat', 'all'], ['mpstat', 'all-12h'], ['mpstat', 'since-boot']],
+  pidstat: [['pidstat', 'cpu'], ['pidstat', 'disk'], ['pidstat', 'disk-busy'], ['pidstat', 'switches'], ['pidstat', 'threads'], ['pidstat', 'cpu-12h'], ['pidstat', 'since-boot']],
 };
 
 let t: TempStore;
@@ -62,7 +62,7 @@ after(async () => {
 
 describe('vmstat', () => {
   for (const [, variant] of FIXTURES.vmstat!) {
-    test(`${variant}: every data row matches the printed figures; first row is since boot`, async () => {
+    test(`${variant}: every data row matches the printed figures; first row is since boot (not with -y)`, async () => {
       const { fixture } = loaded.get(`vmstat/${variant}`)!;
       const data = fixture.stdout.filter((l) => /^\s*\d/.test(l)).map(fields);
       const header = fields(fixture.stdout.find((l) => /^\s*r\s+b\s/.test(l))!);
@@ -72,7 +72,7 @@ describe('vmstat', () => {
         for (const name of ['r', 'b', 'free', 'buff', 'cache', 'bi', 'bo', 'in', 'cs', 'us', 'sy', 'id', 'wa']) {
           assert.equal(row[name], Number(data[i]![header.indexOf(name)]), `${variant} row ${i} ${name}`);
         }
-        assert.equal(row.since_boot, i === 0);
+        assert.equal(row.since_boot, i === 0 && !/ -y /.test(` ${fixture.command} `), `${variant} row ${i} since_boot`);
         assert.equal(row.parse_error, false);
         if (header.includes('gu')) assert.equal(row.gu, Number(data[i]![header.indexOf('gu')]));
         if (fixture.command.includes('-t')) {
@@ -191,13 +191,16 @@ describe('fio', () => {
       const doc = JSON.parse(fixture.stdout.slice(fixture.stdout.indexOf('{')).join('\n')) as { jobs: Record<string, any>[] };
       const expected = doc.jobs.flatMap((job) => (['read', 'write', 'trim'] as const)
         .filter((d) => job[d].total_ios > 0)
-        .map((d) => ({ jobname: job.jobname, ddir: d, bw: job[d].bw, iops: job[d].iops, runtime: job[d].runtime, clat: job[d].clat_ns.mean / 1000 })));
+        .map((d) => ({ jobname: job.jobname, ddir: d, bw: job[d].bw, bwBytes: job[d].bw_bytes, iops: job[d].iops, runtime: job[d].runtime, clat: job[d].clat_ns.mean / 1000 })));
       const rows = await parsedRows('fio', variant);
       assert.equal(rows.length, expected.length);
       for (const e of expected) {
         const row = rows.find((r) => r.jobname === e.jobname && r.ddir === e.ddir)!;
         assert.ok(row, `${e.jobname}/${e.ddir}`);
-        assert.equal(row.bw_kibps, e.bw);
+        // bw is whole KiB/s; bw_bytes is the same rate to the byte.
+        assert.equal(row.bw_kibps, e.bwBytes / 1024);
+        assert.equal(row.bw_printed_kibps, e.bw);
+        assert.equal(Math.trunc(row.bw_kibps as number), e.bw);
         assert.equal(row.iops, e.iops);
         assert.equal(row.runtime_ms, e.runtime);
         assert.ok(Math.abs((row.clat_mean_us as number) - e.clat) < 1e-9);
@@ -222,20 +225,35 @@ describe('fio', () => {
     });
   }
   for (const variant of ['normal', 'normal-write']) {
-    test(`${variant}: IOPS/BW lines with their units`, async () => {
+    test(`${variant}: IOPS/BW lines with their units; IOPS and BW from the issued I/Os, io and runtime`, async () => {
       const { fixture } = loaded.get(`fio/${variant}`)!;
       const scale: Record<string, number> = { KiB: 1, MiB: 1024, GiB: 1024 * 1024 };
+      const issued = /issued rwts: total=(\d+),(\d+),(\d+)/.exec(fixture.stdout.find((l) => l.includes('issued rwts'))!)!.slice(1).map(Number);
       const expected = fixture.stdout.filter((l) => /^\s+(read|write): IOPS=/.test(l)).map((l) => {
-        const m = /(read|write): IOPS=([\d.]+)(k?), BW=([\d.]+)(KiB|MiB|GiB)\/s/.exec(l)!;
-        return { ddir: m[1], iops: Number(m[2]) * (m[3] === 'k' ? 1000 : 1), bw: Number(m[4]) * scale[m[5]!]! };
+        const m = /(read|write): IOPS=([\d.]+)(k?), BW=([\d.]+)(KiB|MiB|GiB)\/s \([^)]*\)\((\d+)(KiB|MiB)\/(\d+)msec\)/.exec(l)!;
+        const runtimeS = Number(m[8]) / 1000;
+        return {
+          ddir: m[1],
+          iopsPrinted: Number(m[2]) * (m[3] === 'k' ? 1000 : 1),
+          bwPrinted: Number(m[4]) * scale[m[5]!]!,
+          iops: issued[m[1] === 'read' ? 0 : 1]! / runtimeS,
+          bw: (Number(m[6]) * scale[m[7]!]!) / runtimeS,
+          runtime: Number(m[8]),
+        };
       });
       const rows = await parsedRows('fio', variant);
       assert.equal(rows.length, expected.length);
+      const near = (got: unknown, want: number, what: string) =>
+        assert.ok(Math.abs((got as number) - want) <= 1e-9 * want, `${variant} ${what}: ${String(got)} is not ${want}`);
       rows.forEach((row, i) => {
-        assert.equal(row.ddir, expected[i]!.ddir);
-        assert.ok(Math.abs((row.bw_kibps as number) - expected[i]!.bw) < 1e-6);
-        assert.ok(Math.abs((row.iops as number) - expected[i]!.iops) < 1e-6);
-        assert.ok((row.clat_mean_us as number) > 0);
+        const e = expected[i]!;
+        assert.equal(row.ddir, e.ddir);
+        near(row.iops, e.iops, 'iops = issued / runtime');
+        near(row.bw_kibps, e.bw, 'bw = io / runtime');
+        near(row.iops_printed, e.iopsPrinted, 'iops as printed');
+        near(row.bw_printed_kibps, e.bwPrinted, 'bw as printed');
+        assert.equal(row.runtime_ms, e.runtime);
+        assert.ok((row.clat_mean_us as number) > 0, 'clat read');
         assert.equal(row.jobname, /^(\S+): \(groupid/.exec(fixture.stdout.find((l) => l.includes('(groupid='))!)![1]);
       });
     });
@@ -244,7 +262,7 @@ describe('fio', () => {
 
 describe('dd', () => {
   for (const [, variant] of FIXTURES.dd!) {
-    test(`${variant}: bytes, seconds and the printed rate`, async () => {
+    test(`${variant}: bytes, seconds, the rate from them and the printed rate`, async () => {
       const { fixture } = loaded.get(`dd/${variant}`)!;
       const line = fixture.stderr.find((l) => l.includes('copied'))!;
       const m = /^(\d+) bytes.*copied, ([\d.e+-]+) s, ([\d.]+) (\w*B)\/s/.exec(line)!;
@@ -252,31 +270,54 @@ describe('dd', () => {
       const [row] = await parsedRows('dd', variant);
       assert.equal(row!.bytes, Number(m[1]));
       assert.equal(row!.seconds, Number(m[2]));
-      assert.ok(Math.abs((row!.rate_bps as number) - Number(m[3]) * unit[m[4]!]!) < 1e-3);
+      // dd prints its rate to 2-3 digits; the rate is bytes / seconds, both printed in full.
+      assert.equal(row!.rate_bps, Number(m[1]) / Number(m[2]));
+      assert.ok(Math.abs((row!.rate_printed_bps as number) - Number(m[3]) * unit[m[4]!]!) < 1e-3, `${variant}: printed rate`);
+      assert.notEqual(row!.rate_bps, row!.rate_printed_bps, 'the printed rate is rounded');
       assert.equal(row!.records_in, /^(\S+) records in/.exec(fixture.stderr[0]!)![1]);
     });
   }
 });
 
 /** Independent reading of a sysstat report: header line → names, rows zipped with it. */
-function sysstatExpect(lines: string[]): { time: string | null; values: Record<string, string> }[] {
-  const out: { time: string | null; values: Record<string, string> }[] = [];
+function sysstatExpect(lines: string[]): { time: string | null; report: number; values: Record<string, string> }[] {
+  const out: { time: string | null; report: number; values: Record<string, string> }[] = [];
   let header: string[] | null = null;
+  // A report (one interval) starts where the first header line comes again.
+  let firstHeader: string | null = null;
+  let report = 0;
   for (const line of lines) {
     if (line.trim() === '' || line.startsWith('Linux ') || /^\d+\/\d+\/\d+ \d/.test(line)) continue;
     const m = /^(\d\d:\d\d:\d\d(?: [AP]M)?|Average:)\s+(.*)$/.exec(line);
     const rest = m ? m[2]! : line;
     const tokens = rest.trim().split(/\s+/);
     if (tokens.every((x) => Number.isNaN(Number(x)))) {
+      if (m?.[1] !== 'Average:') {
+        firstHeader ??= tokens.join(' ');
+        if (tokens.join(' ') === firstHeader) report++;
+      }
       header = tokens.map((x) => x.toLowerCase().replace(/%/g, 'pct_').replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, ''));
       if (header[0] === 'avg_cpu') header = header.slice(1);
       continue;
     }
     // The last column (pidstat's Command) may hold blanks: it takes the rest of the line.
     const cells = tokens.length > header!.length ? [...tokens.slice(0, header!.length - 1), tokens.slice(header!.length - 1).join(' ')] : tokens;
-    out.push({ time: m ? m[1]! : null, values: Object.fromEntries(header!.map((h, i) => [h, cells[i]!])) });
+    out.push({ time: m ? m[1]! : null, report, values: Object.fromEntries(header!.map((h, i) => [h, cells[i]!])) });
   }
   return out;
+}
+
+/**
+ * What the sysstat tools print since boot (seen on the real tools, sysstat 12): iostat's first report
+ * unless -y; mpstat and pidstat with no interval; sar with interval 0. With an interval mpstat,
+ * pidstat and sar sample first and print after it.
+ */
+function sinceBootExpected(parser: string, command: string, report: number): boolean {
+  const args = command.split(/\s+/).slice(1);
+  const numbers = args.filter((a) => /^\d+$/.test(a));
+  if (parser === 'iostat') return report === 1 && !args.includes('-y');
+  if (parser === 'mpstat' || parser === 'pidstat') return numbers.length === 0;
+  return numbers[0] === '0';
 }
 
 for (const parser of ['sar', 'iostat', 'mpstat', 'pidstat'] as const) {
@@ -298,6 +339,8 @@ for (const parser of ['sar', 'iostat', 'mpstat', 'pidstat'] as const) {
           }
           assert.equal(row.parse_error, false);
           assert.equal(row.average, e.time === 'Average:');
+          assert.equal(row.report, e.report, `${variant} row ${i} report`);
+          assert.equal(row.since_boot, sinceBootExpected(parser, fixture.command, e.report), `${variant} row ${i} since_boot`);
           if (e.time && e.time !== 'Average:') {
             // 12-hour and 24-hour times land on the same clock time.
             const [hms, ampm] = e.time.split(' ');

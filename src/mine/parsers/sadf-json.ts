@@ -58,13 +58,13 @@ export function sadfJsonSql(src: string, layout: SysstatLayout): string {
     )
     SELECT process_id, seq, line_ts,
       try_strptime((stamp ->> 'date') || ' ' || (stamp ->> 'time'), '%Y-%m-%d %H:%M:%S') AS ts,
-      stamp ->> 'time' AS time, false AS average, act AS kind, ${typed.join(', ')}, fields, false AS parse_error
+      stamp ->> 'time' AS time, false AS average, act AS kind, NULL::BIGINT AS report, false AS since_boot, ${typed.join(', ')}, fields, false AS parse_error
     FROM (
       SELECT *, map_concat(map(['hostname', 'interval'], [hostname, stamp ->> 'interval']),
           map(list_transform(json_keys(item), k -> ${keyName('act', 'k')}), list_transform(json_keys(item), k -> json_extract_string(item, '$."' || k || '"')))) AS fields
       FROM items WHERE json_type(item) = 'OBJECT'
     )
     UNION ALL
-    SELECT process_id, seq, line_ts, NULL, NULL, false, NULL, ${typed.map((t) => `NULL AS ${t.split(' AS ').at(-1)}`).join(', ')}, NULL, true
+    SELECT process_id, seq, line_ts, NULL, NULL, false, NULL, NULL, false, ${typed.map((t) => `NULL AS ${t.split(' AS ').at(-1)}`).join(', ')}, NULL, true
     FROM docs WHERE NOT json_valid(doc)`;
 }

@@ -1,4 +1,5 @@
 /** sar, sadf -d, iostat -x, mpstat -P ALL and pidstat, all through the header-driven builder in `sysstat.ts`. */
+import { markSinceBootSql, sinceBootRows } from '../since-boot.js';
 import type { ParserDefinition } from '../types.js';
 import { sadfJsonSql } from './sadf-json.js';
 import { sysstatColumns, sysstatSql, type SysstatLayout } from './sysstat.js';
@@ -18,12 +19,17 @@ function sysstatParser(name: string, programs: string[], description: string, la
   matchesCommand?: (words: readonly string[]) => boolean): ParserDefinition {
   return {
     name,
-    version: '1',
+    version: '2',
     description,
     programs,
     ...(matchesCommand ? { matchesCommand } : {}),
     columns: sysstatColumns(layout),
     sql: (src) => sysstatSql(src, layout),
+    sinceBoot: sinceBootRows,
+    // A report is since boot as a whole: the first report is every row with report = 1.
+    postInsert: (table) => [
+      markSinceBootSql(table, `SELECT process_id, seq FROM ${table} WHERE process_id IN (SELECT process_id FROM _mine_todo) AND report = 1`),
+    ],
   };
 }
 
@@ -31,6 +37,7 @@ export const sarParser = sysstatParser('sar', ['sar'], 'sar text reports (-u, -w
   { separator: 'blank', textColumns: ['cpu', 'dev', 'iface'], numericColumns: [...CPU, ...SAR_OTHER] });
 
 const SADF: SysstatLayout = { separator: 'semicolon', textColumns: ['hostname', 'timestamp', 'cpu', 'dev', 'iface'], numericColumns: ['interval', ...CPU, ...SAR_OTHER], timestampField: 'timestamp' };
+// sadf reads a data file sar wrote: its records are intervals (sinceBootRows says 'none' for sadf).
 export const sadfParser: ParserDefinition = {
   ...sysstatParser('sadf', ['sadf'], 'sadf -d (database, ;-separated; kind = first header name) and -j (JSON; kind = activity) output', SADF),
   // -d rows are the lines with ';' (JSON documents have none); -j documents go through DuckDB's JSON functions.

@@ -7,6 +7,10 @@
  * `fields`, so columns this parser does not know are never lost.
  * Times may be 24-hour (LC_ALL=C) or 12-hour (`03:12:54 AM`); the date comes
  * from the banner line (`Linux ... 11/25/26 ...`).
+ * `report` numbers the reports of a process (one per interval): a report
+ * starts where the process's first header comes again (in `mpstat -A` or
+ * `pidstat -u -d` one report holds several blocks); `since_boot` starts false
+ * and is set after the insert (see `since-boot.ts`).
  */
 import { columnNameSql, literal } from '../sql.js';
 import type { ColumnDoc } from '../types.js';
@@ -23,12 +27,17 @@ export interface SysstatLayout {
 const TIME = "(?:[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?: ?[AaPp][Mm])?|Average:|Summary:)";
 const DATE_FORMATS = ['%m/%d/%y %I:%M:%S %p', '%m/%d/%Y %I:%M:%S %p', '%m/%d/%y %H:%M:%S', '%m/%d/%Y %H:%M:%S', '%Y-%m-%d %H:%M:%S', '%d/%m/%y %H:%M:%S', '%d/%m/%Y %H:%M:%S'];
 
+/** A header line naming columns (the banner and the tool's Average: header also look like headers). */
+const COLUMN_HEADER = 'is_header AND NOT is_banner AND NOT is_stamp AND NOT average';
+
 export function sysstatColumns(layout: SysstatLayout): ColumnDoc[] {
   return [
     { name: 'ts', type: 'TIMESTAMP', description: 'banner date + row time (12-hour times converted)' },
     { name: 'time', type: 'VARCHAR', description: 'time as printed' },
     { name: 'average', type: 'BOOLEAN', description: "the tool's own Average:/Summary: row" },
     { name: 'kind', type: 'VARCHAR', description: 'first header name of the block (e.g. cpu, dev, uid, device, avg_cpu)' },
+    { name: 'report', type: 'BIGINT', description: "1, 2, ...: the process's report (interval) the row belongs to (text reports; NULL for sadf)" },
+    { name: 'since_boot', type: 'BOOLEAN', description: 'a report of averages since boot (iostat\'s first unless -y; mpstat/pidstat with no interval; sar 0)' },
     ...layout.textColumns.map((name) => ({ name, type: 'VARCHAR' })),
     ...layout.numericColumns.map((name) => ({ name, type: 'DOUBLE' })),
     { name: 'fields', type: 'MAP(VARCHAR, VARCHAR)', description: 'every column of the row, by normalized header name' },
@@ -52,8 +61,12 @@ export function sysstatSql(src: string, layout: SysstatLayout): string {
   const tsExpr = layout.timestampField
     ? `try_strptime(regexp_replace(fields[${literal(layout.timestampField)}], ' [A-Za-z]+$', ''), '%Y-%m-%d %H:%M:%S')`
     : `try_strptime(regexp_replace(upper(when_text), '([0-9])([AP]M)$', '\\1 \\2'), [${DATE_FORMATS.map(literal).join(', ')}])`;
+  // sadf -d prints one header per activity, not per report: its rows carry timestamps instead.
+  const report = layout.separator === 'semicolon'
+    ? 'NULL::BIGINT'
+    : `sum(CASE WHEN ${COLUMN_HEADER} AND toks = first_hdr THEN 1 ELSE 0 END) OVER (${window})`;
   return `
-    SELECT process_id, seq, line_ts, ${tsExpr} AS ts, time, average, kind, ${typed.join(', ')}, fields, parse_error
+    SELECT process_id, seq, line_ts, ${tsExpr} AS ts, time, average, kind, report, false AS since_boot, ${typed.join(', ')}, fields, parse_error
     FROM (
       SELECT *, CASE WHEN NOT parse_error THEN map(hdr, vals) END AS fields
       FROM (
@@ -66,12 +79,14 @@ export function sysstatSql(src: string, layout: SysstatLayout): string {
           SELECT process_id, seq, line_ts, toks, time, average,
             CASE WHEN time IS NOT NULL AND NOT average THEN banner_day || ' ' || time ELSE last_stamp END AS when_text,
             CASE WHEN raw_hdr[1] = 'avg_cpu' THEN raw_hdr[2:] ELSE raw_hdr END AS hdr,
-            raw_hdr[1] AS kind
-          FROM (
+            raw_hdr[1] AS kind, report
+          FROM (SELECT *, ${report} AS report FROM (
             SELECT *,
               last_value(CASE WHEN is_header THEN list_transform(toks, x -> ${columnNameSql('x')}) END IGNORE NULLS) OVER (${window}) AS raw_hdr,
               last_value(CASE WHEN is_banner THEN regexp_extract(text, '([0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4}|[0-9]{4}-[0-9]{2}-[0-9]{2})', 1) END IGNORE NULLS) OVER (${window}) AS banner_day,
-              last_value(CASE WHEN is_stamp THEN trim(text) END IGNORE NULLS) OVER (${window}) AS last_stamp
+              last_value(CASE WHEN is_stamp THEN trim(text) END IGNORE NULLS) OVER (${window}) AS last_stamp,
+              first_value(CASE WHEN ${COLUMN_HEADER} THEN toks END IGNORE NULLS)
+                OVER (PARTITION BY process_id ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS first_hdr
             FROM (
               SELECT *, ${isHeader} AS is_header FROM (
                 SELECT *, ${split} AS toks FROM (
@@ -86,7 +101,7 @@ export function sysstatSql(src: string, layout: SysstatLayout): string {
                 )
               )
             )
-          )
+          ))
           WHERE NOT is_header AND NOT is_stamp AND NOT is_banner
         )
       )

@@ -3,23 +3,26 @@
  * splitting on blanks (wide mode and large numbers break fixed columns); the
  * optional `gu` column (procps 4) is told apart by the field count, the `-t`
  * timestamp by its shape. The first data row of a process reports averages
- * since boot, not the interval: it is flagged `since_boot`.
+ * since boot, not the interval: it is flagged `since_boot` (not with `-y`,
+ * which leaves that row out).
  */
+import { markSinceBootSql, sinceBootRows } from '../since-boot.js';
 import type { ParserDefinition } from '../types.js';
 
 const FIELDS = ['r', 'b', 'swpd', 'free', 'buff', 'cache', 'si', 'so', 'bi', 'bo', 'in', 'cs', 'us', 'sy', 'id', 'wa', 'st'] as const;
 
 export const vmstatParser: ParserDefinition = {
   name: 'vmstat',
-  version: '4',
+  version: '5',
   description: 'vmstat rows (with or without -t, -w); first since-boot row flagged',
   programs: ['vmstat'],
   columns: [
     { name: 'ts', type: 'TIMESTAMP', description: 'time vmstat printed (-t only; in the zone named in its header)' },
     ...FIELDS.map((name) => ({ name, type: 'BIGINT' })),
     { name: 'gu', type: 'BIGINT', description: 'guest time (procps 4 wide output)' },
-    { name: 'since_boot', type: 'BOOLEAN', description: 'first row: averages since boot, not an interval' },
+    { name: 'since_boot', type: 'BOOLEAN', description: 'first row (unless -y): averages since boot, not an interval' },
   ],
+  sinceBoot: sinceBootRows,
   // Split on single blanks and drop the empty strings (cheaper in DuckDB than a regex split or an
   // RE2 pass with captures); the field count tells `gu` and the `-t` stamp apart. Header lines are
   // told by cheap tests on the text (no per-line trim). A row that does not parse is all NULLs.
@@ -48,9 +51,7 @@ export const vmstatParser: ParserDefinition = {
       )
     )`,
   postInsert: (table) => [
-    `UPDATE ${table} AS t SET since_boot = true
-     FROM (SELECT process_id, min(seq) AS seq FROM ${table}
-           WHERE process_id IN (SELECT process_id FROM _mine_todo) AND NOT parse_error GROUP BY process_id) first_row
-     WHERE t.process_id = first_row.process_id AND t.seq = first_row.seq`,
+    markSinceBootSql(table, `SELECT process_id, min(seq) FROM ${table}
+      WHERE process_id IN (SELECT process_id FROM _mine_todo) AND NOT parse_error GROUP BY process_id`),
   ],
 };
