@@ -1,7 +1,8 @@
 /**
  * A chart spec's data, read from the store: Mine's per-run summary, a
  * parser's table of one batch, or any SQL. Line charts over a batch also get
- * the run windows to shade, and every chart the batch's policy order.
+ * the run windows to shade, and every chart the batch's policy order. Rows
+ * marked `since_boot` are left out unless the spec says `since_boot: true`.
  */
 import type { ExpertStore } from '../store/types.js';
 import { figureFromSpec, type ChartContext } from './chart.js';
@@ -10,6 +11,7 @@ import { runSummaryColumns } from './run-summary.js';
 import type { Columns } from './columns.js';
 import { parsedColumns, policyNames, queryColumns, resolveBatch, runWindows, withParamColumns } from './data.js';
 import type { RunSummaryLoader } from './report-data.js';
+import { withoutSinceBoot } from './since-boot.js';
 import { parseChartSpec, type ChartSpec } from './spec.js';
 
 export interface ChartData {
@@ -20,15 +22,16 @@ export interface ChartData {
 }
 
 export async function loadChartData(store: ExpertStore, spec: ChartSpec, options: { runSummary: RunSummaryLoader }): Promise<ChartData> {
+  const samples = (columns: Columns) => (spec.sinceBoot ? columns : withoutSinceBoot(columns));
   if (spec.data.sql) {
-    return { columns: withParamColumns(await queryColumns(store, spec.data.sql)), context: {}, source: 'SQL query' };
+    return { columns: samples(withParamColumns(await queryColumns(store, spec.data.sql))), context: {}, source: 'SQL query' };
   }
   const batch = await resolveBatch(store, spec.data.batch);
   const batchId = Number(batch.batch_id);
   const context: ChartContext = { categories: policyNames(batch.config) };
   if (spec.kind === 'line' && spec.windows !== false) context.windows = await runWindows(store, batchId);
   const columns = spec.data.parser ? await parsedColumns(store, spec.data.parser, batchId) : await options.runSummary(store, batchId);
-  return { columns, context, source: `batch ${batchId} (${batch.name}), ${spec.data.parser ? `parsed.${spec.data.parser}` : 'runs'}` };
+  return { columns: samples(columns), context, source: `batch ${batchId} (${batch.name}), ${spec.data.parser ? `parsed.${spec.data.parser}` : 'runs'}` };
 }
 
 /**

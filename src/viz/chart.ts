@@ -1,12 +1,13 @@
 /**
  * A chart spec plus its rows → a figure (pure). Faceting wraps any kind.
  */
-import { toColumns, type Columns, type TableInput } from './columns.js';
+import type { Columns, TableInput } from './columns.js';
 import { distributionFigure } from './distribution.js';
 import { facetFigure } from './facet.js';
 import type { Figure } from './figure.js';
 import { heatmapFigure } from './heatmap.js';
 import { scatterFigure } from './scatter.js';
+import { sampleColumns } from './since-boot.js';
 import type { ChartSpec } from './spec.js';
 import { timeSeriesFigure, type TimeWindow } from './timeseries.js';
 
@@ -18,14 +19,15 @@ export interface ChartContext {
 }
 
 export function figureFromSpec(spec: ChartSpec, input: TableInput, context: ChartContext = {}): Figure {
-  const columns = toColumns(input);
+  // Since-boot rows go before faceting, so no panel is built from them alone.
+  const columns = sampleColumns(input, spec.sinceBoot);
   const build = (rows: Columns, title: string | undefined): Figure => buildOne(spec, rows, context, title);
   if (spec.facet) return facetFigure(columns, spec.facet, (slice) => build(slice, undefined), { title: spec.title });
   return build(columns, spec.title);
 }
 
 function buildOne(spec: ChartSpec, columns: Columns, context: ChartContext, title: string | undefined): Figure {
-  const common = { title, categories: context.categories, height: spec.height };
+  const common = { title, categories: context.categories, height: spec.height, sinceBoot: spec.sinceBoot };
   const y = spec.y!;
   switch (spec.kind) {
     case 'scatter':

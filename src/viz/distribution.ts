@@ -4,7 +4,8 @@
  * `x` column the boxes are grouped per x value (e.g. per file size).
  */
 import { axisTitle } from './axis-titles.js';
-import { column, groupRows, pick, plotValue, toColumns, type TableInput } from './columns.js';
+import { column, groupRows, pick, plotValue, type TableInput } from './columns.js';
+import { sampleColumns } from './since-boot.js';
 import { baseLayout, colourMap, orderGroups, type CommonOptions, type Figure, type Trace } from './figure.js';
 
 export interface DistributionOptions extends CommonOptions {
@@ -17,7 +18,7 @@ export interface DistributionOptions extends CommonOptions {
 }
 
 export function distributionFigure(input: TableInput, options: DistributionOptions): Figure {
-  const columns = toColumns(input);
+  const columns = sampleColumns(input, options.sinceBoot);
   const ys = column(columns, options.y, 'y column');
   const xs = options.x ? column(columns, options.x, 'x column') : undefined;
   const groups = orderGroups(groupRows(columns, options.color), options.categories);

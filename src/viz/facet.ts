@@ -22,8 +22,9 @@ export function facetFigure(input: TableInput, facet: string, build: (slice: Col
 
   const first = panels[0]!.figure.layout;
   const layout: Layout = { ...first, annotations: [], shapes: [] };
-  delete layout.xaxis;
-  delete layout.yaxis;
+  for (const key of Object.keys(layout)) if (/^[xy]axis\d*$/.test(key)) delete layout[key];
+  // A panel's own extra y axes (a line chart's axis for a column of another scale) get numbers after the panels'.
+  let nextAxis = panels.length + 1;
   if (options.title) layout.title = { text: options.title, x: 0.02, xanchor: 'left' };
   layout.height = (first.height as number | undefined) ?? Math.max(360, 300 * nRows);
   const data: Trace[] = [];
@@ -40,8 +41,17 @@ export function facetFigure(input: TableInput, facet: string, build: (slice: Col
     const panelY = (figure.layout.yaxis ?? {}) as Record<string, unknown>;
     layout[`xaxis${suffix}`] = { ...panelX, domain: xDomain, anchor: `y${suffix}`, title: row === nRows - 1 ? panelX.title : { text: '' } };
     layout[`yaxis${suffix}`] = { ...panelY, domain: yDomain, anchor: `x${suffix}`, title: col === 0 ? panelY.title : { text: '' } };
+    const extraAxes = new Map<string, string>();
+    for (const [key, axis] of Object.entries(figure.layout)) {
+      const n = /^yaxis(\d+)$/.exec(key)?.[1];
+      if (!n) continue;
+      const id = nextAxis++;
+      extraAxes.set(`y${n}`, `y${id}`);
+      const { position: _position, ...rest } = axis as Record<string, unknown>;
+      layout[`yaxis${id}`] = { ...rest, overlaying: `y${suffix}`, anchor: `x${suffix}`, title: col === nCols - 1 || i === panels.length - 1 ? rest.title : { text: '' } };
+    }
     for (const trace of figure.data) {
-      const placed = { ...trace, xaxis: `x${suffix}`, yaxis: `y${suffix}` };
+      const placed = { ...trace, xaxis: `x${suffix}`, yaxis: extraAxes.get(String(trace.yaxis)) ?? `y${suffix}` };
       if ((trace.meta as { fit?: unknown } | undefined)?.fit) {
         // Each panel has its own fit: its legend entry (with r and p) says which panel.
         data.push({ ...placed, name: `${value} · ${trace.name ?? ''}`, showlegend: trace.showlegend !== false });

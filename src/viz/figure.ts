@@ -44,6 +44,8 @@ export interface CommonOptions {
   /** Preferred order (and colours) of colour groups, e.g. the batch's policies in config order. */
   categories?: string[];
   height?: number;
+  /** Keep rows marked `since_boot` (averages since boot, not samples): left out by default. */
+  sinceBoot?: boolean;
 }
 
 export function baseLayout(options: { title?: string; xTitle?: string; yTitle?: string; legendTitle?: string; height?: number }): Layout {

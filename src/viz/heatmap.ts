@@ -5,6 +5,7 @@
  */
 import { axisTitle } from './axis-titles.js';
 import { column, groupKey, rowCount, toColumns, type TableInput } from './columns.js';
+import { sampleColumns } from './since-boot.js';
 import { baseLayout, type CommonOptions, type Figure } from './figure.js';
 import { toNumber } from './stats.js';
 import { UserError } from '../errors.js';
@@ -69,7 +70,7 @@ function aggregate(values: number[], agg: Aggregate): number | null {
 }
 
 export function heatmapFigure(input: TableInput, options: HeatmapOptions): Figure {
-  const { x, y, z } = pivot(input, options.x, options.y, options.z, options.agg);
+  const { x, y, z } = pivot(sampleColumns(input, options.sinceBoot), options.x, options.y, options.z, options.agg);
   const zTitle = options.zTitle ?? axisTitle(options.z);
   const layout = baseLayout({
     title: options.title,

@@ -13,6 +13,7 @@ import type { Columns } from './columns.js';
 import { parsedColumns, parseJson, policyNames, queryRows, resolveBatch, runWindows, type BatchRow } from './data.js';
 import type { ThreadAffinity } from './heatmap.js';
 import type { ParseErrorSummary, ReportModel, TableData } from './report.js';
+import { withoutSinceBoot } from './since-boot.js';
 import { standardCharts, type StandardChartInput } from './standard-charts.js';
 
 /** Mine's per-run summary for a batch (one row per workload run), as columns. */
@@ -91,8 +92,7 @@ export async function loadReportModel(store: ExpertStore, batchRef: number | str
     if (!parserRoles.get(parser)?.has('monitor')) continue;
     try {
       const all = await parsedColumns(store, parser, batchId);
-      const keep = (all.role ?? []).map((role, i) => role === 'monitor' && all.since_boot?.[i] !== true);
-      const columns = Object.fromEntries(Object.entries(all).map(([c, v]) => [c, v.filter((_, i) => keep[i])]));
+      const columns = monitorRows(all);
       chartInput.monitor = { columns, x: 'line_ts', series: 'host', y: ys.filter((y) => y in columns), source: parser };
       break;
     } catch (error) {
@@ -102,9 +102,7 @@ export async function loadReportModel(store: ExpertStore, batchRef: number | str
 
   if (parserRoles.get('pidstat')?.has('monitor')) {
     try {
-      const all = await parsedColumns(store, 'pidstat', batchId);
-      const keep = (all.role ?? []).map((role) => role === 'monitor');
-      chartInput.threadCpu = Object.fromEntries(Object.entries(all).map(([c, v]) => [c, v.filter((_, i) => keep[i])]));
+      chartInput.threadCpu = monitorRows(await parsedColumns(store, 'pidstat', batchId));
     } catch (error) {
       notes.push(`per-thread CPU from pidstat could not be read: ${(error as Error).message}`);
     }
@@ -121,6 +119,12 @@ export async function loadReportModel(store: ExpertStore, batchRef: number | str
     notes,
     generator: options.generator,
   };
+}
+
+/** Rows printed by monitors, since-boot averages left out (they are not samples of any run). */
+function monitorRows(all: Columns): Columns {
+  const keep = (all.role ?? []).map((role) => role === 'monitor');
+  return withoutSinceBoot(Object.fromEntries(Object.entries(all).map(([c, v]) => [c, v.filter((_, i) => keep[i])])));
 }
 
 function toReportBatch(b: BatchRow) {

@@ -5,7 +5,8 @@
  * trace's `meta.fit`, so tests and notebooks can read them back.
  */
 import { axisTitle } from './axis-titles.js';
-import { column, groupRows, pick, plotValue, toColumns, type TableInput } from './columns.js';
+import { column, groupRows, pick, plotValue, type TableInput } from './columns.js';
+import { sampleColumns } from './since-boot.js';
 import { baseLayout, colourMap, orderGroups, type CommonOptions, type Figure, type Trace } from './figure.js';
 import { describeFit, finitePairs, linearFit, type LinearFit } from './stats.js';
 
@@ -28,7 +29,7 @@ export function normalizeFitMode(fit: FitMode | boolean | undefined): FitMode {
 }
 
 export function scatterFigure(input: TableInput, options: ScatterOptions): Figure {
-  const columns = toColumns(input);
+  const columns = sampleColumns(input, options.sinceBoot);
   const xs = column(columns, options.x, 'x column');
   const ys = column(columns, options.y, 'y column');
   const hoverColumns = (options.hover ?? []).map((name) => [name, column(columns, name, 'hover column')] as const);

@@ -10,6 +10,7 @@
  *   color: policy
  *   kind: scatter                          # scatter | box | violin | line | heatmap
  *   fit: each                              # each | all | none
+ *   since_boot: true                       # keep monitors' since-boot rows (left out by default)
  *
  * Parsing and validation are pure; reading the data is in `spec-data.ts`.
  */
@@ -43,11 +44,13 @@ export interface ChartSpec {
   agg?: 'mean' | 'sum' | 'max' | 'min' | 'count';
   /** Line charts: shade each workload's window (default true when the data has a batch). */
   windows?: boolean;
+  /** Keep rows marked `since_boot` (a monitor's averages since boot, e.g. vmstat's first row); default false. */
+  sinceBoot?: boolean;
   hover?: string[];
   height?: number;
 }
 
-const TOP_KEYS = ['title', 'data', 'kind', 'x', 'y', 'z', 'color', 'colour', 'facet', 'fit', 'agg', 'windows', 'hover', 'height'];
+const TOP_KEYS = ['title', 'data', 'kind', 'x', 'y', 'z', 'color', 'colour', 'facet', 'fit', 'agg', 'windows', 'since_boot', 'hover', 'height'];
 const DATA_KEYS = ['runs', 'parser', 'sql', 'batch'];
 
 /** Parses and validates a chart spec; errors say file:line:column and what was expected. */
@@ -147,6 +150,10 @@ export function parseChartSpec(text: string, file = '<chart spec>'): ChartSpec {
     if (typeof raw.windows !== 'boolean') throw new ConfigError(nodeAt(['windows']), "'windows' must be true or false");
     spec.windows = raw.windows;
   }
+  if (raw.since_boot !== undefined) {
+    if (typeof raw.since_boot !== 'boolean') throw new ConfigError(nodeAt(['since_boot']), "'since_boot' must be true (keep the since-boot rows) or false");
+    spec.sinceBoot = raw.since_boot;
+  }
   if (raw.hover !== undefined) {
     if (!Array.isArray(raw.hover) || raw.hover.some((h) => typeof h !== 'string')) throw new ConfigError(nodeAt(['hover']), "'hover' must be a list of column names");
     spec.hover = raw.hover as string[];
@@ -187,6 +194,7 @@ export function chartSpecYaml(spec: ChartSpec): string {
   put('fit', spec.fit);
   put('agg', spec.agg);
   put('windows', spec.windows);
+  put('since_boot', spec.sinceBoot);
   put('hover', spec.hover);
   put('height', spec.height);
   return lines.join('\n') + '\n';

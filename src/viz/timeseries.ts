@@ -1,11 +1,14 @@
 /**
  * Monitor time series (one line per y column and group) with each
  * workload's window shaded behind the lines, so a reader sees which part of
- * the vmstat/perf trace belongs to which run.
+ * the vmstat/perf trace belongs to which run. Y columns of very different
+ * scale (typical magnitudes more than 10x apart, e.g. context switches and
+ * CPU %) get their own y axes, so the smaller is not drawn as a flat line.
  */
 import { axisTitle } from './axis-titles.js';
-import { column, groupRows, pick, plotValue, toColumns, type TableInput } from './columns.js';
-import { baseLayout, colourMap, orderGroups, PALETTE, type CommonOptions, type Figure, type Trace } from './figure.js';
+import { column, groupRows, pick, plotValue, type TableInput } from './columns.js';
+import { sampleColumns } from './since-boot.js';
+import { baseLayout, colourMap, orderGroups, PALETTE, type CommonOptions, type Figure, type Layout, type Trace } from './figure.js';
 
 export interface TimeWindow {
   /** Start and end on the x axis: Date, ISO text, or numbers in the x column's unit. */
@@ -27,7 +30,7 @@ export interface TimeSeriesOptions extends CommonOptions {
 }
 
 export function timeSeriesFigure(input: TableInput, options: TimeSeriesOptions): Figure {
-  const columns = toColumns(input);
+  const columns = sampleColumns(input, options.sinceBoot);
   const xs = column(columns, options.x, 'x column');
   const yNames = Array.isArray(options.y) ? options.y : [options.y];
   const yColumns = yNames.map((name) => [name, column(columns, name, 'y column')] as const);
@@ -49,17 +52,30 @@ export function timeSeriesFigure(input: TableInput, options: TimeSeriesOptions):
         y: pick(ys, order).map(plotValue),
         line: { color: colours.get(name), width: 1.5 },
         marker: { color: colours.get(name), size: 4 },
+        // the y column, to place the trace on its axis below
+        meta: yName,
       });
     }
   }
 
+  const axes = yAxisGroups(yColumns);
+  const axisCount = Math.max(...axes);
+  const titleOf = (axis: number) => yNames.filter((_, i) => axes[i] === axis).map(axisTitle).join(', ');
   const layout = baseLayout({
     title: options.title,
     xTitle: options.xTitle ?? axisTitle(options.x),
-    yTitle: options.yTitle ?? (yNames.length === 1 ? axisTitle(yNames[0]!) : yNames.map(axisTitle).join(', ')),
+    yTitle: options.yTitle ?? titleOf(1),
     legendTitle: options.color ? axisTitle(options.color) : undefined,
     height: options.height,
   });
+  if (axisCount > 1) {
+    for (const trace of data) {
+      const axis = axes[yNames.indexOf(String(trace.meta))]!;
+      if (axis > 1) trace.yaxis = `y${axis}`;
+    }
+    Object.assign(layout, extraYAxes(axisCount, titleOf, layout));
+  }
+  for (const trace of data) delete trace.meta;
   const windows = options.windows ?? [];
   if (windows.length) {
     const windowGroups = [...new Set(windows.map((w) => w.group ?? w.label ?? ''))];
@@ -92,6 +108,74 @@ export function timeSeriesFigure(input: TableInput, options: TimeSeriesOptions):
       }));
   }
   return { data, layout };
+}
+
+/** Typical magnitudes further apart than this get separate y axes. */
+const SCALE_RATIO = 10;
+
+/** A column's typical magnitude: the median absolute value of its non-zero numbers (undefined when it has none). */
+export function typicalMagnitude(values: readonly unknown[]): number | undefined {
+  const sizes = values
+    .map((v) => (typeof v === 'bigint' ? Number(v) : v))
+    .filter((v): v is number => typeof v === 'number' && Number.isFinite(v) && v !== 0)
+    .map(Math.abs)
+    .sort((a, b) => a - b);
+  if (sizes.length === 0) return undefined;
+  const mid = sizes.length >> 1;
+  return sizes.length % 2 ? sizes[mid]! : (sizes[mid - 1]! + sizes[mid]!) / 2;
+}
+
+/**
+ * The y axis (1, 2, ...) of each y column: columns whose typical magnitudes
+ * are within 10x of the largest on an axis share it; axis 1 is the first
+ * column's. A column with no non-zero number goes with the first column.
+ */
+export function yAxisGroups(columns: readonly (readonly [string, readonly unknown[]])[]): number[] {
+  const sizes = columns.map(([, values]) => typicalMagnitude(values));
+  const order = sizes.map((size, i) => ({ size, i })).filter((c) => c.size !== undefined).sort((a, b) => b.size! - a.size!);
+  const groupOf = new Array<number>(columns.length).fill(-1);
+  let group = -1;
+  let top = 0;
+  for (const { size, i } of order) {
+    if (group < 0 || top / size! > SCALE_RATIO) {
+      group++;
+      top = size!;
+    }
+    groupOf[i] = group;
+  }
+  const first = groupOf[0]! >= 0 ? groupOf[0]! : 0;
+  for (let i = 0; i < groupOf.length; i++) if (groupOf[i] === -1) groupOf[i] = first;
+  // Number the groups by first appearance in the y list, so the first column is on the left axis.
+  const numbers = new Map<number, number>();
+  return groupOf.map((g) => {
+    if (!numbers.has(g)) numbers.set(g, numbers.size + 1);
+    return numbers.get(g)!;
+  });
+}
+
+/** Layout entries for y axes 2.. overlaying the first: axis 2 on the right, further ones outside, alternating sides. */
+function extraYAxes(count: number, titleOf: (axis: number) => string, layout: Layout): Layout {
+  const step = 0.08;
+  const outer = Array.from({ length: count - 2 }, (_, k) => (k % 2 === 0 ? 'left' : 'right'));
+  const left = outer.filter((side) => side === 'left').length;
+  const right = outer.length - left;
+  const domain = [step * left, 1 - step * right];
+  const out: Layout = {
+    xaxis: { ...(layout.xaxis as Record<string, unknown>), domain },
+    margin: { ...(layout.margin as Record<string, unknown>), r: 70 },
+  };
+  let leftSeen = 0;
+  let rightSeen = 0;
+  for (let axis = 2; axis <= count; axis++) {
+    const side = axis === 2 ? 'right' : outer[axis - 3]!;
+    const entry: Record<string, unknown> = { title: { text: titleOf(axis) }, overlaying: 'y', side, automargin: true, zeroline: false, showgrid: false };
+    if (axis > 2) {
+      entry.anchor = 'free';
+      entry.position = side === 'left' ? domain[0]! - step * ++leftSeen : domain[1]! + step * ++rightSeen;
+    }
+    out[`yaxis${axis}`] = entry;
+  }
+  return out;
 }
 
 function seriesName(group: string, y: string, grouped: boolean, manyY: boolean): string {
