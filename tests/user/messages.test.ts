@@ -93,10 +93,13 @@ test('mine parse and a one-row table: no "1 rows" / "1 processes"', async () => 
   writeFileSync(join(dir, 'dd.yaml'), 'name: one-dd\ntests:\n  - name: dd\n    command: dd if=/dev/zero of=/dev/null bs=4k count=1\n');
   const batch = await run(['run', 'dd.yaml']);
   assert.equal(batch.code, 0, describe(batch));
+  assert.ok(batch.stdout.startsWith('batch '), `expert run printed its batch: ${JSON.stringify(batch.stdout)}`);
   const parse = await run(['mine', 'parse', 'dd', '--batch', 'one-dd', '--format', 'table']);
   assert.equal(parse.code, 0, describe(parse));
+  assert.ok(parse.stdout.includes('bytes') && parse.stderr.includes('dd'), `the parsed row and the parse report: ${parse.stdout}${parse.stderr}`);
   const table = await run(['mine', 'sql', 'SELECT 1 AS one', '--format', 'table']);
   assert.equal(table.code, 0, describe(table));
+  assert.ok(table.stdout.includes('one'), `the one-row table: ${JSON.stringify(table.stdout)}`);
   assert.deepEqual(singularsAsPlurals(`${batch.stderr}\n${parse.stderr}\n${parse.stdout}\n${table.stdout}`), []);
 });
 

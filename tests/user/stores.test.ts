@@ -100,6 +100,25 @@ test('a reader started while `expert run` writes the store waits for it (saying 
   await assertAdviceTrue(cli, dir, ['mine', 'sql'], reader.stderr);
 });
 
+test('a reader that gives up waiting for a batch that keeps the store: a bounded wait, a message whose advice is true, never 70', async () => {
+  writeFileSync(join(dir, 'long.yaml'), 'name: long\ntests:\n  - name: nap\n    command: sleep 45\n');
+  let pid = 0;
+  const batch = expert(cli, ['run', 'long.yaml', '--store', 'long.duckdb'], { cwd: dir, onSpawn: (p) => (pid = p) });
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(join(dir, 'long.duckdb')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
+    // EXPERT_LOCK_WAIT_MS shortens the wait; without it the default wait (30 s) still ends before the 45 s nap.
+    const reader = await run(['mine', 'summary', '--store', 'long.duckdb', '--format', 'csv'], dir, { EXPERT_LOCK_WAIT_MS: '1500' });
+    assert.ok(reader.code !== 0 && reader.code !== 70, `the reader gave up with a user error: ${describe(reader)}`);
+    assert.ok(reader.stderr.includes('long.duckdb'), `names the store: ${reader.stderr}`);
+    await assertAdviceTrue(cli, dir, ['mine', 'summary'], reader.stderr);
+  } finally {
+    process.kill(-pid, 'SIGINT');
+    assert.equal((await batch).code, 130, 'the batch stopped on Ctrl-C');
+  }
+});
+
 /** What `--batch` names in the small store: [reference, the batch id it means]. */
 function references(): [string, number][] {
   const [first, second, third] = store.batches;
