@@ -24,9 +24,9 @@ SELECT ... WHERE batch_id = {batch}
     if (!Number.isInteger(limit) || limit < 0) throw new UserError(`--limit: expected a whole number, got '${limitOption.value}'`);
     if (limitOption.rest.length > 0) throw new UserError(`unexpected argument '${limitOption.rest[0]}'; see %sql?`);
     if (call.body.trim() === '') throw new UserError('the cell has no query');
-    const { names, columns } = await query(context, call.body);
-    const rows = rowsOf(names, columns);
-    context.display({ 'text/html': htmlTable(names, rows, limit), 'text/plain': textTable(names, rows, limit) });
+    const { names, columns, rowCount, cells } = await query(context, call.body);
+    const shown = cells(limit);
+    context.display({ 'text/html': htmlTable(names, shown, limit, rowCount), 'text/plain': textTable(names, shown, limit, rowCount) });
     if (out.value) {
       const aq = await import('arquero');
       await context.setVariable(out.value, aq.table(columns, names), ARQUERO_TABLE);

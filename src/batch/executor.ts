@@ -18,11 +18,12 @@ export interface OutputLine {
 /** Receives lines in the order the process printed them, per stream. */
 export type LineSink = (line: OutputLine) => void;
 
-export type ProcessStatus = 'pending' | 'running' | 'exited' | 'killed' | 'lost' | 'failed';
+/** `not_started`: the batch ended (interrupted, or failed) before this process's run began. */
+export type ProcessStatus = 'pending' | 'running' | 'exited' | 'killed' | 'lost' | 'failed' | 'not_started';
 
 export interface ExitInfo {
   /** `exited` (ran to its end, any code), `killed` (we stopped it), `lost` (connection dropped), `failed` (could not start / timed out). */
-  status: Exclude<ProcessStatus, 'pending' | 'running'>;
+  status: Exclude<ProcessStatus, 'pending' | 'running' | 'not_started'>;
   exitCode: number | null;
   /** Signal name without the SIG prefix handling: e.g. 'SIGTERM'. */
   signal: string | null;

@@ -3,6 +3,7 @@
  * Pure: the state folds events; rendering returns text. The effects (a
  * redrawn block on a TTY, log lines otherwise) are in run-display.ts.
  */
+import { plural } from '../output/print.js';
 import type { BatchEvent, ProcessView } from '../batch/runner/index.js';
 import { formatElapsed } from '../batch/runner/index.js';
 
@@ -112,7 +113,7 @@ export function logLine(event: BatchEvent, state: ProgressState, now: number): s
   const at = `[${formatElapsed(now - state.startedAt)}]`;
   switch (event.type) {
     case 'batch-started':
-      return `${at} batch ${event.batchId} '${event.name}': ${event.runs} runs, ${event.processes.length} processes`;
+      return `${at} batch ${event.batchId} '${event.name}': ${plural(event.runs, 'run')}, ${plural(event.processes.length, 'process', 'processes')}`;
     case 'run-started':
       return `${at} run ${state.runsStarted}/${event.runs}: ${event.test}${paramsText(event.params)} policy=${event.policy} rep=${event.rep}`;
     case 'process': {
@@ -120,7 +121,7 @@ export function logLine(event: BatchEvent, state: ProgressState, now: number): s
       if (p.status === 'running') return `${at}   start ${p.label}`;
       if (p.status === 'pending') return undefined;
       const lines = state.processes.get(p.processId)?.lines ?? p.lines;
-      return `${at}   ${describeExit(p)} ${p.label} (${lines} lines)`;
+      return `${at}   ${describeExit(p)} ${p.label} (${plural(lines, 'line')})`;
     }
     case 'warning':
       return `${at} warning: ${event.message}`;
@@ -128,7 +129,7 @@ export function logLine(event: BatchEvent, state: ProgressState, now: number): s
       return `${at} ${event.reason}`;
     case 'batch-finished': {
       const s = event.summary;
-      return `${at} batch ${event.batchId} ${s.status}: ${s.workloads - s.failedWorkloads}/${s.workloads} workloads succeeded, ${s.lines} lines`;
+      return `${at} batch ${event.batchId} ${s.status}: ${s.workloads - s.failedWorkloads}/${s.workloads} workloads succeeded, ${plural(s.lines, 'line')}`;
     }
     default:
       return undefined;

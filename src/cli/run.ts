@@ -22,7 +22,9 @@ import { runBatch, defaultHooks, prepareResume, type BatchOutcome, type BatchEve
 import type { Plan } from '../batch/config/types.js';
 import { UserError } from '../errors.js';
 import { openStore, DEFAULT_STORE_PATH } from '../store/store.js';
-import { formatRows, resolveFormat } from './format.js';
+import { dataOptions, printData, resolveFormat, columnsOption, type OutputFormat } from './format.js';
+import { printQuery } from '../output/print-query.js';
+import { resolveBatchId } from '../store/resolve-batch.js';
 import { createProgressDisplay } from './run-display.js';
 
 export const EXIT_INTERRUPTED = 130;
@@ -32,56 +34,60 @@ interface RunOptions {
   set: string[];
   dryRun?: boolean;
   format?: string;
+  columns?: string;
   acceptNewHostKeys?: boolean;
   resume?: string;
 }
 
 export function registerRun(program: Command): void {
-  program
+  const run = program
     .command('run')
     .description('run a batch: every test × params × policy × repetition, monitors beside, every output line into the store')
     .argument('[batch.yaml]', 'the batch config (with --resume: optional, checked against the stored one)')
     .option('--store <file>', 'the DuckDB store file', DEFAULT_STORE_PATH)
     .option('--set <key=value>', 'override a config value, e.g. tests.0.repeat=5 (repeatable)', collect, [])
     .option('--dry-run', 'print the expanded plan (one row per process to start) and write nothing')
-    .option('--format <format>', 'table|csv|json: for --dry-run rows and the final per-process summary')
     .option('--resume <batch>', 'run again, into this batch, the runs that have no successful result (an interrupted or partly failed batch)')
     .option('--accept-new-host-keys', "record SSH host keys not yet in known_hosts (like ssh's accept-new); a changed key is still refused")
     .addHelpText(
       'after',
       '\nExit codes: 0 every workload exited 0, 1 some failed, 2 bad input, 130 interrupted (Ctrl-C / SIGTERM).\n' +
-        'Ctrl-C stops every process, restores tuning, keeps every line and marks the batch interrupted; a second Ctrl-C only says to wait.',
-    )
-    .action(async (file: string | undefined, options: RunOptions) => {
-      process.exitCode = await runCommand(file, options);
-    });
+        'Ctrl-C stops every process, restores tuning, keeps every line and marks the batch interrupted; a second Ctrl-C only says to wait.\n' +
+        '--format and --columns apply to the --dry-run plan and to the per-process summary printed at the end.',
+    );
+  dataOptions(run).action(async (file: string | undefined, options: RunOptions) => {
+    process.exitCode = await runCommand(file, options);
+  });
 }
 
 export async function runCommand(file: string | undefined, options: RunOptions): Promise<number> {
   const format = options.format === undefined ? undefined : resolveFormat(options.format);
-  const resumeId = options.resume === undefined ? undefined : batchIdOf(options.resume);
-  if (file === undefined && resumeId === undefined) throw new UserError('expert run: give a batch config (expert run batch.yaml), or --resume <batch>');
-  if (resumeId !== undefined && options.set.length > 0) throw new UserError('--resume runs the batch with its stored config: --set cannot change it');
+  const resuming = options.resume !== undefined;
+  columnsOption(options.columns);
+  if (file === undefined && !resuming) throw new UserError('expert run: give a batch config (expert run batch.yaml), or --resume <batch>');
+  if (resuming && options.set.length > 0) throw new UserError('--resume runs the batch with its stored config: --set cannot change it');
   // Bad input stops here, before the store is opened (or created).
   const config = file === undefined ? undefined : await loadBatchConfig(file, { set: options.set });
   if (config && options.acceptNewHostKeys) config.machines.ssh = { ...config.machines.ssh, acceptNewHostKeys: true };
-  if (options.dryRun && resumeId === undefined) {
+  if (options.dryRun && !resuming) {
     const { columns, rows } = planRows(expandPlan(config!));
-    process.stdout.write(formatRows(columns, rows, format ?? resolveFormat(undefined)));
+    await printData(columns, rows, options);
     return 0;
   }
-  const store = await openStore(options.store, options.dryRun ? { readOnly: true } : {});
+  // Only a new batch may create the store; --resume needs the one that holds the batch.
+  const store = await openStore(options.store, options.dryRun ? { readOnly: true } : resuming ? { create: false } : {});
   let plan: Plan;
   let resume: RunBatchOptions['resume'];
   try {
-    if (resumeId !== undefined) {
+    if (resuming) {
+      const resumeId = (await resolveBatchId(store, options.resume))!;
       const prepared = await prepareResume(store, resumeId, config);
       plan = prepared.plan;
       if (options.acceptNewHostKeys) plan.config.machines.ssh = { ...plan.config.machines.ssh, acceptNewHostKeys: true };
       resume = prepared.resume;
       if (options.dryRun) {
         const { columns, rows } = planRows({ ...plan, runs: prepared.resume.runs });
-        process.stdout.write(formatRows(columns, rows, format ?? resolveFormat(undefined)));
+        await printData(columns, rows, options);
         return 0;
       }
       if (prepared.resume.runs.length === 0) {
@@ -133,7 +139,7 @@ export async function runCommand(file: string | undefined, options: RunOptions):
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     process.stderr.off('error', ignoreWriteErrors);
   }
-  if (format) await printSummary(options.store, outcome.batchId, format);
+  if (format) await printSummary(options.store, outcome.batchId, format, columnsOption(options.columns));
   if (outcome.summary.status === 'interrupted') return EXIT_INTERRUPTED;
   return outcome.ok ? 0 : 1;
 }
@@ -144,22 +150,19 @@ function printPreflight(event: BatchEvent): void {
   for (const failure of event.failures) process.stderr.write(`warning: pre-flight ${failure}\n`);
 }
 
-function batchIdOf(text: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new UserError(`--resume: expected a batch id (a number), got '${text}'`);
-  return Number(text);
-}
-
 /** The per-process outcome, read back from the store (what a later `mine sql` would show). */
-async function printSummary(path: string, batchId: number, format: ReturnType<typeof resolveFormat>): Promise<void> {
+async function printSummary(path: string, batchId: number, format: OutputFormat, columns: string[] | undefined): Promise<void> {
   const store = await openStore(path, { readOnly: true });
   try {
-    const result = await store.query(
+    await printQuery(
+      store,
       `SELECT p.batch_id, p.process_id, p.run, p.position, p.attempt, p.warmup, p.role, p.label, p.status, p.exit_code, p.signal, p.error,
               (SELECT count(*) FROM line l WHERE l.process_id = p.process_id) AS lines
        FROM process p WHERE p.batch_id = $1 ORDER BY p.process_id`,
       [batchId],
+      format,
+      columns ? { columns } : { tableOrder: ['process_id', 'run', 'position', 'role', 'status', 'exit_code', 'signal', 'lines', 'error', 'label'] },
     );
-    process.stdout.write(formatRows(result.columns, result.rows, format));
   } finally {
     await store.close();
   }

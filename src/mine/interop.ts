@@ -3,8 +3,10 @@
  * crosses into JS is one array per column (DuckDB's column readers), never an
  * array of row objects. BIGINTs that fit a double become numbers.
  */
-import type { DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBResultReader, DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
+import type { Cell } from '../output/cell.js';
+import { cellOf } from '../output/duckdb-cells.js';
 import type { ExpertStore } from '../store/types.js';
 import { ensureParsed } from './engine.js';
 import { withMineLock } from './lock.js';
@@ -14,10 +16,13 @@ import { ident } from './sql.js';
 export interface ColumnData {
   names: string[];
   columns: Record<string, unknown[]>;
+  rowCount: number;
+  /** The first `limit` rows as Cells (src/output), exactly by DuckDB type, for tables a person reads. */
+  cells(limit: number): Cell[][];
 }
 
 export async function queryColumns(store: ExpertStore, sql: string, params: DuckDBValue[] = []): Promise<ColumnData> {
-  let reader;
+  let reader: DuckDBResultReader;
   try {
     reader = await withMineLock(store.connection, () => store.connection.runAndReadAll(sql, params));
   } catch (error) {
@@ -29,7 +34,15 @@ export async function queryColumns(store: ExpertStore, sql: string, params: Duck
   names.forEach((name, i) => {
     columns[name] = (data[i] ?? []).map(plain);
   });
-  return { names, columns };
+  const types = reader.columnTypes();
+  // For display: the first rows by their DuckDB type (every type prints; timestamps keep microseconds).
+  const cells = (limit: number): Cell[][] => {
+    const count = Math.min(limit, reader.currentRowCount);
+    const rows: Cell[][] = [];
+    for (let r = 0; r < count; r++) rows.push(names.map((_, c) => cellOf(reader.value(c, r), types[c]!)));
+    return rows;
+  };
+  return { names, columns, rowCount: reader.currentRowCount, cells };
 }
 
 function plain(value: unknown): unknown {

@@ -163,6 +163,9 @@ async function readLineTypes(db: duckdb.Database): Promise<duckdb.LogicalType[]>
  * process, which cannot have started a batch on a store it has not opened
  * yet). Such batches become `interrupted`, their unfinished processes `lost`.
  */
+/** Why a process is `not_started` (SQL literal). */
+export const NOT_STARTED_ERROR = `'not started: the batch ended before its run began'`;
+
 export async function markAbandoned(connection: DuckDBConnection): Promise<number[]> {
   const reader = await connection.runAndReadAll(
     `UPDATE batch SET status = 'interrupted', finished_at = coalesce(finished_at, current_timestamp)
@@ -172,11 +175,13 @@ export async function markAbandoned(connection: DuckDBConnection): Promise<numbe
   );
   const ids = reader.getRows().map((row) => Number(row[0]));
   if (ids.length > 0) {
+    const batches = ids.map((id) => String(Math.trunc(id))).join(', ');
     await connection.run(
       `UPDATE process SET status = 'lost',
          error = coalesce(error, 'the runner stopped without finishing this process (found on reopening the store)')
-       WHERE status IN ('running', 'pending') AND batch_id IN (${ids.map((id) => String(Math.trunc(id))).join(', ')})`,
+       WHERE status = 'running' AND batch_id IN (${batches})`,
     );
+    await connection.run(`UPDATE process SET status = 'not_started', error = coalesce(error, ${NOT_STARTED_ERROR}) WHERE status = 'pending' AND batch_id IN (${batches})`);
   }
   return ids;
 }

@@ -136,7 +136,8 @@ export const MIGRATIONS: readonly Migration[] = [
     // sequential order, so their position is their run index. A warm-up run is stored like any
     // other and flagged; statistics leave it out. `attempt` counts `expert run --resume` re-runs.
     // The table is rebuilt (as `line` was in version 2): DuckDB cannot commit a transaction that
-    // ALTERs a table more than once, and a migration is one transaction.
+    // ALTERs a table more than once, and a migration is one transaction. The rebuild also admits
+    // status `not_started`: a process of an interrupted batch that never started is not `pending` forever.
     statements: [
       `CREATE TABLE process_v3 (
         process_id INTEGER PRIMARY KEY DEFAULT nextval('process_id_seq'),
@@ -152,7 +153,7 @@ export const MIGRATIONS: readonly Migration[] = [
         rep INTEGER,
         parser VARCHAR,
         status VARCHAR NOT NULL DEFAULT 'pending'
-          CHECK (status IN ('pending', 'running', 'exited', 'killed', 'lost', 'failed')),
+          CHECK (status IN ('pending', 'running', 'exited', 'killed', 'lost', 'failed', 'not_started')),
         exit_code INTEGER,
         signal VARCHAR,
         started_at TIMESTAMPTZ,

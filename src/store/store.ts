@@ -15,7 +15,7 @@ import duckdb from '@duckdb/node-bindings';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
 import type { StoreLockedError } from './open-errors.js';
-import { acquireDatabase, markAbandoned, releaseDatabase, type SharedDatabase } from './database.js';
+import { acquireDatabase, markAbandoned, NOT_STARTED_ERROR, releaseDatabase, type SharedDatabase } from './database.js';
 import { AppenderLineWriter, type LineWriterOptions } from './line-writer.js';
 import { fromResultValue, jsonValue, optionalTimestamp, timestampValue, toDuckDBValue } from './values.js';
 import type {
@@ -167,6 +167,16 @@ export class DuckDBStore implements ExpertStore {
     if (columns.length === 0) return;
     const assignments = columns.map(([name], i) => `${name} = $${i + 2}`).join(', ');
     await this.write(`UPDATE process SET ${assignments} WHERE process_id = $1`, [processId, ...columns.map(([, v]) => v)]);
+  }
+
+  /** Processes of a batch that ended before their run began: `not_started` (never left `pending`). */
+  async markNotStarted(batchId: number): Promise<number> {
+    const rows = await this.write(
+      `UPDATE process SET status = 'not_started', error = coalesce(error, ${NOT_STARTED_ERROR})
+       WHERE batch_id = $1 AND status = 'pending' RETURNING process_id`,
+      [batchId],
+    );
+    return rows.length;
   }
 
   async recordTuning(r: TuningRecord): Promise<void> {

@@ -96,6 +96,8 @@ export interface ExpertStore {
   createProcess(process: NewProcess): Promise<number>;
   updateProcess(processId: number, update: ProcessUpdate): Promise<void>;
   recordTuning(record: TuningRecord): Promise<void>;
+  /** Marks the batch's still-`pending` processes `not_started` (its run never began); returns how many. */
+  markNotStarted(batchId: number): Promise<number>;
   markRestored(batchId: number | null, host: string, tid: number, restoredAt: number): Promise<void>;
   lineWriter(options?: { flushIntervalMs?: number }): LineWriter;
   /** Parameters bind as $1, $2, ... (never spliced). */

@@ -193,7 +193,7 @@ tests:
   const [batch] = await query('sigint.duckdb', 'SELECT status FROM batch WHERE batch_id = $1', [batchId]);
   assert.equal(batch!.status, 'interrupted');
   const procs = await query('sigint.duckdb', 'SELECT label, status, error, process_id FROM process WHERE batch_id = $1 ORDER BY process_id', [batchId]);
-  assert.deepEqual(procs.map((p) => p.status), ['killed', 'killed', 'pending', 'pending'], 'run 2 (its monitor and workload) never started');
+  assert.deepEqual(procs.map((p) => p.status), ['killed', 'killed', 'not_started', 'not_started'], 'run 2 (its monitor and workload) never started');
   const lines = await query('sigint.duckdb', 'SELECT text FROM line WHERE process_id = $1 ORDER BY seq', [procs[1]!.process_id]);
   assert.deepEqual(lines.map((l) => l.text), ['started', 'stopping']);
 });

@@ -206,6 +206,7 @@ class BatchRun {
           : this.couldNotStart > 0
             ? 'failed'
             : 'finished';
+      if (status !== 'finished') await this.store.markNotStarted(this.batchId);
       await this.store.setBatchStatus(this.batchId, status);
       const summary = this.summarize(status);
       this.emit({ type: 'batch-finished', batchId: this.batchId, summary });
