@@ -86,19 +86,18 @@ async function withStore<T>(use: (store: ExpertStore) => Promise<T>): Promise<T>
   }
 }
 
-/** The rate dd printed on its own summary line ("..., 1.2 GB/s"; dd's units are decimal), read straight from the line table. */
+/** dd's rate from the bytes and seconds on its own summary line ("N bytes ... copied, S s, ..."), read straight from the line table. */
 async function ddRatesByPolicy(store: ExpertStore): Promise<Map<string, number[]>> {
   const result = await store.query(
     `SELECT p.policy, l.text FROM line l JOIN process p USING (process_id)
      WHERE p.batch_id = $1 AND p.role = 'workload' AND l.text LIKE '% copied, %' ORDER BY p.process_id`,
     [batchId],
   );
-  const scale: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
   const rates = new Map<string, number[]>();
   for (const [policy, text] of result.rows as [string, string][]) {
-    const m = /, ([\d.]+) (B|kB|MB|GB|TB)\/s$/.exec(text);
+    const m = /^(\d+) bytes .*copied, ([\d.e+-]+) s, /.exec(text);
     assert.ok(m, `dd summary line: ${text}`);
-    rates.set(policy, [...(rates.get(policy) ?? []), Number(m[1]) * scale[m[2]!]!]);
+    rates.set(policy, [...(rates.get(policy) ?? []), Number(m[1]) / Number(m[2])]);
   }
   return rates;
 }
@@ -179,7 +178,8 @@ test('expert plot: a parser table as a line chart with run windows, and a SQL qu
   const sqlSpec = join(dir, 'sql.yaml');
   writeFileSync(sqlSpec, `data:\n  sql: SELECT policy, rep, epoch(ended_at) - epoch(started_at) AS duration_s FROM process WHERE role = 'workload'\nkind: scatter\nx: rep\ny: duration_s\ncolor: policy\n`);
   const vmstatRows = await withStore(async (store) => {
-    const r = await store.query(`SELECT count(*) FROM parsed.vmstat v JOIN process p USING (process_id) WHERE p.batch_id = $1 AND NOT v.parse_error`, [batchId]);
+    // vmstat's first row of each process (averages since boot) is not drawn.
+    const r = await store.query(`SELECT count(*) FROM parsed.vmstat v JOIN process p USING (process_id) WHERE p.batch_id = $1 AND NOT v.parse_error AND NOT v.since_boot`, [batchId]);
     return Number(r.rows[0]![0]);
   });
   for (const [spec, points, shapes] of [[lineSpec, vmstatRows, 8], [sqlSpec, 8, 0]] as const) {
