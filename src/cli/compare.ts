@@ -6,10 +6,11 @@
  */
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { compare, type CompareBy, type CompareOptions, type CompareRow, type Comparison } from '../mine/compare.js';
-import { DEFAULT_STORE_PATH, openStore } from '../store/store.js';
-import type { ExpertStore } from '../store/types.js';
-import { formatRows, resolveFormat, type OutputFormat } from './format.js';
+import type { CompareBy, CompareOptions, CompareRow, Comparison } from '../mine/compare.js';
+import { DEFAULT_STORE_PATH } from '../store/default-path.js';
+import { columnsOption, resolveFormat, type OutputFormat } from './format.js';
+import { printRows } from '../output/print.js';
+import { withExistingStore } from './store-access.js';
 
 interface CompareFlags {
   metric: string;
@@ -27,6 +28,7 @@ interface CompareFlags {
   includeWarmup?: boolean;
   store: string;
   format?: string;
+  columns?: string;
 }
 
 export function registerCompare(program: Command): void {
@@ -47,13 +49,17 @@ export function registerCompare(program: Command): void {
     .option('--seed <n>', 'seed of the resampling (results are reproducible)')
     .option('--include-warmup', 'keep warm-up runs')
     .option('--store <file>', 'store file', DEFAULT_STORE_PATH)
-    .option('--format <format>', 'table, csv or json')
+    .option('--format <format>', 'table, csv or json (default: table on a terminal, csv otherwise)')
+    .option('--columns <a,b,...>', 'print only these columns, in this order')
     .action(async (batch: string, batch2: string | undefined, flags: CompareFlags) => {
       const format = resolveFormat(flags.format);
       const options = compareOptions(flags);
       const refs = batch2 === undefined ? [batch] : [batch, batch2];
-      const result = await withReadableStore(flags.store, (store) => compare(store, refs, options));
-      process.stdout.write(render(result, format));
+      const { compare } = await import('../mine/compare.js');
+      const result = await withExistingStore(flags.store, (store) => compare(store, refs, options));
+      const table = render(result, format);
+      const picked = columnsOption(flags.columns);
+      await printRows(table.columns, table.rows, format, picked ? { columns: picked } : {});
       const footer = result.method.map((line) => `# ${line}\n`).join('');
       if (format === 'table') process.stdout.write(footer);
       else process.stderr.write(footer);
@@ -104,37 +110,16 @@ function number(flag: string, text: string, ok: (v: number) => boolean, expected
   return value;
 }
 
-/**
- * Read-only first (any number of readers side by side); when Mine must parse
- * output that is not cached yet, the store is opened for writing once.
- */
-async function withReadableStore<T>(path: string, work: (store: ExpertStore) => Promise<T>): Promise<T> {
-  const attempt = async (readOnly: boolean) => {
-    const store = await openStore(path, { readOnly });
-    try {
-      return await work(store);
-    } finally {
-      await store.close();
-    }
-  };
-  try {
-    return await attempt(true);
-  } catch (error) {
-    const needsWrite = error instanceof Error && (error.name === 'ReadOnlyStoreError' || /is open read-only/.test(error.message));
-    if (!needsWrite) throw error;
-    return attempt(false);
-  }
-}
-
 const TABLE_COLUMNS = ['test', 'params', 'policy', 'batch', 'group', 'n', 'median', 'ci_low', 'ci_high', 'mean', 'delta_pct', 'delta_ci_low', 'delta_ci_high', 'p_value', 'significant'] as const;
 const EXTRA_COLUMNS = ['ci_level', 'p_raw', 'regression', 'note'] as const;
 
-function render(result: Comparison, format: OutputFormat): string {
+/** The rows to print: raw figures for csv/json, figures as a person reads them (signs, %, stars) for a table. */
+function render(result: Comparison, format: OutputFormat): { columns: string[]; rows: unknown[][] } {
   const strata = TABLE_COLUMNS.filter((c) => (c !== 'policy' || result.rows.some((r) => r.policy !== null)) && (c !== 'batch' || result.rows.some((r) => r.batch !== null)));
   const columns = [...strata, ...EXTRA_COLUMNS];
-  if (format === 'json') return formatRows(columns, result.rows.map((r) => columns.map((c) => r[c])), 'json');
-  if (format === 'csv') return formatRows(columns, result.rows.map((r) => columns.map((c) => (c === 'params' ? paramsText(r.params) : r[c]))), 'csv');
-  return formatRows(columns, result.rows.map((r) => columns.map((c) => tableCell(r, c))), 'table');
+  if (format === 'json') return { columns, rows: result.rows.map((r) => columns.map((c) => r[c])) };
+  if (format === 'csv') return { columns, rows: result.rows.map((r) => columns.map((c) => (c === 'params' ? paramsText(r.params) : r[c]))) };
+  return { columns, rows: result.rows.map((r) => columns.map((c) => tableCell(r, c))) };
 }
 
 function tableCell(row: CompareRow, column: (typeof TABLE_COLUMNS)[number] | (typeof EXTRA_COLUMNS)[number]): string {
