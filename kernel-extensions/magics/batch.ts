@@ -10,7 +10,7 @@ import { loadBatchConfig, parseBatchConfigText } from '../../src/batch/config/in
 import type { ResolvedBatchConfig } from '../../src/batch/config/types.js';
 import { expandPlan, planRows } from '../../src/batch/plan/index.js';
 import { defaultHooks, runBatch, type BatchOutcome } from '../../src/batch/runner/index.js';
-import { ProgressState, renderFrame } from '../../src/cli/run-progress.js';
+import { outcomeLine, ProgressState, renderFrame } from '../../src/cli/run-progress.js';
 import { UserError } from '../../src/errors.js';
 import type { KernelContext } from '../context.js';
 import { escapeHtml } from '../../src/viz/html.js';
@@ -93,7 +93,7 @@ async function launch(context: KernelContext, config: ResolvedBatchConfig, dryRu
 
 async function report(context: KernelContext, outcome: BatchOutcome): Promise<void> {
   const s = outcome.summary;
-  process.stdout.write(`batch ${outcome.batchId} ${s.status}: ${s.workloads - s.failedWorkloads}/${s.workloads} workloads succeeded, ${s.lines} lines stored\n`);
+  process.stdout.write(`${outcomeLine(outcome.batchId, s)}\n`);
   if (s.status === 'interrupted') throw new UserError(`batch ${outcome.batchId} interrupted: every process stopped, tuning restored, lines kept`);
   if (outcome.ok) return;
   const failed = await failedWorkloads(await context.store(), outcome.batchId);

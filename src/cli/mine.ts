@@ -24,7 +24,7 @@ interface BatchOption {
 const BATCH_HELP = 'only this batch: its id, its name (the newest of that name), or latest';
 
 /** The summary columns a table shows first (the rest follow, and give way on a narrow terminal). */
-const SUMMARY_TABLE_ORDER = ['run', 'policy', 'params', 'rep', 'host', 'guest', 'status', 'exit_code', 'duration_s'];
+const SUMMARY_TABLE_ORDER = ['run', 'policy', 'params', 'rep', 'guest', 'exit_code', 'status'];
 
 function parseLimit(value: string | undefined, format: string): number | undefined {
   // A table on a terminal shows the first rows only; csv/json print everything unless --limit says otherwise.
@@ -112,7 +112,10 @@ export function registerMine(program: Command): void {
       const result = await runSummary(store, batch === undefined ? {} : { batchId: batch });
       // One batch: its id and name would repeat on every row of a table.
       // The label is last, so a narrow terminal never cuts it; the other process facts give way first.
-      const order = [...(batch === undefined ? ['batch_id'] : []), ...SUMMARY_TABLE_ORDER, ...metricColumns(result.columns)];
+      // batch_id leads only when the rows span several batches (else it repeats one number on every row).
+      const batchColumn = result.columns.indexOf('batch_id');
+      const batches = new Set(result.rows.map((r) => String(r[batchColumn])));
+      const order = [...(batches.size > 1 ? ['batch_id'] : []), ...SUMMARY_TABLE_ORDER, ...metricColumns(result.columns), 'host', 'duration_s'];
       const tableOrder = [...order, ...result.columns.filter((c) => !order.includes(c) && c !== 'label'), 'label'];
       await printData(result.columns, result.rows, options, { tableOrder });
     });
@@ -127,11 +130,15 @@ export function registerMine(program: Command): void {
       .option('--store <file>', 'store file', DEFAULT_STORE_PATH),
   ).action(async (options: StoreOption & BatchOption & DataOptions & { parquet: string }) => {
     resolveFormat(options.format);
-    const { prepareDirectory } = await import('../output-paths.js');
-    const dir = prepareDirectory(options.parquet, '--parquet');
-    const [{ exportParquet }, { resolveBatchId }] = await Promise.all([import('../mine/export.js'), import('../store/resolve-batch.js')]);
+    const [{ exportParquet }, { resolveBatchId }, { prepareDirectory }] = await Promise.all([
+      import('../mine/export.js'),
+      import('../store/resolve-batch.js'),
+      import('../output-paths.js'),
+    ]);
     await withExistingStore(options.store, async (store) => {
+      // The store and the batch first: a typo in either makes no directory.
       const batch = await resolveBatchId(store, options.batch);
+      const dir = prepareDirectory(options.parquet, '--parquet');
       const files = await exportParquet(store, dir, { parse: true, ...(batch === undefined ? {} : { batchId: batch }) });
       await printData(['table', 'file', 'rows'], files.map((f) => [f.table, f.file, f.rows]), options);
     });

@@ -129,9 +129,14 @@ export function logLine(event: BatchEvent, state: ProgressState, now: number): s
       return `${at} ${event.reason}`;
     case 'batch-finished': {
       const s = event.summary;
-      return `${at} batch ${event.batchId} ${s.status}: ${s.workloads - s.failedWorkloads}/${s.workloads} workloads succeeded, ${plural(s.lines, 'line')}`;
+      return `${at} ${outcomeLine(event.batchId, s)}`;
     }
     default:
       return undefined;
   }
+}
+
+/** How a batch ended, in one line (the CLI's log and the kernel say it the same way). */
+export function outcomeLine(batchId: number, s: { status: string; workloads: number; failedWorkloads: number; lines: number }): string {
+  return `batch ${batchId} ${s.status}: ${s.workloads - s.failedWorkloads} of ${plural(s.workloads, 'workload')} succeeded, ${plural(s.lines, 'line')} stored`;
 }

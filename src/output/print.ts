@@ -101,12 +101,16 @@ export class RowPrinter {
     if (!this.started) await this.start();
     if (this.sample) await this.releaseSample();
     if (this.format === 'json') await this.sink.write(this.count === 0 ? ']\n' : '\n]\n');
-    if (this.format === 'table') await this.sink.write(tableFooter(this.count, this.names, this.layout!, this.options.note));
+    if (this.format === 'table') await this.sink.write(tableFooter(this.count, this.names, this.layout!, this.options.note, this.width));
     await this.sink.flush();
     return this.count;
   }
 
   private started = false;
+
+  private get width(): number | undefined {
+    return this.options.width ?? terminalWidth();
+  }
 
   private async start(): Promise<void> {
     this.started = true;
@@ -130,7 +134,7 @@ export class RowPrinter {
     this.sample = undefined;
     const texts = sample.map((row) => row.map(tableText));
     this.layout = planTable(this.names, texts, {
-      width: this.options.width ?? terminalWidth(),
+      width: this.width,
       rightAligned: this.names.map((_, i) => numericColumn(sample, i)),
     });
     await this.sink.write(tableLine(this.names, this.layout) + '\n' + ruleLine(this.layout) + '\n');
@@ -167,18 +171,35 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-function tableFooter(count: number, names: readonly string[], layout: TableLayout, note: string | undefined): string {
+function tableFooter(count: number, names: readonly string[], layout: TableLayout, note: string | undefined, width?: number): string {
   const lines = [`(${plural(count, 'row')})`];
   if (layout.dropped.length > 0) {
     lines.push(`(not shown for the terminal's width: ${layout.dropped.map((i) => names[i]).join(', ')}; pick with --columns, or use --format csv|json)`);
   }
   if (note) lines.push(note);
-  return lines.join('\n') + '\n';
+  return lines.flatMap((line) => wrap(line, width)).join('\n') + '\n';
+}
+
+/** A note broken at spaces so no line is wider than the terminal. */
+function wrap(text: string, width: number | undefined): string[] {
+  if (width === undefined || text.length <= width) return [text];
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = ` ${word}`;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
 }
 
 /** A table as one string (the kernel's text output, tests): the same layout as printed tables. */
 export function tableString(columns: readonly string[], rows: readonly Cell[][], width?: number): string {
   const texts = rows.map((row) => row.map(tableText));
   const layout = planTable(columns, texts, { width, rightAligned: columns.map((_, i) => numericColumn(rows, i)) });
-  return [tableLine(columns, layout), ruleLine(layout), ...texts.map((r) => tableLine(r, layout))].join('\n') + '\n' + tableFooter(rows.length, columns, layout, undefined);
+  return [tableLine(columns, layout), ruleLine(layout), ...texts.map((r) => tableLine(r, layout))].join('\n') + '\n' + tableFooter(rows.length, columns, layout, undefined, width);
 }

@@ -238,7 +238,7 @@ test('on a terminal the progress block is redrawn in place with state, lines and
   assert.match(stdout, /batch \d+ tty {2}run 1\/1: ticks baseline #1 {2}0:0\d {2}\d+ lines/);
   assert.match(stdout, /▶ work ticks baseline #1 @local {2}running {2}\d+ lines/);
   assert.match(stdout, /✓ work ticks baseline #1 @local {2}exited \(0\) {2}6 lines/);
-  assert.match(stdout, /batch \d+ finished: 1\/1 workloads succeeded, 6 lines/);
+  assert.match(stdout, /batch \d+ finished: 1 of 1 workload succeeded, 6 lines stored/);
 });
 
 test('SIGTERM (as from a service manager) stops the batch like Ctrl-C: exit 130, interrupted, nothing left running', async () => {

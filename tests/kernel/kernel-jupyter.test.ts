@@ -56,7 +56,7 @@ test('magics run batches and queries, and -o hands an Arquero table to TypeScrip
     ].join('\n'),
   ]);
   for (const [i, r] of results.entries()) assert.equal(r.status, 'ok', `cell ${i}: ${JSON.stringify(r.outputs)}`);
-  assert.match(text(results[1]!, 'stdout'), /batch 1 finished: 1\/1 workloads succeeded/);
+  assert.match(text(results[1]!, 'stdout'), /batch 1 finished: 1 of 1 workload succeeded/);
   assert.equal(text(results[3]!, 'stdout').trim(), `["one","two","it's $(touch /tmp/expert-kernel-pwned)"] 3`);
   assert.match(plain(results[4]!), /kernel-test\tfinished/);
   assert.match(plain(results[5]!), /"config_hash"/);

@@ -55,7 +55,7 @@ test('01-quickstart: Run All twice in one kernel, the second batch runs as the f
       assert.equal(r.status, 'ok', `run ${n + 1}, cell ${i}:\n${cells[i]}\n→ ${JSON.stringify(r.outputs).slice(0, 3000)}`);
     }
     const batch: CellResult = cellsOfRun[at('%%batch')]!;
-    assert.match(streamText(batch, 'stdout'), /batch \d+ finished: 2\/2 workloads succeeded/, `run ${n + 1}`);
+    assert.match(streamText(batch, 'stdout'), /batch \d+ finished: 2 of 2 workloads succeeded/, `run ${n + 1}`);
   }
   for (const [n, cellsOfRun] of runs.entries()) {
     const up: CellResult = cellsOfRun[at('%testbed up')]!;
