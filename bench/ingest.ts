@@ -10,6 +10,7 @@
  *
  * The last line printed is one JSON object with the figures.
  */
+import { mulberry32 } from '../src/batch/plan/order.js';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,18 +44,6 @@ function positiveInt(text: string, flag: string): number {
 }
 
 // ---------- realistic lines ----------
-
-/** Small deterministic PRNG (mulberry32) so every run pushes the same bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pad(value: number | string, width: number): string {
   return String(value).padStart(width, ' ');
@@ -105,7 +94,7 @@ function cut(all: Buffer): Buffer[] {
 }
 
 function simulate(processIndex: number, lines: number): SimulatedOutput {
-  const rand = prng(1000 + processIndex);
+  const rand = mulberry32(1000 + processIndex);
   // Lines go straight into one Buffer: no big array of strings to linger in the heap.
   const make = (count: number, first: number) => {
     const text = Buffer.allocUnsafe(count * 160);
