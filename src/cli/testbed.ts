@@ -10,7 +10,7 @@ import { LIMITS, parseIntFlag } from '../testbed/layout.js';
 import { testbedDown, testbedStatus, testbedUp, type TestbedStatus } from '../testbed/index.js';
 import { formatRows, resolveFormat, type OutputFormat } from './format.js';
 
-interface UpFlags { vms?: string; nodes?: string; accel?: string; memory?: string; cpus?: string; iothread?: boolean; disk?: string; bootTimeout?: string; format?: string }
+interface UpFlags { vms?: string; nodes?: string; accel?: string; memory?: string; cpus?: string; iothread?: boolean; disk?: string; bootTimeout?: string; format?: string; manager?: string; vcpupin?: boolean }
 
 export function registerTestbed(program: Command): void {
   const testbed = program.command('testbed').description('the local testbed: real QEMU guests with fio/iozone over SSH, behind loopback "nodes" (machines: testbed)');
@@ -26,9 +26,12 @@ export function registerTestbed(program: Command): void {
     .option('--iothread', 'give each guest\'s data disk a dedicated IOThread (thread "IO io1")')
     .option('--disk <MiB>', 'size of each guest\'s data disk (sparse; mounted at /data and /tmp)', '512')
     .option('--boot-timeout <s>', 'seconds to wait for every guest to answer SSH (default grows with the number of guests)')
+    .option('--manager <manager>', 'qemu (QEMU started by hand) or libvirt (a libvirtd per node runs each guest as a domain; needs root)', 'qemu')
+    .option('--vcpupin', 'with --manager libvirt: pin each guest\'s vCPUs in its domain XML (<vcpupin>, spread over the host CPUs)')
     .option('--format <format>', 'table|csv|json for the guest list printed at the end')
     .action(async (flags: UpFlags) => {
       const format = resolveFormat(flags.format);
+      if (flags.manager !== 'qemu' && flags.manager !== 'libvirt') throw new UserError(`--manager: expected qemu or libvirt, got '${flags.manager}'`);
       const abort = new AbortController();
       const onSignal = () => { process.stderr.write('expert: interrupted, tearing the testbed down\n'); abort.abort(); };
       process.once('SIGINT', onSignal);
@@ -42,6 +45,8 @@ export function registerTestbed(program: Command): void {
           cpus: parseIntFlag('--cpus', flags.cpus, 1, LIMITS.cpus[0], LIMITS.cpus[1]),
           iothread: Boolean(flags.iothread),
           diskMb: parseIntFlag('--disk', flags.disk, 512, LIMITS.diskMb[0], LIMITS.diskMb[1]),
+          manager: flags.manager,
+          vcpupin: Boolean(flags.vcpupin),
           bootTimeoutMs: flags.bootTimeout === undefined ? undefined : parseIntFlag('--boot-timeout', flags.bootTimeout, 0, 1, 3600) * 1000,
           onProgress: (line) => process.stderr.write(`testbed: ${line}\n`),
           signal: abort.signal,
@@ -50,7 +55,7 @@ export function registerTestbed(program: Command): void {
         const s = result.status;
         process.stderr.write(result.alreadyUp
           ? `testbed: already up (${s.guests.length} guests, accel ${s.accel}, since ${s.startedAt}); nothing to do${result.differences?.length ? `\ntestbed: note: it runs with ${result.differences.join(', ')}: \`expert testbed down\` first to change it` : ''}\n`
-          : `testbed: up: ${s.guests.length} guests on ${s.nodes.length} node${s.nodes.length > 1 ? 's' : ''}, accel ${s.accel}${result.bootMs ? `, booted in ${(result.bootMs / 1000).toFixed(1)} s` : ''}; machine map ${s.machinesFile}\n`);
+          : `testbed: up: ${s.guests.length} guests on ${s.nodes.length} node${s.nodes.length > 1 ? 's' : ''}, accel ${s.accel}${s.manager === 'libvirt' ? ', managed by libvirt' : ''}${result.bootMs ? `, booted in ${(result.bootMs / 1000).toFixed(1)} s` : ''}; machine map ${s.machinesFile}\n`);
         process.stdout.write(guestTable(s, format));
       } catch (error) {
         if (abort.signal.aborted) { process.exitCode = 130; return; }
@@ -81,7 +86,7 @@ export function registerTestbed(program: Command): void {
       const status = await testbedStatus();
       if (!status) throw new UserError('testbed: not up (no .expert/testbed/state.json here): run `expert testbed up`', { exitCode: 1 });
       if (format === 'table') {
-        process.stderr.write(`testbed: accel ${status.accel} (${status.accelReason}); QEMU ${status.qemuVersion}; image ${status.imageHash}; nodes ${status.nodes.map((n) => `${n.name}=${n.host}:${n.port ?? ''}${n.running ? '' : ' (down)'}`).join(' ')}\n`);
+        process.stderr.write(`testbed: manager ${status.manager}; accel ${status.accel} (${status.accelReason}); QEMU ${status.qemuVersion}; image ${status.imageHash}; nodes ${status.nodes.map((n) => `${n.name}=${n.host}:${n.port ?? ''}${n.running ? '' : ' (down)'}`).join(' ')}\n`);
         for (const p of status.problems) process.stderr.write(`testbed: problem: ${p}\n`);
       }
       process.stdout.write(flags.threads ? threadTable(status, format) : guestTable(status, format));

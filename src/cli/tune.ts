@@ -48,11 +48,11 @@ async function nodesFor(hosts: string[], pool: ExecutorPool, machines?: string):
   }));
 }
 
-export const DISCOVER_COLUMNS = ['node', 'guest', 'pid', 'tid', 'kind', 'vcpu', 'comm', 'cpus', 'nice'];
+export const DISCOVER_COLUMNS = ['node', 'guest', 'pid', 'tid', 'kind', 'vcpu', 'comm', 'cpus', 'nice', 'manager', 'domain', 'cgroup', 'allowed_cpus'];
 
 export function discoveryRows(discoveries: Iterable<ParsedDiscovery>): unknown[][] {
   const rows: unknown[][] = [];
-  for (const d of discoveries) for (const g of d.guests) for (const t of g.threads) rows.push([d.node, g.name, g.pid, t.tid, t.kind, t.vcpu ?? null, t.comm, t.state.cpus, t.state.nice]);
+  for (const d of discoveries) for (const g of d.guests) for (const t of g.threads) rows.push([d.node, g.name, g.pid, t.tid, t.kind, t.vcpu ?? null, t.comm, t.state.cpus, t.state.nice, g.manager, g.libvirt?.domain ?? null, t.cgroup ?? null, t.allowedCpus ?? null]);
   return rows;
 }
 

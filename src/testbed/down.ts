@@ -7,6 +7,7 @@ import { open, readFile, rm, unlink } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { UserError } from '../errors.js';
 import { stopGuest } from './guest.js';
+import { stopNodeLibvirt } from './libvirt.js';
 import { stopNodeSshd } from './node.js';
 import { testbedDir, testbedFiles } from './paths.js';
 import { alive, processesMentioning, signal, waitGone } from './procs.js';
@@ -34,6 +35,8 @@ export async function teardown(dir: string): Promise<TestbedDownResult> {
     return { wasUp: false, stoppedGuests: [], stoppedNodes: [] };
   }
   const guests = state.nodes.flatMap((n) => n.guests);
+  // libvirt's guests go through libvirt (destroy, undefine), then its daemons; anything left is stopped as usual.
+  if (state.options.manager === 'libvirt') await Promise.all(state.nodes.map((n) => stopNodeLibvirt(n, files.run)));
   await Promise.all(guests.map((g) => stopGuest(g, files.run)));
   await Promise.all(state.nodes.map((n) => stopNodeSshd(n)));
   await stopStrays(files.run);

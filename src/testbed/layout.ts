@@ -37,7 +37,7 @@ export function parseIntFlag(flag: string, text: string | undefined, fallback: n
 }
 
 export interface TestbedMachineMap extends MachineMap {
-  testbed: { accel: string; accelReason: string; qemu: string; image: string; kernel: string; memoryMb: number; cpus: number; iothread: boolean; startedAt: string };
+  testbed: { accel: string; accelReason: string; qemu: string; image: string; kernel: string; memoryMb: number; cpus: number; iothread: boolean; manager: 'qemu' | 'libvirt'; startedAt: string };
 }
 
 export function machineMap(state: TestbedState): TestbedMachineMap {
@@ -51,6 +51,7 @@ export function machineMap(state: TestbedState): TestbedMachineMap {
       memoryMb: state.options.memoryMb,
       cpus: state.options.cpus,
       iothread: state.options.iothread,
+      manager: state.options.manager ?? 'qemu',
       startedAt: state.startedAt,
     },
     ssh: { identityFile: state.identityFile, knownHosts: state.knownHosts },

@@ -28,8 +28,9 @@ export interface GuestLaunch {
   pidFile: string;
 }
 
-export function qemuArgs(g: GuestLaunch): string[] {
-  const append = [
+/** The guest kernel's command line (shared with the libvirt domain XML). */
+export function kernelAppend(g: Pick<GuestLaunch, 'name' | 'authorizedKey'>): string {
+  return [
     'console=ttyS0',
     'quiet',
     'panic=-1',
@@ -48,6 +49,10 @@ export function qemuArgs(g: GuestLaunch): string[] {
     `expert.hostname=${g.name}`,
     `expert.key=${g.authorizedKey}`,
   ].join(' ');
+}
+
+export function qemuArgs(g: GuestLaunch): string[] {
+  const append = kernelAppend(g);
   const args = [
     '-name', `guest=${g.name},debug-threads=on`,
     '-machine', g.accel === 'kvm' ? 'q35,accel=kvm' : 'q35,accel=tcg',

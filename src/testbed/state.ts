@@ -12,6 +12,8 @@ export interface GuestState {
   qmpSocket: string;
   consoleLog: string;
   dataDisk: string;
+  /** libvirt testbeds: the domain's UUID (its name is `name`). */
+  uuid?: string;
 }
 
 export interface NodeState {
@@ -24,6 +26,8 @@ export interface NodeState {
   sshdDir?: string;
   /** Host PID of the node's PID-namespace init (its sshd) when the node is isolated; its guests run in that namespace. */
   nsInit?: number;
+  /** libvirt testbeds: the folder holding the node's libvirt state and daemons' pid files. */
+  libvirtDir?: string;
   guests: GuestState[];
 }
 
@@ -34,6 +38,10 @@ export interface TestbedOptionsUsed {
   cpus: number;
   iothread: boolean;
   diskMb: number;
+  /** Who runs the guests: QEMU started by hand (default), or a libvirtd per node. */
+  manager?: 'qemu' | 'libvirt';
+  /** libvirt only: each domain's XML pins its vCPUs (`<vcpupin>`). */
+  vcpupin?: boolean;
 }
 
 export interface TestbedState {

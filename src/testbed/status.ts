@@ -37,6 +37,8 @@ export interface TestbedStatus {
   memoryMb: number;
   cpus: number;
   iothread: boolean;
+  /** `qemu` (QEMU started by hand) or `libvirt` (a libvirtd per node runs the guests as domains). */
+  manager: 'qemu' | 'libvirt';
   nodes: NodeStatus[];
   guests: GuestStatus[];
   /** Every guest and node sshd is running. */
@@ -83,6 +85,7 @@ async function describe(state: TestbedState, files: ReturnType<typeof testbedFil
     memoryMb: state.options.memoryMb,
     cpus: state.options.cpus,
     iothread: state.options.iothread,
+    manager: state.options.manager ?? 'qemu',
     nodes,
     guests,
     complete: problems.length === 0,

@@ -20,6 +20,7 @@ import type { GuestLaunch } from './qemu-args.js';
 import { freePort, makeClientKey } from './sshd.js';
 import { writeState, type GuestState, type NodeState, type TestbedState } from './state.js';
 import { teardown, withLock } from './down.js';
+import { libvirtSetupProblem, startDomain, startNodeLibvirt } from './libvirt.js';
 import { liveStatus, type TestbedStatus } from './status.js';
 
 const run = promisify(execFile);
@@ -45,6 +46,10 @@ export interface TestbedUpOptions {
   signal?: AbortSignal;
   /** Each node in its own PID namespace, so it sees only its own guests (default: when running as root). */
   isolateNodes?: boolean;
+  /** `qemu` (default): QEMU started by hand; `libvirt`: a libvirtd per node defines and runs each guest as a domain. */
+  manager?: 'qemu' | 'libvirt';
+  /** libvirt only: write `<vcpupin>` into each domain's XML (vCPUs spread over the host CPUs round robin). */
+  vcpupin?: boolean;
 }
 
 export interface TestbedUpResult {
@@ -67,6 +72,7 @@ function differences(s: TestbedStatus, asked: { vmsPerNode: number; nodeCount: n
   if (s.cpus !== asked.cpus) out.push(`--cpus ${s.cpus} (asked ${asked.cpus})`);
   if (asked.options.iothread !== undefined && s.iothread !== asked.options.iothread) out.push(`--iothread ${s.iothread ? 'on' : 'off'} (asked ${asked.options.iothread ? 'on' : 'off'})`);
   if (asked.options.accel && asked.options.accel !== 'auto' && asked.options.accel !== s.accel) out.push(`--accel ${s.accel} (asked ${asked.options.accel})`);
+  if ((asked.options.manager ?? 'qemu') !== s.manager) out.push(`--manager ${s.manager} (asked ${asked.options.manager ?? 'qemu'})`);
   return out;
 }
 
@@ -84,6 +90,13 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
   checkInt('--memory', memoryMb, LIMITS.memoryMb[0], LIMITS.memoryMb[1]);
   checkInt('--cpus', cpus, LIMITS.cpus[0], LIMITS.cpus[1]);
   checkInt('--disk', diskMb, LIMITS.diskMb[0], LIMITS.diskMb[1]);
+  const manager = options.manager ?? 'qemu';
+  if (options.vcpupin && manager !== 'libvirt') throw new UserError('--vcpupin: only with --manager libvirt (it writes <vcpupin> into the domain XML)');
+  if (manager === 'libvirt') {
+    const problem = libvirtSetupProblem();
+    if (problem) throw new UserError(`testbed up --manager libvirt: ${problem}; run scripts/setup.sh (its step setup.d/40-libvirt.sh prepares libvirt without systemd)`);
+    if (!(options.isolateNodes ?? canIsolateNodes())) throw new UserError('testbed up --manager libvirt: needs root and util-linux unshare (each node runs its own libvirtd in its own PID and mount namespace)');
+  }
   const guestCount = vmsPerNode * nodeCount;
   const needMb = guestCount * (memoryMb + 64);
   if (needMb * 1024 * 1024 > freemem()) throw new UserError(`${guestCount} guests × ${memoryMb} MiB need about ${needMb} MiB, and only ${Math.floor(freemem() / 2 ** 20)} MiB are free: use fewer --vms or less --memory`);
@@ -114,7 +127,7 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
       accelReason: accel.reason,
       qemuVersion,
       image: { hash: image.hash, dir: image.dir, kernelPackage: image.kernelPackage },
-      options: { vmsPerNode, nodes: nodeCount, memoryMb, cpus, iothread: options.iothread ?? false, diskMb },
+      options: { vmsPerNode, nodes: nodeCount, memoryMb, cpus, iothread: options.iothread ?? false, diskMb, manager, ...(options.vcpupin ? { vcpupin: true } : {}) },
       identityFile: key.privateKeyPath,
       knownHosts: files.knownHosts,
       nodes: [],
@@ -132,6 +145,11 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
       }));
       await writeState(files.state, state);
       progress(`nodes: ${state.nodes.map((n) => `${n.name} (sshd on 127.0.0.1:${n.port})`).join(', ')}`);
+      if (manager === 'libvirt') {
+        await Promise.all(state.nodes.map(async (n) => { n.libvirtDir = await startNodeLibvirt(n, files.run); }));
+        await writeState(files.state, state);
+        progress(`libvirtd: running on ${state.nodes.map((n) => n.name).join(', ')} (each in its node's namespace)`);
+      }
 
       const started = Date.now();
       // All guests start at once (disk formatting and QEMU's own set-up overlap);
@@ -141,7 +159,7 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
       const save = () => (saving = saving.then(() => writeState(files.state, state)));
       const starts = layout.flatMap((l, n) => l.guests.map(async (name) => {
         if (options.signal?.aborted) throw new Error('interrupted');
-        const guest = await startGuest(name, state, files, image, keyType!, keyBlob!, state.nodes[n]!.nsInit);
+        const guest = await startGuest(name, state, files, image, keyType!, keyBlob!, state.nodes[n]!);
         state.nodes[n]!.guests.push(guest);
         await save();
       }));
@@ -190,7 +208,16 @@ function defaultBootTimeout(accel: 'kvm' | 'tcg', guests: number, cpus: number):
   return 60_000 + Math.ceil((guests * cpus) / Math.max(1, availableParallelism())) * perGuestMs;
 }
 
-async function startGuest(name: string, state: TestbedState, files: ReturnType<typeof testbedFiles>, image: { kernel: string; initrd: string; rootDisk: string }, keyType: string, keyBlob: string, nsInit: number | undefined): Promise<GuestState> {
+/** vCPU v of the g-th guest (from 0) on host CPU (g × vCPUs + v) mod CPUs: what a host with dedicated CPUs writes. */
+function vcpupinFor(name: string, state: TestbedState): Record<number, string> | undefined {
+  if (!state.options.vcpupin) return undefined;
+  const index = Number(/\d+$/.exec(name)?.[0] ?? 1) - 1;
+  const hostCpus = Math.max(1, availableParallelism());
+  return Object.fromEntries(Array.from({ length: state.options.cpus }, (_, v) => [v, String((index * state.options.cpus + v) % hostCpus)]));
+}
+
+async function startGuest(name: string, state: TestbedState, files: ReturnType<typeof testbedFiles>, image: { kernel: string; initrd: string; rootDisk: string }, keyType: string, keyBlob: string, node: NodeState): Promise<GuestState> {
+  const nsInit = node.nsInit;
   const dataDisk = join(files.run, `${name}.img`);
   await makeDataDisk(dataDisk, state.options.diskMb);
   for (let attempt = 0; ; attempt++) {
@@ -211,6 +238,16 @@ async function startGuest(name: string, state: TestbedState, files: ReturnType<t
       pidFile: join(files.run, `${name}.pid`),
     };
     await rm(launch.qmpSocket, { force: true });
+    if (state.options.manager === 'libvirt') {
+      // A port taken between the probe and QEMU's bind fails the domain's start: try another one.
+      try {
+        const { uuid, pid } = await startDomain(node, { ...launch, vcpupin: vcpupinFor(name, state) }, join(files.run, `${name}.xml`));
+        return { name, pid, sshPort: launch.sshPort, qmpSocket: launch.qmpSocket, consoleLog: launch.consoleLog, dataDisk, uuid };
+      } catch (error) {
+        if (/host forwarding|Address already in use/i.test((error as Error).message) && attempt < 4) continue;
+        throw error;
+      }
+    }
     try {
       const pid = await startQemu(launch, nsInit);
       return { name, pid, sshPort: launch.sshPort, qmpSocket: launch.qmpSocket, consoleLog: launch.consoleLog, dataDisk };

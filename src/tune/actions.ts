@@ -2,9 +2,11 @@
  * What Tune does to one thread, and the state it expects afterwards.
  * Shared by the planner (pure), the script builder and the restore path.
  */
-import type { ThreadKind, ThreadState } from './types.js';
+import type { LibvirtUnit, ThreadKind, ThreadState } from './types.js';
 
 export type ActionKind = 'pin' | 'nice' | 'ionice' | 'chrt';
+/** What Tune changes on a libvirt domain as a whole: its live pinning (per unit) and its `schedinfo` parameters. */
+export type DomainActionKind = 'libvirt-pin' | 'cputune';
 export type IoniceClass = NonNullable<ThreadState['ionice']>['class'];
 export type SchedPolicyName = 'other' | 'fifo' | 'rr' | 'batch' | 'idle';
 
@@ -32,6 +34,23 @@ export interface ThreadPlan {
    * its true "before" is the untuned state of the guest's main thread.
    */
   restoreTo?: ThreadState;
+  /** The thread's cpuset cgroup and the CPUs it allows (a pin outside them is refused before anything changes). */
+  cgroup?: string;
+  allowedCpus?: string;
+  /** Set when the thread's pin goes through libvirt (`virsh vcpupin|iothreadpin|emulatorpin --live`). */
+  libvirt?: { domain: string; uuid: string; unit: LibvirtUnit };
+}
+
+/** What to do to one libvirt domain: pin units live, set schedinfo parameters live. */
+export interface DomainPlan {
+  guest: string;
+  domain: string;
+  uuid: string;
+  /** The QEMU process and its start time (a restarted domain is a different one). */
+  pid: number;
+  startTime: number;
+  pins: Array<{ unit: LibvirtUnit; cpus: string }>;
+  sched?: Record<string, number>;
 }
 
 export const SCHED_POLICY_NUMBER: Record<SchedPolicyName, number> = { other: 0, fifo: 1, rr: 2, batch: 3, idle: 5 };

@@ -4,7 +4,8 @@
  */
 import { formatCpuList, parseCpuList } from './cpu-list.js';
 import { guestNameFromArgv, hasDebugThreads, isQemuArgv } from './qemu-cmdline.js';
-import type { CpuInfo, CpuTopology, GuestInfo, NodeDiscovery, ThreadInfo, ThreadKind, ThreadState } from './types.js';
+import { parseStatusExtract, unitFromCgroup } from './libvirt-view.js';
+import type { CpuInfo, CpuTopology, GuestInfo, LibvirtDomain, NodeDiscovery, ThreadInfo, ThreadKind, ThreadState } from './types.js';
 
 export interface ParsedDiscovery extends NodeDiscovery {
   /** Things a user should know (e.g. a guest without debug-threads=on). */
@@ -50,6 +51,8 @@ export function parseDiscovery(node: string, output: string): ParsedDiscovery {
   const cpus = new Map<number, CpuInfo>();
   const tools: Record<string, boolean> = {};
   const libvirtNames: Record<number, string> = {};
+  const libvirtStatus = new Map<number, string>();
+  const cgroups = new Map<string, { version: 'v1' | 'v2'; path: string; allowed: string }>();
   let kernel = '';
   const warnings: string[] = [];
 
@@ -99,6 +102,12 @@ export function parseDiscovery(node: string, output: string): ParsedDiscovery {
       case 'N':
         libvirtNames[Number(f[1])] = fromHex(f[2] ?? '').toString('utf8');
         break;
+      case 'D':
+        libvirtStatus.set(Number(f[1]), fromHex(f[2] ?? '').toString('utf8'));
+        break;
+      case 'G':
+        if (f.length >= 5) cgroups.set(`${f[1]}/${f[2]}`, { version: f[3] === 'v2' ? 'v2' : 'v1', path: f[4]!, allowed: (f[5] ?? '').trim() });
+        break;
       default:
         break;
     }
@@ -114,10 +123,26 @@ export function parseDiscovery(node: string, output: string): ParsedDiscovery {
     if (!hasDebugThreads(argv)) {
       warnings.push(`guest ${name} (pid ${pid}) runs without -name ...,debug-threads=on: its vCPU and I/O threads cannot be told apart`);
     }
-    guests.push({ name, pid, argv, threads: guestThreads });
+    const libvirt = libvirtNames[pid] === undefined ? undefined : libvirtDomain(libvirtNames[pid]!, libvirtStatus.get(pid));
+    for (const thread of guestThreads) {
+      const cg = cgroups.get(`${pid}/${thread.tid}`);
+      if (cg) Object.assign(thread, { cgroup: cg.path, cgroupVersion: cg.version, ...(cg.allowed ? { allowedCpus: formatCpuList(parseCpuList(cg.allowed)) } : {}) });
+      if (libvirt) {
+        const vcpu = Object.entries(libvirt.vcpuThreads).find(([, tid]) => tid === thread.tid)?.[0];
+        const unit = vcpu !== undefined ? (`vcpu:${Number(vcpu)}` as const) : unitFromCgroup(thread.cgroup);
+        if (unit) thread.libvirtUnit = unit;
+      }
+    }
+    if (libvirt && !libvirt.uuid) warnings.push(`guest ${name} (pid ${pid}) runs under libvirt, but its status XML is not readable here: it is pinned through taskset (run discovery as root)`);
+    guests.push({ name, pid, argv, threads: guestThreads, manager: libvirt ? 'libvirt' : 'qemu', ...(libvirt ? { libvirt } : {}) });
   }
 
   return { node, guests, topology: topologyFrom([...cpus.values()]), tools, kernel, warnings, ...(Object.keys(libvirtNames).length ? { libvirtNames } : {}) };
+}
+
+function libvirtDomain(domain: string, statusExtract: string | undefined): LibvirtDomain {
+  const parsed = parseStatusExtract(statusExtract ?? '');
+  return { domain, uuid: parsed.uuid ?? '', cputune: parsed.cputune, vcpuThreads: parsed.vcpuThreads };
 }
 
 function topologyFrom(cpuList: CpuInfo[]): CpuTopology {

@@ -13,6 +13,9 @@
  *   T <pid> <tid> <Cpus_allowed_list> <stat after the last ') '> <comm>
  *   V <pid> <Cpus_allowed_list> <stat after the last ') '> <comm>    a `vhost-<pid>` kernel thread
  *   N <pid> <libvirt domain name as hex>  from /run/libvirt/qemu/<name>.pid
+ *   D <pid> <status XML extract as hex>    libvirt's <uuid>, <vcpu id pid> and live <cputune> lines
+ *   M <v1|v2> <mount point>                the cgroup v1 cpuset hierarchy / the cgroup v2 hierarchy
+ *   G <pid> <tid> <v1|v2> <cgroup path> <effective CPUs of its cpuset, or empty>
  */
 export const DISCOVERY_SCRIPT = `
 LC_ALL=C; export LC_ALL
@@ -39,6 +42,38 @@ for c in /sys/devices/system/cpu/cpu[0-9]*; do
     echo "L$T$n$T$l$T$t$T$sh"
   done
 done
+# cgroups: the v1 cpuset hierarchy when there is one (hybrid hosts), else v2.
+V1=; V2=
+while read -r dev mnt fstype opts rest; do
+  case $fstype in
+    cgroup) case ,$opts, in *,cpuset,*) V1=$mnt; echo "M\${T}v1$T$mnt";; esac ;;
+    cgroup2) [ -z "$V2" ] && { V2=$mnt; echo "M\${T}v2$T$mnt"; } ;;
+  esac
+done < /proc/self/mounts
+# cgroup_of TASKDIR: sets cgv (v1|v2), cgp (path) and cga (effective CPUs, empty when unknown)
+cgroup_of() {
+  cgv=; cgp=; cga=; v2p=
+  while IFS= read -r l; do
+    r=\${l#*:}; ctl=\${r%%:*}; path=\${r#*:}
+    case ,$ctl, in
+      *,cpuset,*) [ -n "$V1" ] && { cgv=v1; cgp=$path; } ;;
+      ,,) v2p=$path ;;
+    esac
+  done < "$1/cgroup"
+  if [ -z "$cgv" ] && [ -n "$V2" ] && [ -n "$v2p" ]; then cgv=v2; cgp=$v2p; fi
+  [ -n "$cgv" ] || return 0
+  if [ "$cgv" = v1 ]; then
+    read -r cga 2>/dev/null < "$V1$cgp/cpuset.effective_cpus" || read -r cga 2>/dev/null < "$V1$cgp/cpuset.cpus" || cga=
+  else
+    # v2: the nearest cgroup up the tree with the cpuset controller says it.
+    q=$cgp
+    while :; do
+      if [ -r "$V2$q/cpuset.cpus.effective" ]; then read -r cga < "$V2$q/cpuset.cpus.effective"; break; fi
+      [ -z "$q" ] || [ "$q" = / ] && break
+      q=\${q%/*}
+    done
+  fi
+}
 status_cpus() {
   cpus=
   while IFS= read -r line; do
@@ -55,6 +90,7 @@ emit_threads() {
     read -r st 2>/dev/null < "$t/stat" || continue
     status_cpus "$t" 2>/dev/null || continue
     echo "T$T$1$T$tid$T$cpus$T\${st##*) }$T$c"
+    cgroup_of "$t" 2>/dev/null && [ -n "$cgv" ] && echo "G$T$1$T$tid$T$cgv$T$cgp$T$cga"
   done
 }
 cands=
@@ -86,6 +122,8 @@ for f in /run/libvirt/qemu/*.pid; do
   p=; read p < "$f"
   n=\${f##*/}; n=\${n%.pid}
   echo "N$T$p$T$(printf %s "$n" | hex)"
+  x=\${f%.pid}.xml
+  [ -r "$x" ] && echo "D$T$p$T$(sed -n -e '/<uuid>/p' -e '/<vcpu id=/p' -e '/<cputune>/,/<\\/cputune>/p' "$x" | hex)"
 done
 exit 0
 `;

@@ -40,6 +40,8 @@ export interface DynamicAction {
   nice?: number;
   ionice?: PolicySpec['ionice'];
   chrt?: PolicySpec['chrt'];
+  /** libvirt guests: schedinfo parameters (as a static policy's `cputune`). */
+  cputune?: PolicySpec['cputune'];
 }
 
 export type DynamicPolicy = (snapshot: Snapshot) => DynamicAction[] | Promise<DynamicAction[]>;
@@ -98,9 +100,9 @@ export function startDynamicTuning(options: DynamicOptions): DynamicTuning {
         if (action.node !== undefined && action.node !== n.node) continue;
         const discovery = discoveries.get(n.node)!;
         if (!discovery.guests.some((g) => g.name === action.guest)) continue;
-        const spec: PolicySpec = { name: options.name, identify: { vms: [action.guest] }, ...(action.pin ? { pin: action.pin } : {}), ...(action.nice === undefined ? {} : { nice: action.nice }), ...(action.ionice ? { ionice: action.ionice } : {}), ...(action.chrt ? { chrt: action.chrt } : {}) };
+        const spec: PolicySpec = { name: options.name, identify: { vms: [action.guest] }, ...(action.pin ? { pin: action.pin } : {}), ...(action.nice === undefined ? {} : { nice: action.nice }), ...(action.ionice ? { ionice: action.ionice } : {}), ...(action.chrt ? { chrt: action.chrt } : {}), ...(action.cputune ? { cputune: action.cputune } : {}) };
         const plan = planPolicy(discovery, spec);
-        applied.push(...(await applyThreadPlans(plan.threads, { executor: n.executor, node: n.node, target: n.target, policy: options.name, store: options.store, batchId: options.batchId, run: options.run, journal: options.journal })));
+        applied.push(...(await applyThreadPlans(plan.threads, { executor: n.executor, node: n.node, target: n.target, policy: options.name, store: options.store, batchId: options.batchId, run: options.run, journal: options.journal, domains: plan.domains })));
       }
     }
     results.push(...applied);

@@ -7,8 +7,21 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Target } from '../batch/config/types.js';
 import { UserError } from '../errors.js';
-import type { ActionKind } from './actions.js';
-import type { ThreadKind, ThreadState } from './types.js';
+import type { ActionKind, DomainActionKind } from './actions.js';
+import type { LibvirtTune, LibvirtUnit, ThreadKind, ThreadState } from './types.js';
+
+/**
+ * A libvirt domain's part of an entry: which backend changed what. Its live
+ * pinning of `units` and its schedinfo `sched` keys are put back to `before`
+ * (libvirt's own view, read just before the first change) through virsh.
+ */
+export interface DomainJournal {
+  domain: string;
+  uuid: string;
+  before: LibvirtTune;
+  units: LibvirtUnit[];
+  sched: string[];
+}
 
 export interface JournalEntry {
   /** Node name (the `host` column of `tuning`). */
@@ -24,7 +37,7 @@ export interface JournalEntry {
   startTime: number;
   threadKind: ThreadKind;
   /** What was changed: only these are put back. */
-  kinds: ActionKind[];
+  kinds: Array<ActionKind | DomainActionKind>;
   /** The state to return to: the thread's state before the FIRST change. */
   before: ThreadState;
   appliedAt: number;
@@ -32,6 +45,10 @@ export interface JournalEntry {
   owner: { pid: number };
   /** The store the change was recorded in, for markRestored. */
   store?: string;
+  /** The thread's pin went through libvirt (this libvirt unit): restored after its domain's entry, with taskset to the exact affinity. */
+  via?: { backend: 'libvirt'; uuid: string; unit: LibvirtUnit };
+  /** Set on a domain entry (one per libvirt domain, `tid` is its QEMU PID): what libvirt must be given back. */
+  domain?: DomainJournal;
 }
 
 interface JournalFile {
@@ -43,7 +60,7 @@ export function defaultJournalPath(storePath = './expert.duckdb'): string {
   return join(dirname(resolve(storePath)), '.expert', 'tune', 'journal.json');
 }
 
-export const entryKey = (e: Pick<JournalEntry, 'node' | 'tid' | 'startTime'>) => `${e.node}|${e.tid}|${e.startTime}`;
+export const entryKey = (e: Pick<JournalEntry, 'node' | 'tid' | 'startTime'> & { domain?: unknown }) => `${e.node}|${e.tid}|${e.startTime}${e.domain ? '|libvirt' : ''}`;
 
 export class Journal {
   private queue: Promise<unknown> = Promise.resolve();
@@ -63,6 +80,12 @@ export class Journal {
         const existing = byKey.get(entryKey(entry));
         if (existing) {
           existing.kinds = [...new Set([...existing.kinds, ...entry.kinds])];
+          if (existing.domain && entry.domain) {
+            // The first snapshot stays (it is what libvirt said before the first change); what is put back grows.
+            existing.domain.units = [...new Set([...existing.domain.units, ...entry.domain.units])];
+            existing.domain.sched = [...new Set([...existing.domain.sched, ...entry.domain.sched])];
+          }
+          if (!existing.via && entry.via) existing.via = entry.via;
           for (const kind of entry.kinds) if (kind === 'ionice' && !existing.before.ionice && entry.before.ionice) existing.before.ionice = entry.before.ionice;
         } else {
           byKey.set(entryKey(entry), structuredClone(entry));

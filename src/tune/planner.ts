@@ -5,7 +5,10 @@
 import type { PolicySpec } from '../batch/config/types.js';
 import { UserError } from '../errors.js';
 import { formatCpuList, parseCpuList } from './cpu-list.js';
-import type { IoniceClass, SchedPolicyName, ThreadAction, ThreadPlan } from './actions.js';
+import type { DomainPlan, IoniceClass, SchedPolicyName, ThreadAction, ThreadPlan } from './actions.js';
+import { refuseOutsideCpusets } from './cpuset-check.js';
+import { checkCputuneTargets, routeThroughLibvirt } from './libvirt-plan.js';
+import { SCHED_PARAMS } from './libvirt-view.js';
 import type { GuestInfo, NodeDiscovery, ThreadInfo, ThreadKind } from './types.js';
 
 export interface NodePlan {
@@ -14,6 +17,8 @@ export interface NodePlan {
   /** Guests the policy's `identify` selected on this node. */
   guests: string[];
   threads: ThreadPlan[];
+  /** libvirt domains whose pinning / schedinfo changes through libvirt (their threads are in `threads` too). */
+  domains: DomainPlan[];
   /** Named guests that are not on this node (they may be on another one). */
   missing: string[];
 }
@@ -25,7 +30,7 @@ export interface PlanInputs {
 
 /** A policy that changes nothing (a baseline). */
 export function isNoOpPolicy(policy: PolicySpec): boolean {
-  return policy.pin === undefined && policy.nice === undefined && policy.ionice === undefined && policy.chrt === undefined;
+  return policy.pin === undefined && policy.nice === undefined && policy.ionice === undefined && policy.chrt === undefined && (policy.cputune === undefined || Object.keys(policy.cputune).length === 0);
 }
 
 export function needsIoRates(policy: PolicySpec): boolean {
@@ -98,6 +103,12 @@ export function validatePolicy(policy: PolicySpec, cpusOnNode?: readonly number[
       throw new UserError(`${where}: chrt.priority must be 1..99 for fifo/rr and 0 otherwise, got ${priority}`);
     }
   }
+  if (policy.cputune) {
+    for (const [key, value] of Object.entries(policy.cputune)) {
+      if (!(SCHED_PARAMS as readonly string[]).includes(key)) throw new UserError(`${where}: cputune.${key}: expected one of ${SCHED_PARAMS.join(', ')} (virsh schedinfo's names)`);
+      if (!Number.isInteger(value) || (value as number) < (key.endsWith('_quota') ? -1 : 0)) throw new UserError(`${where}: cputune.${key} must be a whole number${key.endsWith('_quota') ? ' (-1 for no limit)' : ' >= 0'}, got ${value}`);
+    }
+  }
 }
 
 function actionsFor(thread: ThreadInfo, policy: PolicySpec, kinds: 'all' | Set<ThreadKind>): ThreadAction[] {
@@ -115,18 +126,30 @@ function actionsFor(thread: ThreadInfo, policy: PolicySpec, kinds: 'all' | Set<T
 
 export function planPolicy(discovery: NodeDiscovery, policy: PolicySpec, inputs: PlanInputs = {}): NodePlan {
   validatePolicy(policy, discovery.topology.cpus.length ? discovery.topology.cpus.map((c) => c.cpu) : undefined, discovery.node);
-  if (isNoOpPolicy(policy)) return { node: discovery.node, policy: policy.name, guests: [], threads: [], missing: [] };
+  if (isNoOpPolicy(policy)) return { node: discovery.node, policy: policy.name, guests: [], threads: [], domains: [], missing: [] };
   const { guests, missing } = selectGuests(discovery, policy, inputs);
   const kinds = pinKinds(policy);
+  const cputune = policy.cputune && Object.keys(policy.cputune).length ? (policy.cputune as Record<string, number>) : undefined;
+  if (cputune) checkCputuneTargets(policy.name, discovery.node, guests);
   const threads: ThreadPlan[] = [];
+  const domains: DomainPlan[] = [];
   for (const guest of guests) {
+    const planned: ThreadPlan[] = [];
     for (const thread of guest.threads) {
       const actions = actionsFor(thread, policy, kinds);
       if (actions.length === 0) continue;
-      threads.push({ guest: guest.name, pid: thread.pid, tid: thread.tid, startTime: thread.startTime, threadKind: thread.kind, comm: thread.comm, actions, before: thread.state });
+      planned.push({
+        guest: guest.name, pid: thread.pid, tid: thread.tid, startTime: thread.startTime, threadKind: thread.kind, comm: thread.comm, actions, before: thread.state,
+        ...(thread.cgroup === undefined ? {} : { cgroup: thread.cgroup }),
+        ...(thread.allowedCpus === undefined ? {} : { allowedCpus: thread.allowedCpus }),
+      });
     }
+    const routed = routeThroughLibvirt(guest, planned, policy.pin ? formatCpuList(policy.pin.cpus) : undefined, cputune);
+    threads.push(...routed.threads);
+    if (routed.domain) domains.push(routed.domain);
   }
-  return { node: discovery.node, policy: policy.name, guests: guests.map((g) => g.name), threads, missing };
+  refuseOutsideCpusets(policy.name, discovery.node, threads);
+  return { node: discovery.node, policy: policy.name, guests: guests.map((g) => g.name), threads, domains, missing };
 }
 
 /** Parses a CPU list given as text (`0-3,6`) or numbers, for CLI and YAML input. */

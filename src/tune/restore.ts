@@ -3,13 +3,17 @@
  * (affinity list, nice, and ionice/chrt where those were changed), checks it
  * by reading /proc, marks `restored_at` in the store and drops the entries.
  * A thread that no longer exists (guest stopped, TID reused) has nothing left
- * to restore and leaves the journal too.
+ * to restore and leaves the journal too. On each node, libvirt domains come
+ * first (virsh puts their live pinning and schedinfo back, which also resets
+ * their cgroups' cpusets), then every thread is set to its exact affinity.
  */
 import type { Target } from '../batch/config/types.js';
 import type { Executor } from '../batch/executor.js';
 import type { ExpertStore } from '../store/types.js';
-import { restoreActions } from './actions.js';
+import { restoreActions, type ActionKind } from './actions.js';
 import { runThreadScript } from './apply.js';
+import type { ThreadOutcome } from './apply-script.js';
+import { domainRestoreProblems, restoreDomainScript } from './restore-libvirt.js';
 import { entryKey, type Journal, type JournalEntry } from './journal.js';
 import { actionReached } from './verify.js';
 
@@ -44,11 +48,32 @@ export async function restoreEntries(entries: readonly JournalEntry[], context: 
         for (const e of nodeEntries) results.push({ node: e.node, guest: e.guest, tid: e.tid, threadKind: e.threadKind, outcome: 'failed', error: `cannot reach ${e.node}: ${(error as Error).message}` });
         return;
       }
-      const threads = nodeEntries.map((e) => ({ pid: e.pid, tid: e.tid, startTime: e.startTime, actions: restoreActions(e.before, e.kinds) }));
-      const { outcomes, error: scriptError } = await runThreadScript(executor, threads, context.timeoutMs);
+      const domainEntries = nodeEntries.filter((e) => e.domain);
+      const threadEntries = nodeEntries.filter((e) => !e.domain);
       const done: string[] = [];
       const restoredAt = Date.now();
-      for (const [index, entry] of nodeEntries.entries()) {
+      if (domainEntries.length) {
+        const { domains, error: scriptError } = await runThreadScript(executor, [], context.timeoutMs, domainEntries.map(restoreDomainScript));
+        for (const entry of domainEntries) {
+          const base = { node: entry.node, guest: entry.guest, tid: entry.tid, threadKind: 'domain' };
+          const outcome = domains.get(entry.domain!.uuid);
+          if (!outcome) results.push({ ...base, outcome: 'failed', error: scriptError ?? 'no answer from libvirt' });
+          else if (outcome.gone) { results.push({ ...base, outcome: 'gone' }); done.push(entryKey(entry)); }
+          else {
+            const problems = domainRestoreProblems(entry, outcome);
+            if (problems.length) results.push({ ...base, outcome: 'failed', error: `domain ${entry.domain!.domain}: ${problems.join('; ')}` });
+            else {
+              results.push({ ...base, outcome: 'restored' });
+              done.push(entryKey(entry));
+              const store = context.storeFor?.(entry);
+              if (store && !store.readOnly) await store.markRestored(entry.batchId, entry.node, entry.tid, restoredAt);
+            }
+          }
+        }
+      }
+      const threads = threadEntries.map((e) => ({ pid: e.pid, tid: e.tid, startTime: e.startTime, actions: restoreActions(e.before, e.kinds.filter((k): k is ActionKind => k === 'pin' || k === 'nice' || k === 'ionice' || k === 'chrt')) }));
+      const { outcomes, error: scriptError } = threads.length ? await runThreadScript(executor, threads, context.timeoutMs) : { outcomes: new Map<number, ThreadOutcome>(), error: undefined as string | undefined };
+      for (const [index, entry] of threadEntries.entries()) {
         const outcome = outcomes.get(entry.tid);
         const base = { node: entry.node, guest: entry.guest, tid: entry.tid, threadKind: entry.threadKind };
         if (!outcome) {

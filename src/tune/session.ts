@@ -80,7 +80,7 @@ export async function applyPolicy(nodes: readonly TuneNode[], policy: PolicySpec
   }
   const results = (
     await Promise.all(
-      nodes.map((n, i) => applyThreadPlans(plans[i]!.threads, { executor: n.executor, node: n.node, target: n.target, policy: policy.name, store: context.store, batchId: context.batchId, run: context.run, journal: context.journal })),
+      nodes.map((n, i) => applyThreadPlans(plans[i]!.threads, { executor: n.executor, node: n.node, target: n.target, policy: policy.name, store: context.store, batchId: context.batchId, run: context.run, journal: context.journal, domains: plans[i]!.domains })),
     )
   ).flat();
   return { resolved, discoveries, plans, results };
@@ -100,7 +100,7 @@ export async function reapplyPolicy(nodes: readonly TuneNode[], resolved: Policy
     for (const t of stale) {
       if (tuned.has(entryKey({ node: n.node, tid: t.tid, startTime: t.startTime }))) continue;
       // A new thread inherited its creator's tuned state: restore it to the guest's untuned main-thread state.
-      const main = journaled.find((e) => e.node === n.node && e.pid === t.pid && e.tid === t.pid);
+      const main = journaled.find((e) => e.node === n.node && e.pid === t.pid && e.tid === t.pid && !e.domain);
       if (main) t.restoreTo = { ...t.before, cpus: main.before.cpus, nice: main.before.nice, schedPolicy: main.before.schedPolicy, rtPriority: main.before.rtPriority, ...(main.before.ionice ? { ionice: main.before.ionice } : {}) };
     }
     const results = await applyThreadPlans(stale, { executor: n.executor, node: n.node, target: n.target, policy: resolved.name, store: context.store, batchId: context.batchId, run: context.run, journal: context.journal });

@@ -30,6 +30,43 @@ export interface ThreadInfo {
   /** Thread start time (stat field 22, clock ticks since boot): tells a reused TID apart. */
   startTime: number;
   state: ThreadState;
+  /** The thread's cpuset cgroup (the v1 cpuset hierarchy's path, else the v2 path), when the node shows it. */
+  cgroup?: string;
+  /** `v1` or `v2`: which hierarchy `cgroup` is in. */
+  cgroupVersion?: 'v1' | 'v2';
+  /** The CPUs that cgroup's cpuset lets the thread run on (its effective CPUs); absent when unknown. */
+  allowedCpus?: string;
+  /** For a libvirt guest: the libvirt knob that places this thread (`vcpu:N`, `iothread:N`, `emulator`), from its cgroup. */
+  libvirtUnit?: LibvirtUnit;
+}
+
+/** Which of libvirt's pinning knobs governs a thread: `virsh vcpupin N`, `iothreadpin N` or `emulatorpin`. */
+export type LibvirtUnit = `vcpu:${number}` | `iothread:${number}` | 'emulator';
+
+export type Manager = 'qemu' | 'libvirt';
+
+/**
+ * libvirt's pinning and CPU bandwidth of a running domain, as libvirt reports
+ * it (`virsh vcpupin|emulatorpin|iothreadinfo|schedinfo --live`), or as the
+ * live `<cputune>` in its status XML says (where units without an entry are absent).
+ */
+export interface LibvirtTune {
+  /** CPU list by vCPU index. */
+  vcpupin: Record<string, string>;
+  emulatorpin?: string;
+  /** CPU list by IOThread id. */
+  iothreadpin: Record<string, string>;
+  /** `schedinfo` parameters (cpu_shares, vcpu_period, vcpu_quota, emulator_period, ...) by virsh's names. */
+  sched: Record<string, number>;
+}
+
+export interface LibvirtDomain {
+  domain: string;
+  uuid: string;
+  /** libvirt's live `<cputune>` (from /run/libvirt/qemu/<domain>.xml). */
+  cputune: LibvirtTune;
+  /** vCPU index → host thread id, as libvirt recorded it. */
+  vcpuThreads: Record<string, number>;
 }
 
 export interface GuestInfo {
@@ -38,6 +75,9 @@ export interface GuestInfo {
   pid: number;
   argv: string[];
   threads: ThreadInfo[];
+  /** `libvirt` when a libvirtd on the node runs this QEMU (its threads are pinned through libvirt). */
+  manager: Manager;
+  libvirt?: LibvirtDomain;
 }
 
 export interface CacheInfo {

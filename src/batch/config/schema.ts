@@ -214,6 +214,15 @@ export const policySchema: Schema = {
         },
       },
     },
+    // libvirt guests only: `virsh schedinfo --live` parameters (CPU bandwidth per vCPU, emulator, IOThread).
+    cputune: {
+      schema: {
+        type: 'object',
+        fields: Object.fromEntries(
+          ['cpu_shares', 'vcpu_period', 'vcpu_quota', 'emulator_period', 'emulator_quota', 'iothread_period', 'iothread_quota', 'global_period', 'global_quota'].map((k) => [k, { schema: { type: 'integer', min: k.endsWith('_quota') ? -1 : 0 } }]),
+        ),
+      },
+    },
     reapply: { schema: { type: 'duration', positive: true } },
   },
 };

@@ -115,6 +115,8 @@ export interface PolicySpec {
   nice?: number;
   ionice?: { class: 'realtime' | 'best-effort' | 'idle' | 1 | 2 | 3; level?: number };
   chrt?: { policy: 'other' | 'fifo' | 'rr' | 'batch' | 'idle'; priority?: number };
+  /** libvirt guests only: `virsh schedinfo --live` parameters by virsh's names (cpu_shares, vcpu_quota, ...), restored afterwards. */
+  cputune?: Partial<Record<'cpu_shares' | 'vcpu_period' | 'vcpu_quota' | 'emulator_period' | 'emulator_quota' | 'iothread_period' | 'iothread_quota' | 'global_period' | 'global_quota', number>>;
   /** Re-apply at this interval during the run (threads that appear later). */
   reapply?: string | number;
 }
