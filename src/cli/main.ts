@@ -27,6 +27,8 @@ const VERBS: Record<string, () => Promise<Register>> = {
   kernel: async () => (await import('./notebook.js')).registerNotebook,
   tune: async () => (await import('./tune.js')).registerTune,
   compare: async () => (await import('./compare.js')).registerCompare,
+  watch: async () => (await import('./watch.js')).registerWatch,
+  dashboard: async () => (await import('./dashboard.js')).registerDashboard,
 };
 
 /** The verbs `argv` needs: its first word's, none for a bare `--version`, all for help or an unknown word. */

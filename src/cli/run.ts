@@ -22,6 +22,7 @@ import { runBatch, defaultHooks, prepareResume, type BatchOutcome, type BatchEve
 import type { Plan } from '../batch/config/types.js';
 import { UserError } from '../errors.js';
 import { openStore, DEFAULT_STORE_PATH } from '../store/store.js';
+import type { ExpertStore } from '../store/types.js';
 import { dataOptions, printData, resolveFormat, columnsOption, type OutputFormat } from './format.js';
 import { printQuery } from '../output/print-query.js';
 import { resolveBatchId } from '../store/resolve-batch.js';
@@ -37,6 +38,8 @@ interface RunOptions {
   columns?: string;
   acceptNewHostKeys?: boolean;
   resume?: string;
+  /** `--dashboard [HOST:PORT]`: true without an address. */
+  dashboard?: string | true;
 }
 
 export function registerRun(program: Command): void {
@@ -48,6 +51,7 @@ export function registerRun(program: Command): void {
     .option('--set <key=value>', 'override a config value, e.g. tests.0.repeat=5 (repeatable)', collect, [])
     .option('--dry-run', 'print the expanded plan (one row per process to start) and write nothing')
     .option('--resume <batch>', 'run again, into this batch, the runs that have no successful result (an interrupted or partly failed batch)')
+    .option('--dashboard [HOST:PORT]', 'serve a live dashboard of the batch (loopback and a free port by default) and print its URL on stderr')
     .option('--accept-new-host-keys', "record SSH host keys not yet in known_hosts (like ssh's accept-new); a changed key is still refused")
     .addHelpText(
       'after',
@@ -102,6 +106,8 @@ export async function runCommand(file: string | undefined, options: RunOptions):
     await store.close();
     throw error;
   }
+  const listen = options.dashboard === undefined ? undefined : (await import('../live/dashboard-server.js')).parseListen(options.dashboard);
+  let dashboard: Promise<{ close(): Promise<void> } | undefined> | undefined;
   const display = createProgressDisplay();
   const controller = new AbortController();
   let signals = 0;
@@ -130,11 +136,13 @@ export async function runCommand(file: string | undefined, options: RunOptions):
         printPreflight(event);
         // With --format, stdout carries only the formatted rows (they include batch_id).
         if (event.type === 'batch-started') (format ? process.stderr : process.stdout).write(`batch ${event.batchId}\n`);
+        if (event.type === 'batch-started' && listen) dashboard = startDashboard(store, event.batchId, event.name, listen, display.say.bind(display));
         display.onEvent(event);
       },
     });
   } finally {
     display.stop();
+    await (await dashboard)?.close();
     await store.close();
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     process.stderr.off('error', ignoreWriteErrors);
@@ -142,6 +150,25 @@ export async function runCommand(file: string | undefined, options: RunOptions):
   if (format) await printSummary(options.store, outcome.batchId, format, columnsOption(options.columns));
   if (outcome.summary.status === 'interrupted') return EXIT_INTERRUPTED;
   return outcome.ok ? 0 : 1;
+}
+
+/** The live dashboard of the batch this process runs, reading the writer's own store. */
+async function startDashboard(
+  store: ExpertStore,
+  batchId: number,
+  name: string,
+  listen: { host: string; port: number },
+  say: (message: string) => void,
+): Promise<{ close(): Promise<void> } | undefined> {
+  const { Dashboard } = await import('../live/dashboard-server.js');
+  try {
+    const dashboard = await Dashboard.start((work) => work(store), batchId, listen, { title: `ExPerT · batch ${batchId} ${name}` });
+    say(`dashboard: ${dashboard.url}`);
+    return dashboard;
+  } catch (error) {
+    say(`dashboard not started: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 /** Pre-flight failures as warnings on stderr, before the batch starts. */

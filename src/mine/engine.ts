@@ -10,9 +10,21 @@
  * A version change drops the table and its state, so everything re-parses on
  * the next request. A process that had not ended when parsed (`complete =
  * false`) is parsed again next time, since more lines may have arrived.
+ *
+ * Incremental parsing of running processes: `_state.watermark` is the highest
+ * line `seq` of the process a parse has covered. For a parser whose rows
+ * depend on each line alone (`lineLocal`, e.g. vmstat, perf-stat), the next
+ * parse of a process that was still running reads only the lines above the
+ * watermark and appends their rows, so a live view that parses every second
+ * costs time in proportion to the lines that arrived since. Other parsers
+ * (blocks with headers, whole reports) parse a running process again in full.
+ *
+ * A store read through its live writer (src/live/) has its parses done by
+ * that writer, which holds the file for writing.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ReadOnlyStoreError } from '../errors.js';
+import { ReadOnlyStoreError, UserError } from '../errors.js';
+import { isLiveStore, type LiveStore } from '../live/live-store.js';
 import type { ExpertStore } from '../store/types.js';
 import { exec, rows, toNumber } from './db.js';
 import { withMineLock } from './lock.js';
@@ -26,7 +38,7 @@ import type { ParseReport, ParserDefinition } from './types.js';
 const FINISHED = new Set(['exited', 'killed', 'lost', 'failed']);
 
 /** The processes a parse works on, and what `ParserDefinition.sinceBoot` said of each. */
-const TODO_COLUMNS = '_mine_todo(process_id BIGINT, complete BOOLEAN, since_boot VARCHAR)';
+const TODO_COLUMNS = '_mine_todo(process_id BIGINT, complete BOOLEAN, since_boot VARCHAR, from_seq BIGINT, to_seq BIGINT)';
 
 export interface ParseOptions {
   batchId?: number;
@@ -39,20 +51,25 @@ export async function ensureBookkeeping(connection: DuckDBConnection): Promise<v
     `CREATE SCHEMA IF NOT EXISTS parsed;
      CREATE TABLE IF NOT EXISTS parsed._parsers(parser VARCHAR PRIMARY KEY, version VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL);
      CREATE TABLE IF NOT EXISTS parsed._state(parser VARCHAR NOT NULL, version VARCHAR NOT NULL, process_id BIGINT NOT NULL,
-       "rows" BIGINT NOT NULL, errors BIGINT NOT NULL, complete BOOLEAN NOT NULL, parsed_at TIMESTAMP NOT NULL, PRIMARY KEY(parser, process_id));`,
+       "rows" BIGINT NOT NULL, errors BIGINT NOT NULL, complete BOOLEAN NOT NULL, parsed_at TIMESTAMP NOT NULL, PRIMARY KEY(parser, process_id));
+     ALTER TABLE parsed._state ADD COLUMN IF NOT EXISTS watermark BIGINT;`,
   );
 }
 
-/** The full SELECT of a parser over the processes listed in temp table `_mine_todo`. */
+/**
+ * The full SELECT of a parser over the processes listed in temp table `_mine_todo`,
+ * each over its lines with `from_seq < seq <= to_seq`.
+ */
 export function parserQuery(parser: ParserDefinition, todoTable = '_mine_todo'): string {
   return `WITH src AS (
       SELECT l.process_id, l.seq, l.ts, l.stream, l.text FROM line l
-      WHERE l.process_id IN (SELECT process_id FROM ${todoTable})
+      JOIN ${todoTable} t ON l.process_id = t.process_id AND l.seq > t.from_seq AND l.seq <= t.to_seq
     )
     SELECT * FROM (${parser.sql('src')}) parsed_rows`;
 }
 
 export async function ensureParsed(store: ExpertStore, parserName: string, options: ParseOptions = {}): Promise<ParseReport> {
+  if (isLiveStore(store)) return parseOnWriter(store, parserName, options);
   return withMineLock(store.connection, async () => {
     const registry = options.registry ?? defaultRegistry();
     const parser = registry.get(parserName);
@@ -79,7 +96,7 @@ export async function ensureParsed(store: ExpertStore, parserName: string, optio
 
     const candidates = await rows(
       connection,
-      `SELECT p.process_id, p.command, p.parser, p.status, s.complete
+      `SELECT p.process_id, p.command, p.parser, p.status, s.complete, ${store.readOnly ? 'NULL' : 's.watermark'} AS watermark
        FROM process p LEFT JOIN parsed._state s ON s.parser = $1 AND s.process_id = p.process_id
        WHERE ($2::BIGINT IS NULL OR p.batch_id = $2::BIGINT)
        ORDER BY p.process_id`,
@@ -94,6 +111,8 @@ export async function ensureParsed(store: ExpertStore, parserName: string, optio
         processId: toNumber(c.process_id),
         complete: FINISHED.has(String(c.status)),
         sinceBoot: parser.sinceBoot?.(programWords(String(c.command ?? ''))) ?? null,
+        // Lines above the watermark only, when the parser allows it and an earlier parse covered the rest.
+        fromSeq: parser.lineLocal && c.complete === false && c.watermark !== null ? toNumber(c.watermark) : -1,
       }));
       await withParseMemory(connection, parseMemoryLimit(), () => parseProcesses(connection, parser, work));
     }
@@ -129,25 +148,57 @@ interface ParseWork {
   processId: number;
   complete: boolean;
   sinceBoot: SinceBootRows | null;
+  /** Parse lines with seq above this (-1: all). */
+  fromSeq: number;
 }
 
 async function parseProcesses(connection: DuckDBConnection, parser: ParserDefinition, todo: ParseWork[]): Promise<void> {
   const table = parsedTable(parser.name);
-  const values = todo.map((t) => `(${Math.trunc(t.processId)}, ${t.complete}, ${t.sinceBoot === null ? 'NULL' : literal(t.sinceBoot)})`).join(', ');
-  await exec(connection, `CREATE OR REPLACE TEMP TABLE ${TODO_COLUMNS}; INSERT INTO _mine_todo VALUES ${values};`);
-  await timed(connection, `${parser.name}: delete old rows`, `DELETE FROM ${table} WHERE process_id IN (SELECT process_id FROM _mine_todo)`);
+  const values = todo
+    .map((t) => `(${Math.trunc(t.processId)}, ${t.complete}, ${t.sinceBoot === null ? 'NULL' : literal(t.sinceBoot)}, ${Math.trunc(t.fromSeq)}, NULL)`)
+    .join(', ');
+  // to_seq: the last line there is now; lines arriving later are the next parse's (seq grows per process).
+  await exec(
+    connection,
+    `CREATE OR REPLACE TEMP TABLE ${TODO_COLUMNS}; INSERT INTO _mine_todo VALUES ${values};
+     UPDATE _mine_todo t SET to_seq = coalesce((SELECT max(l.seq) FROM line l WHERE l.process_id = t.process_id), t.from_seq);`,
+  );
+  await timed(
+    connection,
+    `${parser.name}: delete old rows`,
+    `DELETE FROM ${table} x USING _mine_todo t WHERE x.process_id = t.process_id AND x.seq > t.from_seq`,
+  );
   await timed(connection, `${parser.name}: parse and insert`, `INSERT INTO ${table} BY NAME ${parserQuery(parser)}`);
   for (const statement of parser.postInsert?.(table) ?? []) await timed(connection, `${parser.name}: post-insert`, statement);
   await timed(
     connection,
     `${parser.name}: bookkeeping`,
-    `DELETE FROM parsed._state WHERE parser = ${literal(parser.name)} AND process_id IN (SELECT process_id FROM _mine_todo);
-     INSERT INTO parsed._state
-       SELECT ${literal(parser.name)}, ${literal(parser.version)}, t.process_id, count(x.process_id), count(x.process_id) FILTER (WHERE x.parse_error), t.complete, now()
-       FROM _mine_todo t LEFT JOIN ${table} x ON x.process_id = t.process_id
-       GROUP BY t.process_id, t.complete;
+    // Counts of the rows parsed now, plus (incremental parses) what earlier parses of the process counted.
+    `CREATE OR REPLACE TEMP TABLE _mine_new AS
+       SELECT t.process_id, t.complete, t.from_seq, t.to_seq, count(x.process_id) AS r, count(x.process_id) FILTER (WHERE x.parse_error) AS e
+       FROM _mine_todo t LEFT JOIN ${table} x ON x.process_id = t.process_id AND x.seq > t.from_seq
+       GROUP BY ALL;
+     UPDATE _mine_new n SET r = n.r + s."rows", e = n.e + s.errors
+       FROM parsed._state s WHERE n.from_seq >= 0 AND s.parser = ${literal(parser.name)} AND s.process_id = n.process_id;
+     DELETE FROM parsed._state WHERE parser = ${literal(parser.name)} AND process_id IN (SELECT process_id FROM _mine_todo);
+     INSERT INTO parsed._state BY NAME
+       SELECT ${literal(parser.name)} AS parser, ${literal(parser.version)} AS version, process_id,
+         r AS "rows", e AS errors, complete, now() AS parsed_at, to_seq AS watermark
+       FROM _mine_new;
+     DROP TABLE _mine_new;
      DROP TABLE _mine_todo;`,
   );
+}
+
+/** A parse asked of a store read through its live writer: the writer parses (with its own parsers). */
+async function parseOnWriter(store: LiveStore, parserName: string, options: ParseOptions): Promise<ParseReport> {
+  if (options.registry && !defaultRegistry().has(parserName) && options.registry.has(parserName)) {
+    throw new UserError(
+      `parser '${parserName}' is defined only in this process, but ${store.path} is being written by ${store.writer}, which does the parsing of a live store. ` +
+        'Parse it once the batch has ended, or define the parser in the process that runs the batch.',
+    );
+  }
+  return store.parseOnWriter(parserName, options.batchId);
 }
 
 async function tableExists(connection: DuckDBConnection, schema: string, name: string): Promise<boolean> {

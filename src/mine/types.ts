@@ -36,6 +36,12 @@ export interface ParserDefinition {
    * is what `sinceBoot` said of the process's command (NULL without it).
    */
   postInsert?: (table: string) => string[];
+  /**
+   * True when a line's rows depend on that line alone (no headers or blocks
+   * spanning lines; `postInsert` may still look at the whole process): a
+   * running process is then parsed incrementally, only its new lines (engine.ts).
+   */
+  lineLocal?: boolean;
   /** Monitors: which rows are since-boot averages, from the program words of the command (`since-boot.ts`). */
   sinceBoot?: (words: readonly string[]) => SinceBootRows;
 }

@@ -22,6 +22,8 @@ export interface DatabaseOptions {
   lockWaitMs?: number;
   /** Told once when the open starts waiting for a lock (e.g. to print why nothing happens yet). */
   onLockWait?: (error: StoreLockedError) => void;
+  /** Asked before each retry: true ends the wait at once with the StoreLockedError (the holder began serving live reads). */
+  stopWaiting?: () => boolean;
   /** DuckDB settings passed at open (e.g. `memory_limit`, `threads`). */
   settings: Record<string, string>;
 }
@@ -117,7 +119,7 @@ async function openWaitingForLock(path: string, config: duckdb.Config, options: 
       return await duckdb.open(path, config);
     } catch (error) {
       const explained = explainOpenError(path, options.readOnly, error);
-      if (!(explained instanceof StoreLockedError) || Date.now() + delay > deadline) throw explained;
+      if (!(explained instanceof StoreLockedError) || Date.now() + delay > deadline || options.stopWaiting?.()) throw explained;
       if (!told) options.onLockWait?.(explained);
       told = true;
       await new Promise((resolve) => setTimeout(resolve, delay));

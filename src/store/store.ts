@@ -10,11 +10,15 @@
  * Calls on one connection are queued: DuckDB runs async queries on worker
  * threads and one connection must not run two at once.
  */
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import duckdb from '@duckdb/node-bindings';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { UserError } from '../errors.js';
-import type { StoreLockedError } from './open-errors.js';
+import { StoreLockedError } from './open-errors.js';
+import type { LiveStore } from '../live/live-store.js';
+import { servedHere, serveWhileOpen, stopServing } from '../live/registry.js';
+import { liveSocketPath } from '../live/socket-path.js';
 import { acquireDatabase, markAbandoned, NOT_STARTED_ERROR, releaseDatabase, type SharedDatabase } from './database.js';
 import { AppenderLineWriter, type LineWriterOptions } from './line-writer.js';
 import { fromResultValue, jsonValue, optionalTimestamp, timestampValue, toDuckDBValue } from './values.js';
@@ -61,25 +65,54 @@ export interface OpenStoreOptions {
   settings?: Record<string, string>;
 }
 
-/** Opens (creating and migrating if needed) the store at `path`. */
-export async function openStore(path: string = DEFAULT_STORE_PATH, options: OpenStoreOptions = {}): Promise<DuckDBStore> {
+/** A store as `openStore` gives it: the file itself, or (another process writes it) read through that writer. */
+export type OpenedStore = DuckDBStore | LiveStore;
+
+/**
+ * Opens (creating and migrating if needed) the store at `path`. When another
+ * process holds the file for writing and serves it live (`<store>.sock`,
+ * src/live/), the store is read through that process instead: read-only,
+ * same results (a wait for the lock ends as soon as such a socket appears).
+ */
+export async function openStore(path: string = DEFAULT_STORE_PATH, options: OpenStoreOptions = {}): Promise<OpenedStore> {
+  const live = await liveWriterOf(path);
+  if (live) return live;
   const readOnly = options.readOnly ?? false;
-  const shared = await acquireDatabase(path, {
-    readOnly,
-    settings: { ...defaultSettings(readOnly), ...options.settings },
-    ...(options.create !== undefined ? { create: options.create } : {}),
-    ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
-    ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}),
-  });
+  let shared: SharedDatabase;
+  try {
+    shared = await acquireDatabase(path, {
+      readOnly,
+      settings: { ...defaultSettings(readOnly), ...options.settings },
+      ...(options.create !== undefined ? { create: options.create } : {}),
+      ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
+      ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}),
+      stopWaiting: () => existsSync(liveSocketPath(path)),
+    });
+  } catch (error) {
+    // Locked by a writer that serves: read through it.
+    const live = error instanceof StoreLockedError ? await liveWriterOf(path) : undefined;
+    if (live) return live;
+    throw error;
+  }
+  let store: DuckDBStore;
   try {
     const connection = await shared.instance.connect();
     const writes = await shared.instance.connect();
     const ingest = readOnly ? undefined : await duckdb.connect(shared.db);
-    return new DuckDBStore(shared, readOnly || shared.readOnly, connection, writes, ingest);
+    store = new DuckDBStore(shared, readOnly || shared.readOnly, connection, writes, ingest);
   } catch (error) {
     releaseDatabase(shared);
     throw error;
   }
+  if (!store.readOnly) await serveWhileOpen(store);
+  return store;
+}
+
+/** The live writer of `path` in another process, if one serves it (loaded only when its socket exists). */
+async function liveWriterOf(path: string): Promise<LiveStore | undefined> {
+  if (servedHere(path) || !existsSync(liveSocketPath(path))) return undefined;
+  const { openLiveStore } = await import('../live/connect.js');
+  return openLiveStore(path);
 }
 
 /** Serialises async calls on one connection. */
@@ -255,9 +288,21 @@ export class DuckDBStore implements ExpertStore {
     });
   }
 
+  /**
+   * A further connection on this store's database, for work that must not
+   * queue behind `connection` (the live server gives one to each reader).
+   * The caller disconnects it before closing the store.
+   */
+  openConnection(): Promise<DuckDBConnection> {
+    this.assertOpen();
+    return this.shared.instance.connect();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Live readers go first (their connections are on this database).
+    if (!this.readOnly) await stopServing(this);
     let failure: unknown;
     for (const writer of [...this.writers]) {
       try {

@@ -89,9 +89,13 @@ test('adding a process parses only that process; cached ones are reused', async 
 test('a running process is parsed again once more lines arrive', async () => {
   const batchId = await t.store.createBatch({ name: 'running', config: {}, provenance: {} });
   const fixture = await readFixture('vmstat', 'plain');
-  const id = await loadFixture(t.store, { ...fixture, stdout: fixture.stdout.slice(0, 3) }, { batchId, status: 'running' });
-  assert.equal((await ensureParsed(t.store, 'vmstat', { batchId })).rows, 1);
+  // One writer for the running process, as in a batch: its first lines are flushed and parsed, then more arrive (seq goes on).
+  const id = await t.store.createProcess({ batchId, label: 'p', host: 'local', role: 'monitor', command: fixture.command });
+  await t.store.updateProcess(id, { status: 'running', startedAt: Date.now() });
   const writer = t.store.lineWriter();
+  for (const text of fixture.stdout.slice(0, 3)) writer.append(id, { stream: 'stdout', ts: Date.now(), bytes: Buffer.from(text) });
+  await writer.flush();
+  assert.equal((await ensureParsed(t.store, 'vmstat', { batchId })).rows, 1);
   for (const text of fixture.stdout.slice(3)) writer.append(id, { stream: 'stdout', ts: Date.now(), bytes: Buffer.from(text) });
   await writer.close();
   await t.store.updateProcess(id, { status: 'exited', exitCode: 0, endedAt: Date.now() });

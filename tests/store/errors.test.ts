@@ -18,7 +18,8 @@ function userError(pattern: RegExp) {
 test('a store locked by another process: the error names the PID and only advice that exists', async () => {
   const { dir, cleanup } = tempDir('locked');
   const path = join(dir, 'x.duckdb');
-  const holder = new Child('hold-store.ts', [path]);
+  // A writer that does not serve live reads (EXPERT_LIVE=0; one that does is read through, tests/live/).
+  const holder = new Child('hold-store.ts', [path], { EXPERT_LIVE: '0' });
   try {
     const [, pid] = await holder.waitFor(/^open (\d+)$/);
     await assert.rejects(openStore(path), (error: Error) => {

@@ -60,9 +60,10 @@ export class Child {
   private stderr = '';
   private exited = false;
 
-  constructor(script: string, args: string[]) {
+  constructor(script: string, args: string[], env: NodeJS.ProcessEnv = {}) {
     this.process = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, script), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     });
     createInterface({ input: this.process.stdout! }).on('line', (text) => {
       this.lines.push(text);

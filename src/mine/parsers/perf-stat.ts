@@ -15,6 +15,7 @@ export const perfStatParser: ParserDefinition = {
   description: 'perf stat -x, CSV (with or without -I; per-CPU/per-thread prefixes)',
   programs: ['perf'],
   matchesCommand: (words) => words[1] === 'stat',
+  lineLocal: true,
   columns: [
     { name: 'interval_s', type: 'DOUBLE', description: 'end of the interval in seconds since start (-I only)' },
     { name: 'prefix', type: 'VARCHAR', description: 'CPU / thread / core / socket the count belongs to (-A, --per-thread, --per-core, ...)' },

@@ -23,6 +23,7 @@ export const vmstatParser: ParserDefinition = {
     { name: 'since_boot', type: 'BOOLEAN', description: 'first row (unless -y): averages since boot, not an interval' },
   ],
   sinceBoot: sinceBootRows,
+  lineLocal: true,
   // Split on single blanks and drop the empty strings (cheaper in DuckDB than a regex split or an
   // RE2 pass with captures); the field count tells `gu` and the `-t` stamp apart. Header lines are
   // told by cheap tests on the text (no per-line trim). A row that does not parse is all NULLs.

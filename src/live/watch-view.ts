@@ -1,0 +1,62 @@
+/**
+ * `expert watch`'s frame: one block of text for a batch's live state. Pure.
+ *
+ *   batch 3 'pinning' running · runs 4/12 done, 1 running, 8 left · ETA 2m10s · policy pin-one · 12 345 lines
+ *   node/guest  role      state    lines  process
+ *   local       workload  running    812  iozone[size=16m] pin-one #2 @local
+ *   ...
+ *   latest      cs    bo    us  sy  wa   perf
+ *   local      812  1040     3   2   0   cache_misses=1.2e+06 context_switches=812
+ */
+import type { BatchStatus } from './batch-status.js';
+import { formatEta } from './progress.js';
+
+const VMSTAT = ['cs', 'bo', 'us', 'sy', 'wa'];
+
+function where(host: string, guest: string | null): string {
+  return guest ? `${host}/${guest}` : host;
+}
+
+function pad(text: string, width: number, right = false): string {
+  const t = text.length > width ? text.slice(0, Math.max(0, width - 1)) + '…' : text;
+  return right ? t.padStart(width) : t.padEnd(width);
+}
+
+function compact(value: number): string {
+  if (Number.isInteger(value) && Math.abs(value) < 1e7) return String(value);
+  return value.toPrecision(3);
+}
+
+export function renderWatch(status: BatchStatus, width = 100): string {
+  const p = status.progress;
+  const head =
+    `batch ${status.batchId} '${status.name}' ${status.status} · runs ${p.done}/${p.total} done, ${p.running} running, ${p.left} left` +
+    ` · ETA ${formatEta(p.etaSeconds)} · policy ${p.policy ?? '-'} · ${status.lines} lines`;
+  const lines = [head, ''];
+  // The processes worth watching: those running, else those of the latest run that started.
+  const running = status.processes.filter((x) => x.status === 'running');
+  // Runs execute in their planned order (interleaved), not by number: the latest is the one that started last.
+  const lastRun = [...status.runs].filter((r) => r.startedMs !== null).sort((a, b) => a.startedMs! - b.startedMs!).at(-1)?.run;
+  const shown = running.length > 0 ? running : status.processes.filter((x) => x.run === lastRun);
+  const whereWidth = Math.max(10, ...shown.map((x) => where(x.host, x.guest).length));
+  lines.push(`${pad('node/guest', whereWidth)}  ${pad('role', 8)}  ${pad('state', 8)}  ${pad('lines', 7, true)}  process`);
+  for (const x of shown) {
+    const row = `${pad(where(x.host, x.guest), whereWidth)}  ${pad(x.role, 8)}  ${pad(x.status, 8)}  ${pad(String(x.lines), 7, true)}  ${x.label}`;
+    lines.push(pad(row, width));
+  }
+  const places = [...new Set(status.latest.map((f) => where(f.host, f.guest)))];
+  if (places.length > 0) {
+    const w = Math.max(10, ...places.map((x) => x.length));
+    lines.push('', `${pad('latest', w)}  ${VMSTAT.map((f) => pad(f, 7, true)).join(' ')}   perf`);
+    for (const place of places) {
+      const figures = status.latest.filter((f) => where(f.host, f.guest) === place);
+      const vm = VMSTAT.map((f) => {
+        const got = figures.find((x) => x.name === `vmstat_${f}`);
+        return pad(got ? compact(got.value) : '-', 7, true);
+      });
+      const perf = figures.filter((x) => x.name.startsWith('perf_')).map((x) => `${x.name.slice(5)}=${compact(x.value)}`);
+      lines.push(pad(`${pad(place, w)}  ${vm.join(' ')}   ${perf.join(' ') || '-'}`, width));
+    }
+  }
+  return lines.map((l) => l.trimEnd()).join('\n');
+}
