@@ -162,7 +162,7 @@ test('abort stops every process, still runs afterRun, keeps the lines and marks 
   assert.equal(outcome.ok, false);
   assert.deepEqual(calls, ['after 0']);
   const procs = await rows('SELECT label, status, error, process_id FROM process WHERE batch_id = $1 ORDER BY process_id', [outcome.batchId]);
-  assert.deepEqual(procs.map((p) => [p.label, p.status]), [['m', 'killed'], ['w', 'killed'], ['never', 'pending']]);
+  assert.deepEqual(procs.map((p) => [p.label, p.status]), [['m', 'killed'], ['w', 'killed'], ['never', 'not_started']]);
   assert.equal(procs[1]!.error, 'batch interrupted');
   assert.deepEqual(await texts(Number(procs[1]!.process_id)), ['one', 'two']);
   assert.deepEqual(await texts(Number(procs[0]!.process_id)), ['mon']);

@@ -202,7 +202,7 @@ test('--resume after SIGINT runs only what has no successful result, into the sa
       [1, 1, 'workload', 'exited', 0], [1, 1, 'monitor', 'killed', null],
       [2, 1, 'workload', 'exited', 0], [2, 1, 'monitor', 'killed', null],
       [3, 1, 'workload', 'killed', null], [3, 1, 'monitor', 'killed', null],
-      [4, 1, 'workload', 'pending', null], [4, 1, 'monitor', 'pending', null],
+      [4, 1, 'workload', 'not_started', null], [4, 1, 'monitor', 'not_started', null],
       [3, 2, 'workload', 'exited', 0], [3, 2, 'monitor', 'killed', null],
       [4, 2, 'workload', 'exited', 0], [4, 2, 'monitor', 'killed', null],
     ],
