@@ -4,6 +4,7 @@
  * Console logs stay in logs/ for a post-mortem.
  */
 import { open, readFile, rm, unlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { UserError } from '../errors.js';
 import { stopGuest } from './guest.js';
@@ -22,6 +23,8 @@ export interface TestbedDownResult {
 
 export async function testbedDown(options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TestbedDownResult> {
   const dir = testbedDir(options.cwd, options.env ?? process.env);
+  // No testbed folder: nothing was ever brought up here (and there is nowhere to put a lock).
+  if (!existsSync(dir)) return { wasUp: false, stoppedGuests: [], stoppedNodes: [] };
   return withLock(testbedFiles(dir).lock, () => teardown(dir));
 }
 
