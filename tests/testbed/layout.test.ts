@@ -103,7 +103,7 @@ test('the machine map is what `machines: testbed` loads: nodes, guests, ssh file
     const state = sampleState(dir);
     const text = machineMapYaml(state);
     const raw = parse(text) as Record<string, unknown>;
-    assert.deepEqual(raw.testbed, { accel: 'tcg', accelReason: 'requested', qemu: '7.2.22', image: 'abc123', kernel: 'linux-image-6.1.0-56-amd64 6.1.192-2', memoryMb: 256, cpus: 1, iothread: true, startedAt: '2026-01-01T00:00:00.000Z' });
+    assert.deepEqual(raw.testbed, { accel: 'tcg', accelReason: 'requested', qemu: '7.2.22', image: 'abc123', kernel: 'linux-image-6.1.0-56-amd64 6.1.192-2', memoryMb: 256, cpus: 1, iothread: true, manager: 'qemu', startedAt: '2026-01-01T00:00:00.000Z' });
     await writeFile(join(dir, 'machines.yaml'), text);
     const config = await parseBatchConfigText('name: t\nmachines: testbed\ntests:\n  - {name: w, on: vms, command: "true"}\n', { cwd, env: {} });
     assert.deepEqual(config.machines.nodes.map((n) => [n.name, n.host, n.port, n.user, n.vms?.map((v) => `${v.name}@${v.host}:${v.port}`)]), [

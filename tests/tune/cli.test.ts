@@ -53,7 +53,7 @@ test('tune discover prints every thread (json with topology, csv rows)', async (
   const csv = await expert('tune', 'discover', '--format', 'csv');
   const lines = csv.stdout.trim().split('\n').filter((l) => l.includes(`,cli-disc-${process.pid},`));
   assert.equal(lines.length, threadComms(g.pid).size);
-  assert.equal(csv.stdout.split('\n')[0], 'node,guest,pid,tid,kind,vcpu,comm,cpus,nice');
+  assert.equal(csv.stdout.split('\n')[0], 'node,guest,pid,tid,kind,vcpu,comm,cpus,nice,manager,domain,cgroup,allowed_cpus');
   assert.equal(lines.filter((l) => l.includes(',vcpu,')).length, 2);
 });
 
