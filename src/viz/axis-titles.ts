@@ -26,8 +26,8 @@ const KNOWN: Record<string, string> = {
   cache: 'Page cache (KiB)',
   si: 'Swap in (KiB/s)',
   so: 'Swap out (KiB/s)',
-  bi: 'Blocks in (blocks/s)',
-  bo: 'Blocks out (blocks/s)',
+  bi: 'Blocks in (blocks per s)',
+  bo: 'Blocks out (blocks per s)',
   in: 'Interrupts (per s)',
   cs: 'Context switches (per s)',
   us: 'User CPU (%)',
@@ -35,11 +35,14 @@ const KNOWN: Record<string, string> = {
   id: 'Idle CPU (%)',
   wa: 'I/O wait CPU (%)',
   st: 'Stolen CPU (%)',
-  // perf stat
+  // perf stat: Mine averages the counts of `-I 1000` intervals over a run's window, so they are per second
   interval_s: 'Time (s)',
-  'cache-misses': 'Cache misses (count)',
-  'context-switches': 'Context switches (count)',
-  'l2_rqsts.miss': 'L2 misses (count)',
+  'cache-misses': 'Cache misses (per s)',
+  'context-switches': 'Context switches (per s)',
+  'cpu-migrations': 'CPU migrations (per s)',
+  'l2_rqsts.miss': 'L2 misses (per s)',
+  'l2-rqsts-miss': 'L2 misses (per s)',
+  'l2-cache-req-stat-ic-dc-miss-in-l2': 'L2 misses (per s)',
   // dd
   bytes: 'Bytes (B)',
   seconds: 'Duration (s)',
@@ -72,6 +75,11 @@ const SUFFIX_UNITS: [RegExp, string][] = [
   [/_bytes$/, 'B'],
   [/_pct$/, '%'],
 ];
+
+/** The unit an axis title gives a column ("KiB/s", "per s", "%"), or '' when it has none. */
+export function axisUnit(columnName: string): string {
+  return /\(([^()]*)\)$/.exec(axisTitle(columnName))?.[1] ?? '';
+}
 
 /** A readable axis title for a column: its known title, or its name with a unit guessed from the suffix. */
 export function axisTitle(columnName: string): string {

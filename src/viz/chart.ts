@@ -6,6 +6,7 @@ import { distributionFigure } from './distribution.js';
 import { facetFigure } from './facet.js';
 import type { Figure } from './figure.js';
 import { heatmapFigure } from './heatmap.js';
+import { toNumber } from './numbers.js';
 import { scatterFigure } from './scatter.js';
 import { sampleColumns } from './since-boot.js';
 import type { ChartSpec } from './spec.js';
@@ -22,7 +23,8 @@ export function figureFromSpec(spec: ChartSpec, input: TableInput, context: Char
   // Since-boot rows go before faceting, so no panel is built from them alone.
   const columns = sampleColumns(input, spec.sinceBoot);
   const build = (rows: Columns, title: string | undefined): Figure => buildOne(spec, rows, context, title);
-  if (spec.facet) return facetFigure(columns, spec.facet, (slice) => build(slice, undefined), { title: spec.title });
+  // A panel of rows without a y value (a failed run, another test's rows) would be empty: those rows go first.
+  if (spec.facet) return facetFigure(spec.kind === 'line' || spec.kind === 'heatmap' ? columns : withValue(columns, single(spec.y!)), spec.facet, (slice) => build(slice, undefined), { title: spec.title });
   return build(columns, spec.title);
 }
 
@@ -40,6 +42,14 @@ function buildOne(spec: ChartSpec, columns: Columns, context: ChartContext, titl
     case 'heatmap':
       return heatmapFigure(columns, { ...common, x: spec.x!, y: single(y), z: spec.z!, agg: spec.agg });
   }
+}
+
+/** The rows whose `name` is a finite number (all rows when there is no such column: the builder says so). */
+function withValue(columns: Columns, name: string): Columns {
+  const values = columns[name];
+  if (!values) return columns;
+  const keep = values.map((v) => toNumber(v) !== null);
+  return Object.fromEntries(Object.entries(columns).map(([c, v]) => [c, v.filter((_, i) => keep[i])]));
 }
 
 function single(y: string | string[]): string {

@@ -7,7 +7,7 @@ import { axisTitle } from './axis-titles.js';
 import { column, groupKey, rowCount, toColumns, type TableInput } from './columns.js';
 import { sampleColumns } from './since-boot.js';
 import { baseLayout, type CommonOptions, type Figure } from './figure.js';
-import { toNumber } from './stats.js';
+import { toNumber } from './numbers.js';
 import { UserError } from '../errors.js';
 
 export type Aggregate = 'mean' | 'sum' | 'max' | 'min' | 'count';

@@ -3,7 +3,10 @@
  * and offline HTML reports. Builders take plain columns, row objects or
  * Arquero tables; loaders read the store through Mine.
  */
-export * from './stats.js';
+export * from './numbers.js';
+export * from './fit.js';
+export * from './run-charts.js';
+export * from './comparison-table.js';
 export * from './columns.js';
 export * from './axis-titles.js';
 export * from './figure.js';

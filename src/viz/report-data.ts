@@ -1,20 +1,26 @@
 /**
  * Gathers what a batch report shows from the store: the batch, its processes,
  * Mine's per-run summary, parse-error counts (Mine's parsers, run on demand),
- * tuning records, a monitor time series and the run windows. Effects only;
- * the page itself is `renderReport` (pure).
+ * tuning records, a monitor time series and the run windows, and the run
+ * values (the run as the unit) and `compare()` of each throughput. Effects
+ * only; the page itself is `renderReport` (pure).
  */
 import { cellText } from '../cli/format.js';
 import { defaultRegistry } from '../mine/registry.js';
 import { parsedTable } from '../mine/sql.js';
 import { ensureParsed } from '../mine/engine.js';
+import { compare } from '../mine/compare.js';
+import { runValues, runValuesFrom, type RunValues } from '../mine/run-values.js';
+import { axisUnit } from './axis-titles.js';
+import { comparisonTable } from './comparison-table.js';
+import { toNumber } from './numbers.js';
 import type { ExpertStore } from '../store/types.js';
 import type { Columns } from './columns.js';
 import { parsedColumns, parseJson, policyNames, queryRows, resolveBatch, runWindows, type BatchRow } from './data.js';
 import type { ThreadAffinity } from './heatmap.js';
-import type { ParseErrorSummary, ReportModel, TableData } from './report.js';
+import type { ParseErrorSummary, ReportComparison, ReportModel, TableData } from './report.js';
 import { withoutSinceBoot } from './since-boot.js';
-import { standardCharts, type StandardChartInput } from './standard-charts.js';
+import { monitorColumns, standardCharts, throughputColumns, type StandardChartInput } from './standard-charts.js';
 
 /** Mine's per-run summary for a batch (one row per workload run), as columns. */
 export type RunSummaryLoader = (store: ExpertStore, batchId: number) => Promise<Columns>;
@@ -37,11 +43,11 @@ export async function loadReportModel(store: ExpertStore, batchRef: number | str
   const processRows = await queryRows(
     store,
     `SELECT p.process_id, p.run, p.label, p.host, p.vm, p.role, p.policy, p.rep, p.params, p.parser, p.command, p.status, p.exit_code, p.signal,
-            p.started_at, p.ended_at, p.error, (SELECT count(*) FROM line l WHERE l.process_id = p.process_id) AS lines
+            p.started_at, p.ended_at, p.error, p.warmup, (SELECT count(*) FROM line l WHERE l.process_id = p.process_id) AS lines
      FROM process p WHERE p.batch_id = $1 ORDER BY p.process_id`,
     [batchId],
   );
-  const processes = table(processRows, ['process_id', 'run', 'label', 'host', 'vm', 'role', 'policy', 'rep', 'params', 'status', 'exit_code', 'signal', 'started_at', 'ended_at', 'lines', 'error']);
+  const processes = table(processRows, ['process_id', 'run', 'label', 'host', 'vm', 'role', 'policy', 'rep', 'warmup', 'params', 'status', 'exit_code', 'signal', 'started_at', 'ended_at', 'lines', 'error']);
 
   // Which parsers this batch needs, as Mine picks them (process.parser, else the program's parser).
   const registry = defaultRegistry();
@@ -87,7 +93,8 @@ export async function loadReportModel(store: ExpertStore, batchRef: number | str
     [batchId],
   );
 
-  const chartInput: StandardChartInput = { runs, policies: policyNames(batch.config), windows: await runWindows(store, batchId), affinity: affinityOf(tuningRows) };
+  const { throughputs, monitors, comparisons } = await runStatistics(store, batchId, runs, notes);
+  const chartInput: StandardChartInput = { throughputs, monitors, policies: policyNames(batch.config), windows: await runWindows(store, batchId), affinity: affinityOf(tuningRows) };
   for (const [parser, ys] of Object.entries(MONITOR_SERIES)) {
     if (!parserRoles.get(parser)?.has('monitor')) continue;
     try {
@@ -115,10 +122,49 @@ export async function loadReportModel(store: ExpertStore, batchRef: number | str
     policies: policiesOf(batch.config),
     tuning: table(tuningRows, ['run', 'policy', 'host', 'guest', 'pid', 'tid', 'thread_kind', 'action', 'before', 'after', 'applied_at', 'verified', 'restored_at']),
     parseErrors,
+    workloads: {
+      total: processRows.filter((p) => p.role === 'workload').length,
+      failed: processRows.filter((p) => p.role === 'workload' && (p.status !== 'exited' || (p.exit_code !== null && Number(p.exit_code) !== 0))).length,
+      warmup: processRows.filter((p) => p.role === 'workload' && p.warmup === true).length,
+    },
+    comparisons,
     charts: standardCharts(chartInput),
     notes,
     generator: options.generator,
   };
+}
+
+/**
+ * Run values of every throughput and monitor figure of the run summary (one
+ * `runValues` for the facts, the others from the same guests), and
+ * `compare()` of each throughput by policy.
+ */
+async function runStatistics(store: ExpertStore, batchId: number, runs: Columns, notes: string[]): Promise<{ throughputs: RunValues[]; monitors: RunValues[]; comparisons: ReportComparison[] }> {
+  const throughputNames = throughputColumns(runs).filter((c) => runs[c]!.some((v) => toNumber(v) !== null));
+  const monitorNames = monitorColumns(runs).filter((c) => runs[c]!.some((v) => toNumber(v) !== null));
+  if (throughputNames.length === 0) return { throughputs: [], monitors: [], comparisons: [] };
+  const first = await runValues(store, [batchId], { metric: throughputNames[0]! });
+  const byProcess = new Map((runs.process_id ?? []).map((id, i) => [Number(id), i]));
+  const valuesOf = (metric: string): RunValues => {
+    const guests = first.guests.map((g) => {
+      const row = byProcess.get(g.process_id);
+      return { ...g, value: row === undefined ? null : toNumber(runs[metric]![row]) };
+    });
+    return { ...runValuesFrom(guests, { metric }), columns: first.columns };
+  };
+  const throughputs = [first, ...throughputNames.slice(1).map(valuesOf)];
+  const monitors = monitorNames.map(valuesOf);
+  const comparisons: ReportComparison[] = [];
+  for (const values of throughputs) {
+    if (values.runs.length === 0) continue;
+    try {
+      const comparison = await compare(store, [batchId], { metric: values.metric });
+      comparisons.push({ metric: values.metric, table: comparisonTable(comparison, axisUnit(values.metric) || 'as printed'), method: comparison.method });
+    } catch (error) {
+      notes.push(`${values.metric} could not be compared across policies: ${(error as Error).message}`);
+    }
+  }
+  return { throughputs, monitors, comparisons };
 }
 
 /** Rows printed by monitors, since-boot averages left out (they are not samples of any run). */

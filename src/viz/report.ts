@@ -4,6 +4,7 @@
  * drawn by the page's single inlined plotly.js.
  */
 import { cellText } from '../cli/format.js';
+import { roundedNumber } from '../output/table-text.js';
 import type { Figure } from './figure.js';
 import { escapeHtml, figureHtml, htmlPage } from './html.js';
 import { plotlyVersion } from './plotly-source.js';
@@ -40,6 +41,16 @@ export interface ParseErrorSummary {
   samples?: string[];
 }
 
+/** `compare()` of one metric across the batch's policies, as a table and how it was computed. */
+export interface ReportComparison {
+  metric: string;
+  table: TableData;
+  method: string[];
+}
+
+/** Significant digits of the numbers in the report's tables. */
+const TABLE_DIGITS = 4;
+
 export interface ReportModel {
   batch: ReportBatch;
   /** One row per workload run (Mine's run summary). */
@@ -49,6 +60,10 @@ export interface ReportModel {
   policies: { name: string; definition: unknown }[];
   tuning: TableData;
   parseErrors: ParseErrorSummary[];
+  /** Workload processes: how many, how many did not succeed (not exited, or exit code ≠ 0), how many were warm-ups. */
+  workloads?: { total: number; failed: number; warmup: number };
+  /** Per throughput: policies compared run by run (`compare()`). */
+  comparisons?: ReportComparison[];
   charts: ReportChart[];
   /** Notes on what could not be shown (e.g. a parser failed), shown as such, not hidden. */
   notes?: string[];
@@ -67,7 +82,16 @@ export function renderReport(model: ReportModel): string {
       ` · ${model.runs.rows.length} run${model.runs.rows.length === 1 ? '' : 's'} · report generated ${escapeHtml((model.generatedAt ?? new Date()).toISOString())}` +
       ` by ${escapeHtml(model.generator ?? 'expert report')} with plotly.js ${escapeHtml(plotlyVersion())}</p>`,
   );
+  if (model.workloads) sections.push(workloadsHtml(model.workloads));
   if (model.notes?.length) sections.push(`<ul class="warn">${model.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
+
+  if (model.comparisons?.length) {
+    sections.push('<h2 id="comparison">Policies compared</h2>');
+    for (const c of model.comparisons) {
+      sections.push(`<h3>${escapeHtml(c.metric)}</h3>`, tableHtml(c.table, 'No runs to compare.'));
+      sections.push(`<ul class="meta">${c.method.map((m) => `<li>${escapeHtml(m)}</li>`).join('')}</ul>`);
+    }
+  }
 
   sections.push('<h2 id="charts">Charts</h2>');
   if (model.charts.length === 0) sections.push('<p class="meta">No chart: the batch has no parsed numeric results yet.</p>');
@@ -100,6 +124,13 @@ export function renderReport(model: ReportModel): string {
     `<pre>${escapeHtml(JSON.stringify(b.config, null, 2))}</pre>`,
   );
   return htmlPage({ title: `ExPerT report: ${b.name} (batch ${b.batchId})`, body: sections.filter(Boolean).join('\n') });
+}
+
+function workloadsHtml(w: { total: number; failed: number; warmup: number }): string {
+  const runs = `${w.total} workload process${w.total === 1 ? '' : 'es'}`;
+  const warm = w.warmup ? `; ${w.warmup} of them warm-up${w.warmup === 1 ? '' : 's'}, left out of the statistics` : '';
+  if (w.failed === 0) return `<p class="ok">${runs}: all succeeded${warm}.</p>`;
+  return `<p class="warn"><b>${w.failed} of ${runs} did not succeed</b> (see exit_code and status in the runs table); runs with one are left out of the statistics${warm}.</p>`;
 }
 
 function parseErrorsHtml(summaries: ParseErrorSummary[]): string {
@@ -151,7 +182,7 @@ export function tableHtml(table: TableData, empty: string): string {
         `<tr>${row
           .map((v) => {
             const numeric = typeof v === 'number' || typeof v === 'bigint';
-            const text = typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)).toString() : cellText(v);
+            const text = typeof v === 'number' ? roundedNumber(v, TABLE_DIGITS) : cellText(v);
             return `<td${numeric ? ' class="num"' : ''}>${escapeHtml(text)}</td>`;
           })
           .join('')}</tr>`,

@@ -8,7 +8,9 @@ import { axisTitle } from './axis-titles.js';
 import { column, groupRows, pick, plotValue, type TableInput } from './columns.js';
 import { sampleColumns } from './since-boot.js';
 import { baseLayout, colourMap, orderGroups, type CommonOptions, type Figure, type Trace } from './figure.js';
-import { describeFit, finitePairs, linearFit, type LinearFit } from './stats.js';
+import { describeFit, linearFit, type LinearFit } from './fit.js';
+import { finitePairs } from './numbers.js';
+import { MIN_N } from '../stats/sample.js';
 
 export type FitMode = 'each' | 'all' | 'none';
 
@@ -58,12 +60,13 @@ export function scatterFigure(input: TableInput, options: ScatterOptions): Figur
     data.push(trace);
     if (fitMode === 'each') {
       const fit = linearFit(pick(xs, rows), pick(ys, rows));
-      if (fit) fitTraces.push(fitTrace(fit, pick(xs, rows), `${options.color ? group : 'OLS'} fit`, name, colours.get(group)!));
+      // A line through fewer than 3 points says nothing: no line, and no r.
+      if (fit && fit.n >= MIN_N) fitTraces.push(fitTrace(fit, pick(xs, rows), `${options.color ? group : 'OLS'} fit`, name, colours.get(group)!));
     }
   }
   if (fitMode === 'all') {
     const fit = linearFit(xs, ys);
-    if (fit) fitTraces.push(fitTrace(fit, xs, 'OLS fit (all points)', 'all-fit', '#333333'));
+    if (fit && fit.n >= MIN_N) fitTraces.push(fitTrace(fit, xs, 'OLS fit (all points)', 'all-fit', '#333333'));
   }
   data.push(...fitTraces);
 

@@ -1,17 +1,21 @@
 /**
- * The charts every batch report shows, chosen from the columns at hand (pure):
- * - throughput per policy (box, every run a point);
- * - throughput against each monitor figure (scatter, OLS line and r per policy);
+ * The charts every batch report shows, chosen from the data at hand (pure):
+ * - each throughput per policy, one point per run (the node total over its
+ *   guests: Mine's run values), one panel per (test, parameter combination):
+ *   unlike runs are never pooled;
+ * - the same per guest, each guest its own colour;
+ * - throughput against each monitor figure that has samples inside the runs'
+ *   windows, one point per run and node, a least-squares line per policy;
  * - monitor time series with each workload's window shaded;
- * - CPU affinity per guest thread from what Tune recorded.
+ * - CPU per thread (pidstat) and CPU affinity per guest thread from Tune.
  */
+import type { RunValues } from '../mine/run-values.js';
 import { axisTitle } from './axis-titles.js';
 import { rowCount, type Columns } from './columns.js';
-import { distributionFigure } from './distribution.js';
 import { affinityFigure, heatmapFigure, type ThreadAffinity } from './heatmap.js';
+import { toNumber } from './numbers.js';
 import type { ReportChart } from './report.js';
-import { scatterFigure } from './scatter.js';
-import { toNumber } from './stats.js';
+import { guestDistributionFigure, nodeRunColumns, runDistributionFigure, runScatterFigure } from './run-charts.js';
 import { timeSeriesFigure, type TimeWindow } from './timeseries.js';
 
 /** Throughput-like column names, best first. */
@@ -19,7 +23,7 @@ const THROUGHPUT = /(^|_)(write|rewrite|read|reread|bw|rate|throughput)?_?(kbps|
 /** The workload's own figures in Mine's run summary (`<workload parser>_<figure>`) and its duration. */
 const WORKLOAD_OWN = /^(iozone|fio|dd)_|^duration_s$|^runtime_ms$|^clat_/;
 /** Columns that identify a run rather than measure it. */
-const IDENTITY = /^(batch_id|batch|run|rep|process_id|pid|tid|exit_code|seq|index|n_.*|.*_id|.*_count|samples)$/;
+const IDENTITY = /^(batch_id|batch|run|rep|process_id|pid|tid|exit_code|seq|index|position|attempt|n_.*|.*_id|.*_count|samples)$/;
 
 export function throughputColumns(runs: Columns): string[] {
   return numericColumns(runs).filter((c) => THROUGHPUT.test(c));
@@ -41,9 +45,10 @@ export function numericColumns(columns: Columns): string[] {
 }
 
 export interface StandardChartInput {
-  runs: Columns;
-  /** Column of `runs` holding the policy (default `policy`). */
-  policyColumn?: string;
+  /** Run values of each throughput column (the run as the unit), best first. */
+  throughputs?: RunValues[];
+  /** Run values of each monitor figure of the run summary (host monitors: the node's figure). */
+  monitors?: RunValues[];
   policies?: string[];
   /** Monitor samples over time: a time column, a series column (e.g. host) and numeric columns. */
   monitor?: { columns: Columns; x: string; series?: string; y: string[]; source: string };
@@ -57,32 +62,49 @@ export interface StandardChartInput {
 
 export function standardCharts(input: StandardChartInput): ReportChart[] {
   const charts: ReportChart[] = [];
-  const policy = input.policyColumn ?? 'policy';
-  const runs = input.runs;
-  const hasPolicy = policy in runs && rowCount(runs) > 0;
-  const color = hasPolicy ? policy : undefined;
   const categories = input.policies;
-  const throughput = throughputColumns(runs).filter((c) => runs[c]!.some((v) => toNumber(v) !== null));
+  const throughputs = (input.throughputs ?? []).filter((t) => t.runs.length > 0);
 
-  for (const y of throughput) {
+  for (const values of throughputs) {
+    const guests = Math.max(...values.runs.map((r) => r.guests));
+    const left = values.excluded.length;
     charts.push({
-      title: `${axisTitle(y)} per policy`,
-      caption: 'Each point is one workload run; the box shows the quartiles, the dashed line the mean.',
-      figure: distributionFigure(runs, { y, color, categories }),
+      title: `${axisTitle(values.metric)} per policy`,
+      caption:
+        `Each point is one run: ${values.aggregate === 'total' ? `the total over the node's guests${guests > 1 ? ` (${guests} per run)` : ''}` : 'the mean over its guests'}; ` +
+        `one panel per test and parameter combination (never pooled). The box shows the quartiles, the dashed line the mean.` +
+        (left ? ` ${left} run${left === 1 ? '' : 's'} left out (warm-up or not successful).` : ''),
+      figure: runDistributionFigure(values, { categories }),
     });
-  }
-  const main = throughput[0];
-  if (main) {
-    // Columns that vary (a constant has no fit), the research question's counters first.
-    const monitors = rankMonitors(monitorColumns(runs).filter((c) => new Set(runs[c]!.map(toNumber).filter((v) => v !== null)).size >= 2));
-    for (const x of monitors.slice(0, input.maxScatter ?? 4)) {
+    if (guests > 1) {
       charts.push({
-        title: `${axisTitle(main)} against ${lowerFirst(axisTitle(x))}`,
-        caption: "Monitor figures averaged over each run's window. Dashed: least-squares line per policy, with Pearson's r and its two-sided p-value.",
-        figure: scatterFigure(runs, { x, y: main, color, categories, fit: 'each', hover: ['label', 'rep'].filter((c) => c in runs) }),
+        title: `${axisTitle(values.metric)} per guest`,
+        caption: "Each point is one guest in one run, coloured by guest: the guests of a run share its node and time window, so they are a within-run factor, not replicates.",
+        figure: guestDistributionFigure(values, { categories, by: 'guest' }),
       });
     }
   }
+
+  // Throughput against the monitor figures that have samples in the runs' windows, the research question's counters first.
+  const scatters: ReportChart[] = [];
+  for (const monitor of rankMonitorValues(input.monitors ?? [])) {
+    if (scatters.length >= (input.maxScatter ?? 4)) break;
+    const pick = throughputs
+      .map((values) => ({ values, points: nodeRunColumns(values, monitor) }))
+      .find(({ points }) => new Set(points[monitor.metric]!.map(toNumber).filter((v) => v !== null)).size >= 2);
+    if (!pick) continue;
+    const { values, points } = pick;
+    const runsWith = new Set(points.run).size;
+    scatters.push({
+      title: `${axisTitle(values.metric)} against ${lowerFirst(axisTitle(monitor.metric))}`,
+      caption:
+        `One point per run and node: the node's total throughput against the node's ${monitor.metric} averaged over the run's window. ` +
+        `${runsWith} of ${values.runs.length} runs had samples of it in their window. Dashed: least-squares line per policy, with Pearson's r, its two-sided p-value and n.`,
+      figure: runScatterFigure(values, monitor, { categories }),
+    });
+  }
+  charts.push(...scatters);
+
   const monitor = input.monitor;
   if (monitor && rowCount(monitor.columns) > 0) {
     for (const y of monitor.y) {
@@ -111,6 +133,11 @@ export function standardCharts(input: StandardChartInput): ReportChart[] {
     });
   }
   return charts;
+}
+
+function rankMonitorValues(values: RunValues[]): RunValues[] {
+  const order = rankMonitors(values.map((v) => v.metric));
+  return order.map((metric) => values.find((v) => v.metric === metric)!);
 }
 
 /** Cache misses and other perf counters, then context switches, I/O wait, interrupts, CPU time; the rest keep their order. */

@@ -1,8 +1,11 @@
 /**
- * `expert report` end to end: a real small batch (dd writes under two
- * policies with vmstat beside them) runs into a real DuckDB store; the report
- * is written by the CLI code, opened in headless Chromium with the network
- * off, and every chart must draw its points without a console error.
+ * `expert report` end to end: a real small batch (dd writes of two sizes
+ * under two policies with a warm-up run per cell, vmstat and pidstat beside
+ * them, and a test whose workload fails) runs into a real DuckDB store; the
+ * report is written by the CLI code, opened in headless Chromium with the
+ * network off, and every chart must draw its points without a console error.
+ * The per-policy charts have one point per run and never pool the two sizes;
+ * the header counts the workloads that did not succeed.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +23,9 @@ import { reportCommand, plotCommand } from '../../src/cli/plot.js';
 import { loadReportModel } from '../../src/viz/report-data.js';
 import { runSummaryColumns } from '../../src/viz/run-summary.js';
 import { parseChartSpec } from '../../src/viz/spec.js';
-import type { LinearFit } from '../../src/viz/stats.js';
+import type { LinearFit } from '../../src/viz/fit.js';
+import { significant } from '../../src/viz/numbers.js';
+import { scipy } from '../helpers/scipy.js';
 import { HeadlessChromium } from './browser.js';
 import { expectedPoints, renderedCharts, waitForCharts } from './points.js';
 
@@ -52,8 +57,13 @@ tests:
     command: sleep 1.2 && dd if=/dev/zero of=${dir}/dd-{run}.tmp bs=64k count={blocks} conv=fsync && rm -f ${dir}/dd-{run}.tmp
     params: {blocks: [16, 64]}
     repeat: 2
+    warmup: 1
     timeout: 1m
     parser: dd
+  - name: fails
+    on: nodes
+    command: echo 'no such device' >&2; exit 3
+    repeat: 1
 policies:
   - name: baseline
   - name: nice-5
@@ -64,8 +74,10 @@ policies:
   const store = await openStore(storePath);
   try {
     const outcome = await runBatch(expandPlan(config), { store });
-    assert.equal(outcome.ok, true, `every dd exited 0: ${JSON.stringify(outcome.summary)}`);
+    assert.equal(outcome.ok, false, 'the failing test failed');
     batchId = outcome.batchId;
+    const dd = await store.query(`SELECT count(*) FILTER (WHERE exit_code = 0), count(*) FILTER (WHERE exit_code = 3) FROM process WHERE batch_id = $1 AND role = 'workload'`, [batchId]);
+    assert.deepEqual(dd.rows[0]!.map(Number), [12, 2], 'every dd exited 0 (8 runs and 4 warm-ups), the two failing workloads 3');
   } finally {
     await store.close();
   }
@@ -86,46 +98,80 @@ async function withStore<T>(use: (store: ExpertStore) => Promise<T>): Promise<T>
   }
 }
 
-/** dd's rate from the bytes and seconds on its own summary line ("N bytes ... copied, S s, ..."), read straight from the line table. */
-async function ddRatesByPolicy(store: ExpertStore): Promise<Map<string, number[]>> {
+/** dd's rate as bytes / seconds of its own summary line ("N bytes ... copied, S s, ..."), per (policy, blocks), warm-ups left out: read straight from the line table. */
+async function ddRatesByCell(store: ExpertStore): Promise<Map<string, number[]>> {
   const result = await store.query(
-    `SELECT p.policy, l.text FROM line l JOIN process p USING (process_id)
-     WHERE p.batch_id = $1 AND p.role = 'workload' AND l.text LIKE '% copied, %' ORDER BY p.process_id`,
+    `SELECT p.policy, p.params, l.text FROM line l JOIN process p USING (process_id)
+     WHERE p.batch_id = $1 AND p.role = 'workload' AND NOT p.warmup AND l.text LIKE '% copied, %' ORDER BY p.process_id`,
     [batchId],
   );
   const rates = new Map<string, number[]>();
-  for (const [policy, text] of result.rows as [string, string][]) {
+  for (const [policy, params, text] of result.rows as [string, string, string][]) {
     const m = /^(\d+) bytes .*copied, ([\d.e+-]+) s, /.exec(text);
     assert.ok(m, `dd summary line: ${text}`);
-    rates.set(policy, [...(rates.get(policy) ?? []), Number(m[1]) / Number(m[2])]);
+    const key = `${policy} blocks=${(JSON.parse(params) as { blocks: number }).blocks}`;
+    rates.set(key, [...(rates.get(key) ?? []), Number(m[1]) / Number(m[2])]);
   }
   return rates;
 }
 
-test('the report model has the runs, the standard charts and the right numbers', async () => {
+const sorted = (xs: number[]) => xs.slice().sort((a, b) => a - b);
+
+test('the report model: runs with exit_code, failures counted, per-run charts per size, policies compared', async () => {
   await withStore(async (store) => {
     const model = await loadReportModel(store, batchId, { runSummary: runSummaryColumns });
     assert.deepEqual(model.notes, []);
-    assert.equal(model.runs.rows.length, 8, '2 sizes × 2 policies × 2 reps');
+    assert.deepEqual(model.workloads, { total: 14, failed: 2, warmup: 4 });
+    assert.equal(model.runs.rows.length, 14, '2 sizes × 2 policies × (2 reps + 1 warm-up) dd runs and 2 failing runs');
+    const exitAt = model.runs.columns.indexOf('exit_code');
+    assert.ok(exitAt >= 0, `the runs table has exit_code: ${model.runs.columns.join(', ')}`);
+    assert.deepEqual(model.runs.rows.map((r) => Number(r[exitAt])).filter((c) => c !== 0), [3, 3]);
     assert.deepEqual(model.policies.map((p) => p.name), ['baseline', 'nice-5']);
     const dd = model.parseErrors.find((p) => p.parser === 'dd')!;
     assert.equal(dd.errors, 0);
-    assert.equal(dd.processes, 8);
+    assert.equal(dd.processes, 12);
     assert.ok(model.parseErrors.some((p) => p.parser === 'vmstat'));
 
+    // One point per run, each box the runs of one policy at one size: never both sizes in one box.
     const titles = model.charts.map((c) => c.title);
-    const box = model.charts.find((c) => c.figure.data[0]?.type === 'box')!;
-    assert.ok(box, `a box chart among ${titles.join(' | ')}`);
-    const want = await ddRatesByPolicy(store);
-    for (const trace of box.figure.data) {
-      const got = (trace.y as number[]).slice().sort((a, b) => a - b);
-      const expected = want.get(String(trace.name))!.slice().sort((a, b) => a - b);
-      assert.equal(got.length, 4);
-      got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) <= 1e-9 * expected[i]!, `${trace.name}: ${v} vs ${expected[i]}`));
+    const perPolicy = model.charts.find((c) => c.title === 'dd rate (B/s) per policy')!;
+    assert.ok(perPolicy, `a per-policy chart among ${titles.join(' | ')}`);
+    const want = await ddRatesByCell(store);
+    const boxes = perPolicy.figure.data.filter((t) => t.type === 'box');
+    assert.equal(boxes.length, 4, 'a box per policy in each of the 2 size panels');
+    const panelOf = new Map(((perPolicy.figure.layout.annotations ?? []) as { text: string }[]).map((a, i) => [i === 0 ? 'x' : `x${i + 1}`, a.text.replace(/^.*: /, '')]));
+    for (const trace of boxes) {
+      const key = `${trace.name} ${panelOf.get(String(trace.xaxis))}`;
+      const got = sorted(trace.y as number[]);
+      const expected = sorted(want.get(key) ?? []);
+      assert.equal(got.length, 2, `${key}: the two runs, not the warm-up`);
+      got.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) <= 1e-9 * expected[i]!, `${key}: ${v} vs ${expected[i]}`));
     }
+    assert.match(perPolicy.caption!, /one panel per test and parameter combination \(never pooled\).* 6 runs left out/);
+
+    // compare(): one row per (size, policy), n = 2 runs each, so no interval and no p-value; the median is the runs' median.
+    const comparison = model.comparisons!.find((c) => c.metric === 'dd_rate_bps')!;
+    assert.ok(comparison, 'dd_rate_bps compared across policies');
+    const col = (name: string) => comparison.table.columns.indexOf(name);
+    assert.ok(col('median (B/s)') >= 0, `the unit is in the header: ${comparison.table.columns.join(', ')}`);
+    assert.deepEqual(comparison.table.rows.map((r) => [r[col('cell')], r[col('policy')], r[col('runs')]]), [
+      ['blocks=16', 'baseline', 2], ['blocks=16', 'nice-5', 2], ['blocks=64', 'baseline', 2], ['blocks=64', 'nice-5', 2],
+    ]);
+    const medians = scipy<number[]>('out([float(np.median(x)) for x in data])', comparison.table.rows.map((r) => want.get(`${r[col('policy')]} ${r[col('cell')]}`)));
+    comparison.table.rows.forEach((r, i) => assert.equal(r[col('median (B/s)')], significant(medians[i]!, 4)));
+    assert.ok(comparison.table.rows.every((r) => r[col('CI of the median')] === 'n too small'));
+    assert.ok(comparison.table.rows.filter((r) => r[col('policy')] !== 'baseline').every((r) => r[col('p (Holm)')] === 'n too small'));
+    assert.ok(comparison.method.some((m) => /unit: the run/.test(m)));
+
+    // Throughput against a monitor: one point per run and node, only the runs with samples of it in their window.
     const scatter = model.charts.find((c) => c.figure.data.some((t) => (t.meta as { fit?: LinearFit } | undefined)?.fit));
     assert.ok(scatter, `a scatter with a fit among ${titles.join(' | ')}`);
-    assert.ok(model.charts.some((c) => Array.isArray(c.figure.layout.shapes) && (c.figure.layout.shapes as unknown[]).length === 8), 'a time series with 8 run windows');
+    const points = scatter.figure.data.filter((t) => t.mode === 'markers').reduce((n, t) => n + (t.y as unknown[]).length, 0);
+    const m = /(\d+) of 8 runs had samples/.exec(scatter.caption!);
+    assert.ok(m, scatter.caption);
+    assert.equal(points, Number(m[1]), 'one point per run (one node)');
+    assert.ok(points >= 2 && points <= 8);
+    assert.ok(model.charts.some((c) => Array.isArray(c.figure.layout.shapes) && (c.figure.layout.shapes as unknown[]).length === 14), 'a time series with a window per run (warm-ups and failed runs too)');
     const heat = model.charts.find((c) => c.figure.data[0]?.type === 'heatmap');
     assert.ok(heat, `a per-thread CPU heatmap among ${titles.join(' | ')}`);
     assert.ok((heat.figure.data[0]!.y as string[]).length >= 1);
@@ -140,6 +186,9 @@ test('expert report writes one offline page that draws every chart in Chromium',
   assert.ok(!html.includes('<script>alert(1)</script>'), 'the description is escaped');
   assert.ok(html.includes('dd writes &lt;script&gt;alert(1)&lt;/script&gt; &amp; vmstat'));
   assert.doesNotMatch(html, /<script[^>]+src=/, 'nothing loaded from elsewhere');
+  assert.match(html, /<b>2 of 14 workload processes did not succeed<\/b>/);
+  assert.match(html, /4 of them warm-ups, left out of the statistics/);
+  assert.match(html, /<h2 id="comparison">Policies compared<\/h2>/);
 
   const model = await withStore((store) => loadReportModel(store, batchId, { runSummary: runSummaryColumns }));
   const { page, consoleErrors, blockedRequests } = await browser.open(out);
@@ -166,7 +215,7 @@ test('expert plot draws a chart spec over the run summary, faceted by a param', 
   const { page, consoleErrors } = await browser.open(out);
   await waitForCharts(page, 1);
   const [chart] = await renderedCharts(page);
-  assert.equal(chart!.points, 8, 'every run is a point');
+  assert.equal(chart!.points, 12, 'every dd run is a point (warm-ups too: a chart spec over the run summary draws its rows)');
   const panels = await page.$$eval('.expert-figure g.subplot', (els) => els.length);
   assert.equal(panels, 2, 'one panel per block count');
   assert.deepEqual(consoleErrors, []);
@@ -182,7 +231,7 @@ test('expert plot: a parser table as a line chart with run windows, and a SQL qu
     const r = await store.query(`SELECT count(*) FROM parsed.vmstat v JOIN process p USING (process_id) WHERE p.batch_id = $1 AND NOT v.parse_error AND NOT v.since_boot`, [batchId]);
     return Number(r.rows[0]![0]);
   });
-  for (const [spec, points, shapes] of [[lineSpec, vmstatRows, 8], [sqlSpec, 8, 0]] as const) {
+  for (const [spec, points, shapes] of [[lineSpec, vmstatRows, 14], [sqlSpec, 14, 0]] as const) {
     const out = spec.replace('.yaml', '.html');
     await plotCommand(spec, { out, store: storePath });
     const { page, consoleErrors } = await browser.open(out);
@@ -224,7 +273,7 @@ test('expert mine wizard asks, re-asks on a wrong answer, and writes a spec that
   const { page, consoleErrors } = await browser.open(join(dir, 'wiz.html'));
   await waitForCharts(page, 1);
   const [chart] = await renderedCharts(page);
-  assert.equal(chart!.points, 8);
+  assert.equal(chart!.points, 12);
   assert.deepEqual(consoleErrors, []);
 });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseChartSpec, chartSpecYaml } from '../../src/viz/spec.js';
 import { figureFromSpec } from '../../src/viz/chart.js';
 import { ConfigError } from '../../src/errors.js';
-import type { LinearFit } from '../../src/viz/stats.js';
+import type { LinearFit } from '../../src/viz/fit.js';
 
 test('a full spec parses, and writing it back gives the same spec', () => {
   const text = `title: Throughput against context switches
