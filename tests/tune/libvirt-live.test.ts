@@ -206,7 +206,7 @@ test('a plain QEMU in a cpuset cgroup limited to CPU 1: pinning it to CPU 0 is r
     assert.match(before, / 1$/m);
     writeFileSync(join(cwd, 'cg0.yaml'), `name: cg0\nidentify: {vms: [${name}]}\npin: {cpus: [0]}\n`);
     const r = await cli('tune', 'apply', 'cg0.yaml', '--host', 'local', '--store', 'cg.duckdb', '--journal', 'cg-journal.json');
-    assert.notEqual(r.code, 0);
+    assert.equal(r.code, 2, r.stderr);
     assert.ok(r.stderr.includes(`cgroup ${cgroup} allows CPUs 1`), r.stderr);
     assert.match(r.stderr, /refused before any change/);
     assert.equal(affinities(), before);
