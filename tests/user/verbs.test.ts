@@ -114,7 +114,8 @@ test('mine wizard with answers piped in (Enter takes each default): writes a spe
 test('tune discover on this machine: CSV with the thread columns, JSON with the node and its topology', async () => {
   const rows = await run(['tune', 'discover', '--format', 'csv']);
   assert.equal(rows.code, 0, describe(rows));
-  assert.deepEqual(pyCsv(rows.stdout)[0], ['node', 'guest', 'pid', 'tid', 'kind', 'vcpu', 'comm', 'cpus', 'nice']);
+  const header = pyCsv(rows.stdout)[0]!;
+  for (const column of ['node', 'guest', 'pid', 'tid', 'kind', 'vcpu', 'comm', 'cpus', 'nice']) assert.ok(header.includes(column), `${column} in ${header}`);
   const json = await run(['tune', 'discover', '--format', 'json']);
   assert.equal(json.code, 0, describe(json));
   const [local] = pyJson(json.stdout).value as Parsed[];
