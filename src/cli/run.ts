@@ -68,7 +68,7 @@ export async function runCommand(file: string | undefined, options: RunOptions):
   const format = options.format === undefined ? undefined : resolveFormat(options.format);
   const resuming = options.resume !== undefined;
   columnsOption(options.columns);
-  if (file === undefined && !resuming) throw new UserError('expert run: give a batch config (expert run batch.yaml), or --resume <batch>');
+  if (file === undefined && !resuming) throw new UserError('run: give a batch config (expert run batch.yaml), or --resume <batch>');
   if (resuming && options.set.length > 0) throw new UserError('--resume runs the batch with its stored config: --set cannot change it');
   // Bad input stops here, before the store is opened (or created).
   const config = file === undefined ? undefined : await loadBatchConfig(file, { set: options.set });
