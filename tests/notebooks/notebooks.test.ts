@@ -10,16 +10,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { externalReferences } from '../../kernel-extensions/notebook/offline-html.js';
-import type { Figure } from '../../src/viz/figure.js';
+import { signedPercent } from '../../src/viz/numbers.js';
 import { pgrep, until } from '../helpers/processes.js';
 import { HeadlessChromium } from '../viz/browser.js';
-import { expectedPoints, renderedCharts, waitForCharts } from '../viz/points.js';
+import { renderedCharts, waitForCharts } from '../viz/points.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -36,6 +36,7 @@ interface Cell { cell_type: string; source: string | string[]; execution_count?:
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'expert-notebooks-'));
+  mkdirSync(join(ROOT, 'test-output'), { recursive: true });
   const prefix = join(dir, 'prefix');
   await run(process.execPath, [CLI, 'kernel', 'install', '--prefix', prefix]);
   env = {
@@ -112,8 +113,13 @@ test('a notebook that fails half-way still takes its testbed down (the kernel ex
   await assertTestbedDown('the failed 01-quickstart');
 });
 
-test('02-pinning-study runs at CI size, says what counters the CPU has, and its HTML draws offline', async () => {
-  const result = await runNotebook('02-pinning-study.ipynb', { guests: 2, size: '1m', reps: 1, store: studyStore() });
+/** `expert <args>` against a store, parsed from JSON. */
+async function cliJson<T>(args: string[]): Promise<T> {
+  return JSON.parse((await run(process.execPath, [CLI, ...args, '--format', 'json'], { cwd: dir, maxBuffer: 64 << 20 })).stdout) as T;
+}
+
+test('02-pinning-study runs at CI size: interleaved, a warm-up, compared run by run; its HTML draws offline', async () => {
+  const result = await runNotebook('02-pinning-study.ipynb', { guests: 2, size: '1m', reps: 3, store: studyStore() });
   assertAllCellsRan('02-pinning-study', result);
   await assertTestbedDown('02-pinning-study');
 
@@ -122,30 +128,44 @@ test('02-pinning-study runs at CI size, says what counters the CPU has, and its 
   const cacheMissesCounted = /^\d+,/m.test(probe.stderr);
   const prose = markdownOutputs(result.cells);
   if (!cacheMissesCounted) assert.match(prose, /exposes \*\*no cache-miss counter\*\*.*context switches and CPU migrations/s);
-  assert.match(prose, /Pinning every guest to one core moved mean write throughput by \*\*[+-]\d+%\*\*/);
 
-  // Runs in the study, counted from the store by the CLI, independently of the notebook.
-  const summary = JSON.parse((await run(process.execPath, [CLI, 'mine', 'summary', '--store', studyStore(), '--format', 'json'], { cwd: dir })).stdout) as Record<string, unknown>[];
-  const studyRuns = summary.filter((r) => r.batch === 'pinning-study');
-  assert.equal(studyRuns.length, 2 * 3, 'two guests under three policies, one repetition');
+  // Runs in the study, counted from the store by the CLI, independently of the notebook: 2 guests × 3 policies × (3 runs + 1 warm-up).
+  const summary = await cliJson<Record<string, unknown>[]>(['mine', 'summary', '--store', studyStore()]);
+  const studyRows = summary.filter((r) => r.batch === 'pinning-study');
+  assert.equal(studyRows.length, 2 * 3 * 4);
+  assert.equal(studyRows.filter((r) => r.warmup === true).length, 2 * 3);
+  // Interleaved: warm-ups first, then every repetition runs each policy once, the first policy rotating.
+  const order = await cliJson<{ policy: string; rep: number; warmup: boolean }[]>(['mine', 'sql', '--store', studyStore(),
+    `SELECT any_value(policy) AS policy, any_value(rep) AS rep, bool_or(warmup) AS warmup FROM process
+     WHERE batch_id = (SELECT max(batch_id) FROM batch WHERE name = 'pinning-study') AND role = 'workload' GROUP BY run ORDER BY any_value(position)`]);
+  assert.deepEqual(order.slice(0, 3).map((r) => r.warmup), [true, true, true]);
+  const reps = [1, 2, 3].map((rep) => order.filter((r) => !r.warmup && r.rep === rep).map((r) => r.policy));
+  for (const policies of reps) assert.deepEqual([...policies].sort(), ['baseline', 'pin-all-to-one', 'pin-one']);
+  assert.deepEqual(reps.map((p) => p[0]), ['baseline', 'pin-one', 'pin-all-to-one'], 'the first policy rotates');
+
+  // The effect in the text is compare()'s, as the CLI computes it from the store.
+  const rows = await cliJson<{ group: string; n: number; delta_pct: number | null }[]>(['compare', 'pinning-study', '--metric', 'iozone_write_kbps', '--store', studyStore()]);
+  assert.deepEqual(rows.map((r) => [r.group, r.n]), [['baseline', 3], ['pin-one', 3], ['pin-all-to-one', 3]]);
+  const allToOne = rows.find((r) => r.group === 'pin-all-to-one')!;
+  assert.ok(prose.includes(`Pinning every guest to one core moved the median node-total write throughput by **${signedPercent(allToOne.delta_pct, 2)}**`), prose);
+  assert.doesNotMatch(prose, /kB\/s|undefined|NaN/);
 
   const html = join(dir, 'study.html');
   await run(process.execPath, [CLI, 'notebook', 'publish', join(dir, '02-pinning-study.out.ipynb'), '--html', html], { env, cwd: dir });
   assert.deepEqual(externalReferences(readFileSync(html, 'utf8')), [], 'the published study references nothing outside itself');
 
-  const figures = result.cells.flatMap((c) => c.outputs ?? []).map((o) => o.data?.['application/vnd.plotly.v1+json'] as Figure | undefined).filter((f): f is Figure => Boolean(f));
   const browser = await HeadlessChromium.launch();
   try {
     const { page, blockedRequests, consoleErrors } = await browser.open(html);
-    await waitForCharts(page, 2);
+    const runsWithPerf = new Set(studyRows.filter((r) => r.warmup !== true && Number.isFinite(r.perf_context_switches)).map((r) => r.run)).size;
+    const expected = runsWithPerf > 0 ? 3 : 2;
+    await waitForCharts(page, expected);
     const charts = await renderedCharts(page);
-    assert.equal(charts.length, 2, 'two charts: throughput per policy, throughput against the cache metric');
-    for (const chart of charts) assert.ok(chart.hasSvg && chart.points > 0, `chart ${chart.id} drew no points: ${JSON.stringify(chart)}`);
-    // The %%plot chart carries its figure: every point of it is drawn. The scatter has one point per run.
-    assert.equal(figures.length, 1);
-    assert.equal(charts[0]!.points, expectedPoints(figures[0]!));
-    const scatterRuns = studyRuns.filter((r) => Number.isFinite(r.iozone_write_kbps) && Number.isFinite(r.perf_context_switches)).length;
-    assert.equal(charts[1]!.points, scatterRuns);
+    assert.equal(charts.length, expected, 'throughput per policy, per guest (tuned or not), and against the cache metric when perf had samples');
+    assert.equal(charts[0]!.points, 9, 'one point per measured run');
+    assert.equal(charts[1]!.points, 18, 'one point per guest of each measured run');
+    if (runsWithPerf > 0) assert.equal(charts[2]!.points, runsWithPerf, 'one point per run and node');
+    await page.screenshot({ path: join(ROOT, 'test-output', 'study.png'), fullPage: true });
     assert.deepEqual(blockedRequests, [], 'the page asked for nothing outside itself');
     assert.deepEqual(consoleErrors, []);
   } finally {
@@ -153,22 +173,57 @@ test('02-pinning-study runs at CI size, says what counters the CPU has, and its 
   }
 });
 
-test('paper reads the study store and writes every section with computed numbers', async () => {
+test('paper reads the study store: effects with intervals and n, the method as a reader writes it, computed threats, the exact recipe', async () => {
   assert.ok(existsSync(studyStore()), 'the study test wrote the store');
   const result = await runNotebook('paper.ipynb', { studyStore: studyStore() });
   assertAllCellsRan('paper', result);
   const prose = markdownOutputs(result.cells);
   for (const heading of ['## Abstract', '## 2. Method', '## 4. Threats to validity', '## 5. Reproducing']) assert.ok(prose.includes(heading), `missing ${heading}`);
-  assert.match(prose, /iozone writes in 2 co-located QEMU guests under three CPU-pinning policies, 1 repetition\(s\) each\s+\(6 runs in all\)/);
-  assert.match(prose, /\| baseline \| 2 \| [\d,]+ \|/);
-  assert.doesNotMatch(prose, /undefined|NaN|Invalid Date/);
+  assert.match(prose, /iozone writes in 2 co-located QEMU guests \([^)]*\) under three CPU-pinning policies:\s+3 measured runs per policy after 1 warm-up run each, in interleaved order \(9 runs measured in all\)/);
+
+  // Effects as compare() computes them, with their intervals and n.
+  const rows = await cliJson<{ group: string; n: number; delta_pct: number | null; delta_ci_low: number | null; delta_ci_high: number | null }[]>(['compare', 'pinning-study', '--metric', 'iozone_write_kbps', '--store', studyStore()]);
+  const abstract = prose.slice(prose.indexOf('## Abstract'), prose.indexOf('## 2. Method'));
+  for (const r of rows.filter((x) => x.group !== 'baseline')) {
+    assert.ok(abstract.includes(`${signedPercent(r.delta_pct, 2)} (95% CI ${signedPercent(r.delta_ci_low, 2)} to ${signedPercent(r.delta_ci_high, 2)}; n = ${r.n} vs 3 runs; p = `), `${r.group} in the abstract:\n${abstract}`);
+  }
+  // No p-value from fewer than 3 runs, no negative interval of a positive quantity.
+  for (const m of prose.matchAll(/n = (\d+) vs (\d+) runs; p = /g)) assert.ok(Number(m[1]) >= 3 && Number(m[2]) >= 3, m[0]);
+  for (const m of prose.matchAll(/(-?[\d,.]+) – (-?[\d,.]+)/g)) assert.ok(!m[1]!.startsWith('-') && !m[2]!.startsWith('-'), `an interval of a positive quantity: ${m[0]}`);
+  // One unit per quantity: KiB/s for throughput, per s for counts over time.
+  assert.match(prose, /median \(KiB\/s\)/);
+  assert.doesNotMatch(prose, /kB\/s|kbps|\(count\)/);
+  assert.doesNotMatch(prose, /undefined|NaN|Invalid Date|n\/a/);
+  // The method reads as a reader would write the config: values filled in, no JSON, no RCS keywords.
+  const method = prose.slice(prose.indexOf('## 2. Method'), prose.indexOf('**Table 1.**'));
+  assert.match(method, /iozone -i 0 -s 1m -r 64k -f \/tmp\/iozone\.tmp/);
+  assert.doesNotMatch(method, /\{size\}|\{guest_pids\}|\$Revision|\["|\{"|":/);
+  assert.match(method, /repetition 1: baseline → pin-one → pin-all-to-one; repetition 2: pin-one → pin-all-to-one → baseline/);
+  // Threats are computed from the store: acceleration, missing counters, n per cell, the order.
+  const threats = prose.slice(prose.indexOf('## 4. Threats to validity'), prose.indexOf('## 5. Reproducing'));
+  assert.match(threats, /acceleration/);
+  assert.match(threats, /Runs per policy: baseline: 3, pin-one: 3, pin-all-to-one: 3/);
+  assert.match(threats, /smallest two-sided Mann–Whitney p-value possible is 0\.1/);
+  assert.match(threats, /interleaved order/);
+  // The recipe is the command that made this store.
+  assert.ok(prose.includes(`expert notebook run notebooks/02-pinning-study.ipynb -p guests=2 -p size=1m -p reps=3 -p warmup=1 -p store=${studyStore()}`), 'the exact study command');
+
   // Published, it reads as a paper: prose and figures, no code, nothing outside the file.
   const html = join(dir, 'paper.html');
   await run(process.execPath, [CLI, 'notebook', 'publish', join(dir, 'paper.out.ipynb'), '--html', html], { env, cwd: dir });
   const page = readFileSync(html, 'utf8');
-  assert.ok(page.includes('Threats to validity') && page.includes('Figure 2'), 'the paper has its sections and figures');
-  assert.doesNotMatch(page, /tslab\.display|figureFromSpecText|%%plot/, 'cells tagged remove-input/remove-cell keep their code out of the page');
+  assert.ok(page.includes('Threats to validity') && page.includes('Figure 3'), 'the paper has its sections and figures');
+  assert.doesNotMatch(page, /tslab\.display|runDistributionFigure|%%plot/, 'cells tagged remove-input/remove-cell keep their code out of the page');
   assert.deepEqual(externalReferences(page), []);
+  const browser = await HeadlessChromium.launch();
+  try {
+    const opened = await browser.open(html);
+    await waitForCharts(opened.page, 2);
+    await opened.page.screenshot({ path: join(ROOT, 'test-output', 'paper.png'), fullPage: true });
+    assert.deepEqual(opened.consoleErrors, []);
+  } finally {
+    await browser.close();
+  }
 });
 
 test('03-mine-exploration parses lazily, with a user parser, Arquero and danfo', async () => {
