@@ -1,13 +1,14 @@
 /**
  * Gives the executor for a target, one per host (connections are reused) and
- * closes them all at the end of a batch. `host: local` runs here; every other
- * host goes over SSH.
+ * closes them all at the end of a batch. `host: local` runs here; a node with
+ * `launcher: srun` runs as Slurm job steps; every other host goes over SSH.
  */
 import type { Executor } from './executor.js';
 import type { ExecutorPool } from './hooks.js';
 import type { Target } from './config/types.js';
 import { LocalExecutor } from './local-executor.js';
 import { SshExecutor } from './ssh/index.js';
+import { SrunExecutor } from './srun/index.js';
 
 export function isLocal(target: Target): boolean {
   return target.host === 'local' && target.vm === undefined;
@@ -15,6 +16,7 @@ export function isLocal(target: Target): boolean {
 
 /** One key per place a process can run: a guest reached through its node is its own executor. */
 export function executorKey(target: Target): string {
+  if (target.launcher === 'srun' && target.vm === undefined) return `srun/${target.node}`;
   if (isLocal(target)) return 'local';
   return `${target.user ?? ''}@${target.host}:${target.port ?? ''}/${target.node}/${target.vm ?? ''}`;
 }
@@ -42,6 +44,7 @@ export function createExecutorPool(): ExecutorPool {
 }
 
 async function makeExecutor(target: Target): Promise<Executor> {
+  if (target.launcher === 'srun' && target.vm === undefined) return new SrunExecutor({ node: target.node, srunArgs: target.srun?.args });
   if (isLocal(target)) return new LocalExecutor();
   // ── SSH: the one place remote executors are made. Connections open lazily, on the first command. ──
   return SshExecutor.forTarget(target);

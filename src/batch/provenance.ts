@@ -15,6 +15,7 @@ import type { ExpertStore } from '../store/types.js';
 import { packageVersion } from '../package-root.js';
 import { where } from './plan/expand.js';
 import { hostFactsScript, parseHostFacts, programOf, type HostFacts } from './provenance-facts.js';
+import { slurmFacts, type SlurmFacts } from '../slurm/provenance.js';
 
 export interface Provenance {
   collected_at: string;
@@ -25,6 +26,8 @@ export interface Provenance {
   git: { folder: string; commit: string; dirty: boolean; config_dirty: boolean } | null;
   /** Copied from the machine map's top-level `testbed:` key (the local testbed records accel etc. there). */
   testbed?: unknown;
+  /** The Slurm job the batch ran in (job id, nodelist...), when it ran in one. */
+  slurm?: SlurmFacts;
   argv: string[];
 }
 
@@ -63,6 +66,8 @@ export async function collectProvenance(plan: Plan, options: ProvenanceOptions =
     argv: process.argv.slice(2),
   };
   if (config.machines.testbed !== undefined) provenance.testbed = config.machines.testbed;
+  const slurm = slurmFacts();
+  if (slurm) provenance.slurm = slurm;
   return provenance;
 }
 

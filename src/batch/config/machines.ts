@@ -2,7 +2,8 @@
  * The machine map a config points at: inline, a file (relative to the
  * config file; its errors name that file), or `testbed`, the map
  * `expert testbed up` writes (<cwd>/.expert/testbed/machines.yaml, or
- * $EXPERT_TESTBED_DIR/machines.yaml). No `machines:` means this machine only.
+ * $EXPERT_TESTBED_DIR/machines.yaml), or `slurm`, the nodes of the current
+ * Slurm allocation (see slurm-machines.ts). No `machines:` means this machine only.
  */
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { machineMapSchema } from './schema.js';
 import { ConfigSource, type ConfigPath } from './source.js';
 import type { MachineMap, NodeSpec, SshSettings, VmSpec } from './types.js';
 import { validate } from './validate.js';
+import { expandSlurmMap, requireAllocationForSrun } from './slurm-machines.js';
 
 export const LOCAL_MACHINES: MachineMap = { nodes: [{ name: 'local', host: 'local' }] };
 
@@ -36,7 +38,12 @@ export function testbedMachinesFile(cwd: string, env: NodeJS.ProcessEnv = proces
 
 export async function resolveMachines(spec: unknown, context: MachineContext): Promise<MachineMap> {
   if (spec === undefined) return structuredClone(LOCAL_MACHINES);
-  if (typeof spec !== 'string') return checkMachineMap(spec as MachineMap, context.source, ['machines'], context.dir);
+  if (spec === 'slurm' || typeof spec !== 'string') {
+    const given = spec === 'slurm' ? { slurm: true } : (spec as MachineMap);
+    const map = checkMachineMap(await expandSlurmMap(given, context.source, ['machines'], context.env), context.source, ['machines'], context.dir);
+    requireAllocationForSrun(map, context.source, ['machines'], context.env);
+    return map;
+  }
   let file: string;
   if (spec === 'testbed') {
     file = testbedMachinesFile(context.cwd, context.env);
@@ -50,16 +57,20 @@ export async function resolveMachines(spec: unknown, context: MachineContext): P
   } catch (e) {
     throw context.source.error(['machines'], `cannot read the machine map ${file}: ${(e as Error).message}`);
   }
-  return machineMapFromText(text, file, context.cwd, context.sets);
+  return machineMapFromText(text, file, context.cwd, context.env, context.sets);
 }
 
 /**
- * A machine map on its own (for verbs that take one, e.g. Tune's): `testbed`
- * or a path relative to `cwd`. Errors are ConfigErrors in that file.
+ * A machine map on its own (for verbs that take one, e.g. Tune's): `testbed`,
+ * `slurm` or a path relative to `cwd`. Errors are ConfigErrors in that file.
  */
 export async function loadMachineMap(spec: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<MachineMap> {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
+  if (spec === 'slurm') {
+    const source = ConfigSource.fromObject({ slurm: true }, '--machines slurm');
+    return checkMachineMap(await expandSlurmMap({ slurm: true }, source, [], env), source, [], cwd);
+  }
   const file = spec === 'testbed' ? testbedMachinesFile(cwd, env) : resolve(cwd, expandHome(spec));
   const shown = displayPath(file, cwd);
   let text: string;
@@ -69,16 +80,18 @@ export async function loadMachineMap(spec: string, options: { cwd?: string; env?
     const hint = spec === 'testbed' ? ': run `expert testbed up` first' : `: ${(e as Error).message}`;
     throw new ConfigError({ file: shown, line: 1, column: 1 }, `cannot read the machine map${hint}`);
   }
-  return machineMapFromText(text, file, cwd);
+  return machineMapFromText(text, file, cwd, env);
 }
 
 /** A machine map file's text → checked map; errors name the file as shown from `cwd`, --set overrides applied first. */
-function machineMapFromText(text: string, file: string, cwd: string, sets: readonly ParsedSet[] = []): MachineMap {
+async function machineMapFromText(text: string, file: string, cwd: string, env: NodeJS.ProcessEnv, sets: readonly ParsedSet[] = []): Promise<MachineMap> {
   const source = ConfigSource.fromText(text, displayPath(file, cwd));
   for (const set of sets) applySet(source, set);
   const value = source.toJS();
   validate(value, machineMapSchema, source);
-  return checkMachineMap(value as MachineMap, source, [], dirname(file));
+  const map = checkMachineMap(await expandSlurmMap(value as MachineMap, source, [], env), source, [], dirname(file));
+  requireAllocationForSrun(map, source, [], env);
+  return map;
 }
 
 /** Names unique and usable in `on:` lists; SSH file paths made absolute. Returns a clean copy. */
@@ -88,6 +101,7 @@ export function checkMachineMap(map: MachineMap, source: ConfigSource, base: Con
     if (name === 'nodes' || name === 'vms') throw source.error(path, `\`${name}\` is reserved in on: lists; pick another ${what} name`);
     if (name.includes('/')) throw source.error(path, `a ${what} name cannot contain '/' (on: lists use node/guest)`);
   };
+  if (map.nodes === undefined) throw source.error(base, 'missing required key `nodes` in the machine map (or `slurm:` for the nodes of the current Slurm allocation)');
   const nodes: NodeSpec[] = map.nodes.map((node, n) => {
     const path = [...base, 'nodes', n, 'name'];
     nameCheck(node.name, path, 'node');
@@ -97,6 +111,9 @@ export function checkMachineMap(map: MachineMap, source: ConfigSource, base: Con
     if (node.user !== undefined) out.user = node.user;
     if (node.port !== undefined) out.port = node.port;
     if (node.vms !== undefined) out.vms = node.vms.map((vm) => copyVm(vm));
+    // Each node carries the launcher it will use, so a target alone says how to start its processes.
+    const launcher = node.launcher ?? map.launcher;
+    if (launcher === 'srun') out.launcher = 'srun';
     return out;
   });
   nodes.forEach((node, n) => {
@@ -112,6 +129,8 @@ export function checkMachineMap(map: MachineMap, source: ConfigSource, base: Con
   const out: MachineMap = { nodes };
   if (map.ssh) out.ssh = sshPaths(map.ssh, dir);
   if (map.testbed) out.testbed = map.testbed;
+  if (map.launcher) out.launcher = map.launcher;
+  if (map.srun) out.srun = { ...map.srun };
   return out;
 }
 

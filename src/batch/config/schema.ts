@@ -43,6 +43,8 @@ const placement: Schema = {
   expected: '`nodes`, `vms`, a node or guest name, or a list of names',
 };
 const port: Schema = { type: 'integer', min: 1, max: 65535 };
+/** How a node's processes start: over SSH (or locally for `host: local`), or as Slurm job steps. */
+const launcher: Schema = { type: 'string', enum: ['ssh', 'srun'] };
 
 export const vmSchema: Schema = {
   type: 'object',
@@ -57,6 +59,7 @@ export const nodeSchema: Schema = {
     user: { schema: str },
     port: { schema: port },
     vms: { schema: { type: 'list', items: vmSchema } },
+    launcher: { schema: launcher },
   },
 };
 
@@ -85,12 +88,35 @@ export const sshSchema: Schema = {
   },
 };
 
+/** `slurm:` in a machine map: the nodes come from the current allocation, guests from a template (see src/slurm). */
+export const slurmMachinesSchema: Schema = {
+  type: 'object',
+  fields: {
+    vms: {
+      schema: {
+        type: 'object',
+        fields: {
+          count: { schema: { type: 'integer', min: 0 }, required: true },
+          name: { schema: str },
+          host: { schema: str },
+          port: { schema: { type: 'union', string: str, number: port, expected: 'a port number or a template like "220{index}"' } },
+          user: { schema: str },
+        },
+      },
+    },
+  },
+};
+
 export const machineMapSchema: Schema = {
   type: 'object',
   fields: {
-    nodes: { schema: { type: 'list', items: nodeSchema, nonEmpty: true }, required: true },
+    // Required unless `slurm:` gives the nodes (checkMachineMap says so at the map's position).
+    nodes: { schema: { type: 'list', items: nodeSchema, nonEmpty: true } },
     ssh: { schema: sshSchema },
     testbed: { schema: { type: 'map', values: { type: 'any' } } },
+    launcher: { schema: launcher },
+    slurm: { schema: { type: 'union', boolean: { type: 'boolean' }, object: slurmMachinesSchema, expected: 'true, or {vms: {count, name?, host?, port?, user?}}' } },
+    srun: { schema: { type: 'object', fields: { args: { schema: { type: 'list', items: str } } } } },
   },
 };
 
@@ -237,7 +263,7 @@ export const batchConfigSchema: Schema = {
         type: 'union',
         string: str,
         object: machineMapSchema,
-        expected: '`testbed`, a path to a machine map file, or an inline machine map (nodes: [...])',
+        expected: '`testbed`, `slurm`, a path to a machine map file, or an inline machine map (nodes: [...])',
       },
     },
     monitors: { schema: { type: 'list', items: monitorSchema } },

@@ -20,6 +20,21 @@ export interface NodeSpec {
   user?: string;
   port?: number;
   vms?: VmSpec[];
+  /** How this node's processes start: `ssh` (or locally for `host: local`), `srun` (a Slurm job step on the node named `name`). Default: the map's. */
+  launcher?: Launcher;
+}
+
+export type Launcher = 'ssh' | 'srun';
+
+/** `slurm:` in a machine map: nodes from the current allocation (SLURM_JOB_NODELIST), guests per node from a template. */
+export interface SlurmMachines {
+  /** `{count, name?, host?, port?, user?}`; `{node}`, `{host}` (the node's NodeAddr), `{index}` (1-based guest) and `{node_index}` (1-based node) are filled per node. */
+  vms?: { count: number; name?: string; host?: string; port?: string | number; user?: string };
+}
+
+/** srun options for every step (the machine map's `srun:`). */
+export interface SrunSettings {
+  args?: string[];
 }
 
 /** SSH settings for a whole machine map (the testbed writes its own). */
@@ -58,6 +73,11 @@ export interface MachineMap {
   ssh?: SshSettings;
   /** Facts about the local testbed that wrote this map (accel, image...); free-form, copied into provenance. */
   testbed?: Record<string, unknown>;
+  /** Default launcher of every node (`srun` under `slurm:`, else `ssh`). */
+  launcher?: Launcher;
+  /** The nodes are those of the current Slurm allocation; `nodes:` entries then only add details for nodes of that name. Resolved away when the config loads. */
+  slurm?: boolean | SlurmMachines;
+  srun?: SrunSettings;
 }
 
 export interface MonitorSpec {
@@ -124,7 +144,7 @@ export interface PolicySpec {
 export interface BatchConfig {
   name: string;
   description?: string;
-  /** A path to a machine map (relative to the config file), an inline map, or `testbed`. Absent: this machine only (one node `local`, host `local`). */
+  /** A path to a machine map (relative to the config file), an inline map, `testbed`, or `slurm` (the nodes of the current allocation). Absent: this machine only (one node `local`, host `local`). */
   machines?: string | MachineMap;
   monitors?: MonitorSpec[];
   tests: TestSpec[];
@@ -155,6 +175,9 @@ export interface Target {
   user?: string;
   /** The machine map's SSH settings, carried so an executor can be made from a Target alone. */
   ssh?: SshSettings;
+  /** Set for a node whose processes start as Slurm job steps (never for a guest). */
+  launcher?: 'srun';
+  srun?: SrunSettings;
 }
 
 export interface PlannedProcess {

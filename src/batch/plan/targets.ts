@@ -20,7 +20,13 @@ export class PlacementError extends Error {
 }
 
 export function nodeTarget(node: NodeSpec, machines: MachineMap): Target {
-  return withSsh({ node: node.name, host: node.host, port: node.port, user: node.user }, machines);
+  const target = withSsh({ node: node.name, host: node.host, port: node.port, user: node.user }, machines);
+  // A node whose processes start as Slurm job steps (guests on it are still reached over SSH).
+  if (node.launcher === 'srun') {
+    target.launcher = 'srun';
+    if (machines.srun) target.srun = machines.srun;
+  }
+  return target;
 }
 
 export function vmTarget(node: NodeSpec, vm: VmSpec, machines: MachineMap): Target {
