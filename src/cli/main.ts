@@ -29,6 +29,7 @@ const VERBS: Record<string, () => Promise<Register>> = {
   compare: async () => (await import('./compare.js')).registerCompare,
   watch: async () => (await import('./watch.js')).registerWatch,
   dashboard: async () => (await import('./dashboard.js')).registerDashboard,
+  slurm: async () => (await import('./slurm.js')).registerSlurm,
 };
 
 /** The verbs `argv` needs: its first word's, none for a bare `--version`, all for help or an unknown word. */
@@ -77,6 +78,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     if (error instanceof CommanderError) {
       // Help and version exit 0; a usage error (already printed in one line by commander) gets a hint and exit 2.
       if (error.exitCode === 0) return 0;
+      // A bare group (`expert`, `expert mine`) printed its help already: no hint to add.
+      if (error.code === 'commander.help') return 2;
       process.stderr.write(`Run '${commandPath(program, args)} --help' for usage.\n`);
       return 2;
     }
