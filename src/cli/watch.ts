@@ -21,17 +21,18 @@ export function registerWatch(program: Command): void {
         const { UserError } = await import('../errors.js');
         throw new UserError(`--interval: expected a number of seconds above 0, got '${options.interval}'`);
       }
-      const [{ resolveBatchId }, { watchBatch }] = await Promise.all([import('../store/resolve-batch.js'), import('../live/watch.js')]);
+      const [{ resolveBatchId }, { watchBatch, frameDrawer }] = await Promise.all([import('../store/resolve-batch.js'), import('../live/watch.js')]);
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
       const { LiveWriterGoneError } = await import('../live/client.js');
+      const drawer = frameDrawer(process.stdout);
       try {
         for (;;) {
           try {
             await withExistingStore(options.store, async (store) => {
               const id = (await resolveBatchId(store, batch))!;
-              await watchBatch(store, id, { intervalMs: seconds * 1000, signal: controller.signal });
+              await watchBatch(store, id, { intervalMs: seconds * 1000, signal: controller.signal, draw: drawer.draw });
             });
             return;
           } catch (error) {
@@ -40,6 +41,7 @@ export function registerWatch(program: Command): void {
           }
         }
       } finally {
+        drawer.done();
         process.off('SIGINT', stop);
       }
     });
