@@ -131,13 +131,17 @@ export function registerTune(program: Command): void {
 
   tune
     .command('search')
-    .description('try candidate policies as batches and report the best by an objective (mean ± 95% CI over repetitions)')
-    .argument('<spec.yaml>', 'search spec: batch, candidates or generate, objective {sql, direction}, budget, strategy')
+    .description('search candidate policies or a space of placements (rounds run as interleaved batches) and report the best by an objective (median and its interval), how many trials it used and how sure it is')
+    .argument('<spec.yaml>', 'search spec: batch, candidates, generate or space, objective {metric or sql, direction}, budget, strategy (random|exhaustive|halving|model)')
     .option('--store <file>', 'the DuckDB store file', DEFAULT_STORE_PATH)
     .option('--apply', 'apply the best policy at the end (left applied; undo with `expert tune restore`)')
+    .option('--dry-run', "run nothing: print the space's size and a sample of its candidates")
+    .option('--sample <n>', 'candidates the dry run shows (default 10)')
     .option('--format <format>', 'table|csv|json')
-    .action(async (file: string, options: { store: string; apply?: boolean; format?: string }) => {
-      process.exitCode = await runSearchCommand(file, { store: options.store, apply: options.apply === true, format: resolveFormat(options.format) });
+    .action(async (file: string, options: { store: string; apply?: boolean; dryRun?: boolean; sample?: string; format?: string }) => {
+      const sample = options.sample === undefined ? undefined : Number(options.sample);
+      if (sample !== undefined && !(Number.isInteger(sample) && sample > 0)) throw new UserError(`--sample: expected a whole number above 0, got '${options.sample}'`);
+      process.exitCode = await runSearchCommand(file, { store: options.store, apply: options.apply === true, dryRun: options.dryRun === true, ...(sample ? { sample } : {}), format: resolveFormat(options.format) });
     });
 }
 

@@ -13,6 +13,9 @@ export { createTuneHook, nodeTargets, runNodeTargets, parseWindow, type TuneHook
 export { startDynamicTuning, type DynamicPolicy, type DynamicAction, type Snapshot, type GuestSnapshot, type DynamicTuning } from './dynamic.js';
 export { loadPolicyFile, parsePolicyText } from './policy-file.js';
 export { runSearch, objectiveValues, type SearchResult, type Trial, type CandidateResult } from './search/run.js';
-export { loadSearchSpec, runSearchCommand, rankingRows } from './search/command.js';
-export { candidatesOf, checkSpec, type SearchSpec, type GenerateSpec } from './search/spec.js';
+export { loadSearchSpec, runSearchCommand, rankingRows, dryRun } from './search/command.js';
+export { candidatesOf, checkSpec, type SearchSpec, type GenerateSpec, type Objective, type StrategyName } from './search/spec.js';
+export { searchCandidates, type SearchCandidate, type CandidateSet } from './search/candidates.js';
+export * as space from './space/index.js';
+export * as optimize from './optimize/index.js';
 export { summarize, formatSummary, type Summary } from './search/stats.js';

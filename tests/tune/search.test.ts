@@ -1,8 +1,9 @@
 /**
- * `tune search`: candidates run as real batches (runBatch + Tune's hook) on a
- * paused QEMU guest; the workload reports the guest main thread's niceness as
- * it sees it mid-run, so the objective tells which policy was really in force.
- * Plus the pure parts: candidate generation, strategies, the t interval.
+ * `tune search`: each round runs its candidates as one real interleaved batch
+ * (runBatch + Tune's hook) on a paused QEMU guest; the workload reports the
+ * guest main thread's niceness as it sees it mid-run, so the objective tells
+ * which policy was really in force. Also a space searched by the model and
+ * its winner applied, and the pure candidate generation.
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,15 +11,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import quantile from '@stdlib/stats-base-dists-t-quantile';
 import { openStore } from '../../src/store/store.js';
 import type { ExpertStore } from '../../src/store/types.js';
 import type { ResolvedBatchConfig } from '../../src/batch/config/types.js';
 import { runSearch } from '../../src/tune/search/run.js';
 import { candidatesOf, checkSpec, parseSpecText, type SearchSpec } from '../../src/tune/search/spec.js';
-import { summarize } from '../../src/tune/search/stats.js';
-import { exhaustive, successiveHalving } from '../../src/tune/search/strategy.js';
-import { startPausedGuest, type PausedGuest } from './guests.js';
+import { procState, startPausedGuest, threadComms, type PausedGuest } from './guests.js';
 
 let dir: string;
 let store: ExpertStore;
@@ -29,7 +27,7 @@ const onWarning = (message: string) => console.error(`runner warning: ${message}
 // Unique per test process: two suites running at once on this machine must not tune each other's guests.
 const GUEST = `search-a-${process.pid}`;
 const NICE_OF_GUEST = `for p in $(echo {guest_pids} | tr , ' '); do if grep -q 'guest=${GUEST},' /proc/$p/cmdline; then s=$(cat /proc/$p/stat); set -- \${{s##*) }}; echo \${{17}}; fi; done`;
-const OBJECTIVE = `SELECT CAST(l.text AS DOUBLE) AS value FROM line l JOIN process p USING (process_id) WHERE p.batch_id = {batch_id} AND p.role = 'workload' AND l.stream = 'stdout'`;
+const OBJECTIVE = `SELECT CAST(l.text AS DOUBLE) AS value, p.policy FROM line l JOIN process p USING (process_id) WHERE p.batch_id = {batch_id} AND p.role = 'workload' AND l.stream = 'stdout'`;
 
 const base: ResolvedBatchConfig = {
   name: 'search-test',
@@ -57,15 +55,22 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('exhaustive search over 4 policies: every trial a batch, best = the highest nice actually in force', async () => {
-  const spec: SearchSpec = { batch: base, candidates: CANDIDATES, objective: { sql: OBJECTIVE, direction: 'max' }, repetitions: 2, budget: { trials: 10 } };
+test('exhaustive search over 4 policies: one interleaved batch, best = the highest nice actually in force', async () => {
+  const spec: SearchSpec = { batch: base, candidates: CANDIDATES, objective: { sql: OBJECTIVE, direction: 'max' }, repetitions: 3, budget: { trials: 10 } };
   const result = await runSearch(spec, { store, base, journalPath: join(dir, 'j1.json'), onWarning });
   assert.equal(result.ended, 'done');
   assert.equal(result.trials.length, 4);
-  assert.deepEqual(result.ranking.map((r) => [r.name, r.summary.n, r.summary.mean]), [['nice5', 2, 5], ['nice2', 2, 2], ['pin0-nice1', 2, 1], ['baseline', 2, 0]]);
+  assert.equal(result.runs, 12);
+  assert.deepEqual(result.ranking.map((r) => [r.name, r.n, r.median, r.ciLow, r.ciHigh]), [['nice5', 3, 5, 5, 5], ['nice2', 3, 2, 2, 2], ['pin0-nice1', 3, 1, 1, 1], ['baseline', 3, 0, 0, 0]]);
   assert.equal(result.best!.name, 'nice5');
-  const batches = await store.query(`SELECT count(DISTINCT batch_id)::INTEGER FROM process WHERE batch_id IN (${result.trials.map((t) => t.batchId).join(',')})`);
-  assert.equal(batches.rows[0]![0], 4);
+  assert.equal(result.certainty.separated, true);
+  assert.match(result.certainty.statement, /^sure: /);
+  assert.equal(new Set(result.trials.map((t) => t.batchId)).size, 1, 'one round, one batch');
+  // Interleaved: every repetition runs each candidate once, in rotating order.
+  const order = await store.query(`SELECT rep, policy FROM process WHERE batch_id = $1 AND role = 'workload' ORDER BY position`, [result.trials[0]!.batchId]);
+  const reps = order.rows.map((r) => r[0]);
+  assert.deepEqual(reps, [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]);
+  assert.notDeepEqual(order.rows.slice(0, 4).map((r) => r[1]), order.rows.slice(4, 8).map((r) => r[1]));
   const unrestored = await store.query(`SELECT count(*)::INTEGER FROM tuning WHERE restored_at IS NULL`);
   assert.equal(unrestored.rows[0]![0], 0);
 });
@@ -74,38 +79,68 @@ test('the trial budget stops the search and the best so far is reported', async 
   const spec: SearchSpec = { batch: base, candidates: CANDIDATES, objective: { sql: OBJECTIVE, direction: 'min' }, repetitions: 1, budget: { trials: 2 } };
   const result = await runSearch(spec, { store, base, journalPath: join(dir, 'j2.json'), onWarning });
   assert.equal(result.ended, 'trial budget');
-  assert.equal(result.trials.length, 2);
+  assert.deepEqual(result.trials.map((t) => t.candidate), ['baseline', 'nice2']);
   assert.equal(result.best!.name, 'baseline');
+  assert.match(result.certainty.statement, /^not sure/);
 });
 
-test('successive halving keeps the better half and gives it more repetitions', async () => {
-  const spec: SearchSpec = { batch: base, candidates: CANDIDATES, objective: { sql: OBJECTIVE, direction: 'max' }, repetitions: 2, strategy: 'halving' };
+test('successive halving keeps the better half, doubles its runs, and stops once the best is separated', async () => {
+  const spec: SearchSpec = { batch: base, candidates: CANDIDATES, objective: { sql: OBJECTIVE.replace(', p.policy', '') + ' AND p.policy = {policy}', direction: 'max' }, repetitions: 2, strategy: 'halving' };
   const result = await runSearch(spec, { store, base, journalPath: join(dir, 'j3.json'), onWarning });
-  assert.deepEqual(result.trials.map((t) => [t.candidate, t.repetitions]), [['baseline', 2], ['nice2', 2], ['nice5', 2], ['pin0-nice1', 2], ['nice5', 4], ['nice2', 4]]);
+  assert.deepEqual(result.trials.map((t) => [t.candidate, t.round, t.repetitions]), [['baseline', 1, 2], ['nice2', 1, 2], ['nice5', 1, 2], ['pin0-nice1', 1, 2], ['nice5', 2, 2], ['nice2', 2, 2]]);
+  assert.equal(result.rounds, 2);
   assert.equal(result.best!.name, 'nice5');
-  assert.equal(result.best!.summary.n, 6);
+  assert.equal(result.best!.n, 4);
+  // Separated from nice2 (both 4 runs), but the candidates halved away after 2 runs have no interval to clear.
+  assert.equal(result.certainty.separated, false);
+  assert.equal(result.certainty.runnerUp, 1);
+});
+
+test('a space searched by the model within its trial budget; the winner applied with --apply, restorable', async () => {
+  const specFile = join(dir, 'space.yaml');
+  writeFileSync(join(dir, 'space-batch.yaml'), `name: search-space\nmachines: {nodes: [{name: n1, host: local}]}\ntests:\n  - name: nice-seen\n    on: nodes\n    command: ${JSON.stringify(NICE_OF_GUEST)}\n`);
+  writeFileSync(specFile, `batch: space-batch.yaml\nspace:\n  guests:\n    ${GUEST}: {cpus: [any, 0], nice: [0, 2, 4, 6]}\nstrategy: model\nround: 2\nobjective:\n  sql: ${JSON.stringify(OBJECTIVE)}\n  direction: max\nrepetitions: 1\nconfirm: {rounds: 1}\nbudget: {trials: 9, time: 5m}\n`);
+  const storeFile = join(dir, 'space.duckdb');
+  const before = new Map([...threadComms(guest.pid).keys()].map((tid) => [tid, procState(guest.pid, tid)]));
+  const r = await expert('tune', 'search', specFile, '--store', storeFile, '--format', 'json', '--apply');
+  assert.equal(r.code, 0, r.stderr);
+  const ranking = JSON.parse(r.stdout) as Array<{ policy: string; n: number; median: number }>;
+  assert.equal(ranking[0]!.median, 6);
+  assert.match(ranking[0]!.policy, new RegExp(`^${GUEST}@(\\*|0)\\+n6$`));
+  assert.match(r.stderr, /^\d trial\(s\) \(\d+ run\(s\) in \d round\(s\)\) of a space of 8, [\d.]+ s, strategy model, ended: (done|trial budget)$/m);
+  assert.match(r.stderr, /^how sure: /m);
+  assert.match(r.stderr, /^applied .*: \d+\/\d+ actions verified; undo with: expert tune restore$/m);
+  for (const [tid] of before) assert.equal(procState(guest.pid, tid).nice, 6, 'the winner is in force');
+  const restored = await expert('tune', 'restore', '--store', storeFile, '--format', 'json');
+  assert.equal(restored.code, 0, restored.stderr);
+  for (const [tid, s] of before) assert.deepEqual(procState(guest.pid, tid), s, 'restore puts every thread back');
 });
 
 test('expert tune search from a spec file prints the ranking and the best with its interval', async () => {
   const specFile = join(dir, 'spec.yaml');
   writeFileSync(join(dir, 'batch.yaml'), `name: search-cli\nmachines: {nodes: [{name: n1, host: local}]}\ntests:\n  - name: nice-seen\n    on: nodes\n    command: ${JSON.stringify(NICE_OF_GUEST)}\n`);
   writeFileSync(specFile, `batch: batch.yaml\ngenerate: {guests: [${GUEST}], nice: [3]}\ncandidates:\n  - {name: nice7, identify: {vms: [${GUEST}]}, nice: 7}\n  - {name: nice1, identify: {vms: [${GUEST}]}, nice: 1}\nobjective:\n  sql: ${JSON.stringify(OBJECTIVE)}\n  direction: max\nrepetitions: 2\nbudget: {trials: 8, time: 5m}\n`);
-  const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'tune', 'search', specFile, '--store', join(dir, 'cli.duckdb'), '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = await expert('tune', 'search', specFile, '--store', join(dir, 'cli.duckdb'), '--format', 'json');
+  assert.equal(r.code, 0, r.stderr);
+  if (/warning/.test(r.stderr)) console.error(r.stderr);
+  const ranking = JSON.parse(r.stdout) as Array<{ policy: string; n: number; median: number }>;
+  assert.deepEqual(ranking.map((x) => x.policy), ['nice7', `${GUEST}+nice3`, 'nice1', 'baseline']);
+  assert.match(r.stderr, /^best \(max\): nice7 = 7 \(median, no interval \(n=2\)\)$/m);
+  assert.match(r.stderr, /^4 trial\(s\) \(8 run\(s\) in 1 round\(s\)\) of a space of 4, /m);
+});
+
+function expert(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
-  assert.equal(r.code, 0, r.stderr);
-  if (/warning/.test(r.stderr)) console.error(r.stderr);
-  const ranking = JSON.parse(r.stdout) as Array<{ policy: string; n: number; mean: number }>;
-  assert.deepEqual(ranking.map((x) => x.policy), ['nice7', `${GUEST}+nice3`, 'nice1', 'baseline']);
-  assert.match(r.stderr, /best \(max\): nice7 = 7 \(n=2|best \(max\): nice7 = 7 ± 0 \(95% CI, n=2\)/);
-});
+}
 
-test('candidate generation, strategies and the t interval (pure)', () => {
+test('candidate generation and spec errors (pure)', () => {
   const generated = candidatesOf({ batch: 'x', generate: { guests: ['a', 'b'], cpus: [[0], '1'], nice: [5] }, objective: { sql: '{batch_id}', direction: 'max' } });
   // baseline + (a, b, all) × (none, pin 0, pin 1) × (0, 5) minus the 3 no-ops.
   assert.equal(generated.length, 1 + 3 * 3 * 2 - 3);
@@ -119,15 +154,4 @@ test('candidate generation, strategies and the t interval (pure)', () => {
   assert.throws(() => parseSpecText('batch: {name: t, tests: [{name: a, comand: x}]}\nobjective: {sql: "x {batch_id}", direction: max}\ngenerate: {guests: [a]}\n', 's.yaml'), /s\.yaml:1:36: batch\.tests\[0\]\.comand: unknown key/);
   assert.throws(() => parseSpecText('batch: b.yaml\nobjective: [1\n', 's.yaml'), /s\.yaml:\d+:\d+: broken YAML/);
   assert.throws(() => parseSpecText(head + 'generate: {guests: [a], cpus: [0, "2-x"]}\n', 's.yaml'), /s\.yaml:3:35: generate\.cpus\[1\]: not a CPU list: '2-x'/);
-  assert.deepEqual(exhaustive(['a', 'b'], 3).next(new Map()), { candidates: ['a', 'b'], repetitions: 3 });
-  const halving = successiveHalving(['a', 'b', 'c', 'd'], 2, 'min');
-  assert.deepEqual(halving.next(new Map()), { candidates: ['a', 'b', 'c', 'd'], repetitions: 2 });
-  assert.deepEqual(halving.next(new Map([['a', [4, 4]], ['b', [1, 1]], ['c', [3, 3]], ['d', [2, 2]]])), { candidates: ['b', 'd'], repetitions: 4 });
-  assert.equal(halving.next(new Map([['b', [1]], ['d', [2]]])), undefined);
-  const values = [10, 12, 11, 13];
-  const s = summarize(values);
-  const sd = Math.sqrt(values.reduce((a, v) => a + (v - 11.5) ** 2, 0) / 3);
-  assert.equal(s.mean, 11.5);
-  assert.ok(Math.abs(s.ci95 - (quantile(0.975, 3) * sd) / 2) < 1e-12);
-  assert.ok(Number.isNaN(summarize([1]).ci95));
 });

@@ -1,21 +1,27 @@
 /**
  * `expert tune search <spec.yaml>`: loads the spec and its base batch, runs
- * the search with progress on stderr, prints the ranking, and can apply the
- * best policy.
+ * the search with progress on stderr, prints the ranking (median and its
+ * interval per candidate), how many trials and runs it used and how sure it
+ * is, and can apply the winner (restorable with `expert tune restore`).
+ * `--dry-run` runs nothing: it prints the space's size and a sample of its
+ * candidates.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { BatchConfig, ResolvedBatchConfig } from '../../batch/config/types.js';
+import type { BatchConfig, PolicySpec, ResolvedBatchConfig } from '../../batch/config/types.js';
 import { loadBatchConfig, resolveBatchConfig } from '../../batch/config/index.js';
 import { createExecutorPool } from '../../batch/executor-pool.js';
 import { UserError } from '../../errors.js';
 import { openStore } from '../../store/store.js';
 import { formatRows, type OutputFormat } from '../../cli/format.js';
+import { permutation, seededRandom } from '../../stats/random.js';
 import { defaultJournalPath, Journal } from '../journal.js';
 import { nodeTargets, parseWindow } from '../hook.js';
 import { applyPolicy } from '../session.js';
+import { formatCpuList } from '../cpu-list.js';
+import { searchCandidates, type CandidateSet } from './candidates.js';
 import { parseSpecText, type SearchSpec } from './spec.js';
-import { formatSummary } from './stats.js';
+import { strategyName } from './strategy.js';
 import { runSearch, type SearchResult } from './run.js';
 
 export async function loadSearchSpec(file: string): Promise<{ spec: SearchSpec; base: ResolvedBatchConfig }> {
@@ -35,29 +41,68 @@ export async function parseSearchSpec(text: string, file: string, dir: string): 
   return { spec, base };
 }
 
+export const RANKING_COLUMNS = ['rank', 'policy', 'n', 'median', 'ci_low', 'ci_high', 'ci_level', 'batches'];
+
 export function rankingRows(result: SearchResult): { columns: string[]; rows: unknown[][] } {
-  return {
-    columns: ['rank', 'policy', 'n', 'mean', 'ci95', 'sd', 'batches'],
-    rows: result.ranking.map((r, i) => [i + 1, r.name, r.summary.n, r.summary.mean, Number.isFinite(r.summary.ci95) ? r.summary.ci95 : null, Number.isFinite(r.summary.sd) ? r.summary.sd : null, r.batches.join(' ')]),
-  };
+  return { columns: RANKING_COLUMNS, rows: result.ranking.map((r, i) => [i + 1, r.name, r.n, r.median, r.ciLow, r.ciHigh, r.ciLevel, r.batches.join(' ')]) };
+}
+
+/** A policy part in words: `vm1: pin vcpu→0, nice 5`. */
+export function describePart(p: PolicySpec): string {
+  const guests = p.identify?.vms === 'all' ? 'all guests' : (p.identify?.vms ?? ['all guests']).join(' ');
+  const what = [
+    p.pin ? `pin ${p.pin.threads && p.pin.threads !== 'all' ? `${[p.pin.threads].flat().join('+')}→` : ''}${formatCpuList(p.pin.cpus)}` : '',
+    p.nice === undefined ? '' : `nice ${p.nice}`,
+    p.ionice ? `ionice ${p.ionice.class}${p.ionice.level === undefined ? '' : ` ${p.ionice.level}`}` : '',
+    p.chrt ? `chrt ${p.chrt.policy}` : '',
+  ].filter(Boolean);
+  return `${guests}: ${what.join(', ') || 'unchanged'}`;
+}
+
+export function candidateParts(set: CandidateSet, index: number): PolicySpec[] {
+  const c = set.candidates[index]!;
+  return c.parts.length ? c.parts : c.policy.pin || c.policy.nice !== undefined || c.policy.ionice || c.policy.chrt ? [c.policy] : [];
+}
+
+/** The dry run: the space's size (and what constraints and symmetry took out) on stderr, a seeded sample of candidates as rows. */
+export function dryRun(spec: SearchSpec, sample: number): { summary: string; columns: string[]; rows: unknown[][] } {
+  const set = searchCandidates(spec);
+  const n = set.candidates.length;
+  const e = set.enumeration;
+  const summary = e
+    ? `space: ${n} placement${n === 1 ? '' : 's'} of ${set.space!.guests.length} guest${set.space!.guests.length === 1 ? '' : 's'} (${e.product} combinations of ${set.space!.dimensions.length} choices; ${e.ruledOut} ruled out by constraints, ${e.symmetric} swaps of interchangeable guests left out); strategy ${strategyName(spec)}`
+    : `${n} candidate${n === 1 ? '' : 's'} (listed or generated); strategy ${strategyName(spec)}`;
+  const picked = n <= sample ? Array.from({ length: n }, (_, i) => i) : permutation(seededRandom(spec.seed ?? 1), n).slice(0, sample).sort((a, b) => a - b);
+  const rows = picked.map((i) => [i + 1, set.candidates[i]!.name, candidateParts(set, i).map(describePart).join('; ') || 'nothing changed']);
+  return { summary, columns: ['candidate', 'policy', 'applies'], rows };
 }
 
 export interface SearchCommandOptions {
   store: string;
   apply: boolean;
   format: OutputFormat;
+  /** Print the space (size and a sample) instead of searching. */
+  dryRun?: boolean;
+  /** Candidates the dry run shows (default 10). */
+  sample?: number;
   /** The spec's text when it does not come from `file` (the kernel's `%%tune search` cell); `file` then only names it. */
   text?: string;
 }
 
 export async function runSearchCommand(file: string, options: SearchCommandOptions): Promise<number> {
   const { spec, base } = options.text === undefined ? await loadSearchSpec(file) : await parseSearchSpec(options.text, file, process.cwd());
+  if (options.dryRun) {
+    const { summary, columns, rows } = dryRun(spec, options.sample ?? 10);
+    process.stderr.write(`${summary}; a sample of ${rows.length}:\n`);
+    process.stdout.write(formatRows(columns, rows, options.format));
+    return 0;
+  }
   const timeBudgetMs = spec.budget?.time === undefined ? undefined : parseWindow(spec.budget.time);
   const store = await openStore(options.store);
   const executors = createExecutorPool();
   const controller = new AbortController();
   const onSignal = () => {
-    process.stderr.write('stopping the search: the current trial is interrupted and its tuning restored…\n');
+    process.stderr.write('stopping the search: the current round is interrupted and its tuning restored…\n');
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -71,21 +116,32 @@ export async function runSearchCommand(file: string, options: SearchCommandOptio
       timeBudgetMs,
       journalPath: defaultJournalPath(options.store),
       onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
-      onTrial: (t) => process.stderr.write(`trial ${t.candidate}: batch ${t.batchId}, ${t.repetitions} rep(s), values ${t.values.map((v) => Number(v.toPrecision(5))).join(' ') || 'none'}${t.ok ? '' : ' (some workloads failed)'}\n`),
+      onRound: (r) => process.stderr.write(`round ${r.index}: ${r.candidates.length} candidate(s) × ${r.repetitions} run(s), interleaved\n`),
+      onTrial: (t) => process.stderr.write(`  ${t.candidate}: batch ${t.batchId}, values ${t.values.map((v) => Number(v.toPrecision(5))).join(' ') || 'none'}${t.ok ? '' : ' (some workloads failed or were cut off)'}\n`),
     });
     const { columns, rows } = rankingRows(result);
     process.stdout.write(formatRows(columns, rows, options.format));
     const best = result.best;
-    process.stderr.write(`${result.trials.length} trial(s) in ${(result.elapsedMs / 1000).toFixed(1)} s, ended: ${result.ended}\n`);
+    process.stderr.write(`${result.trials.length} trial(s) (${result.runs} run(s) in ${result.rounds} round(s)) of a space of ${result.spaceSize}, ${(result.elapsedMs / 1000).toFixed(1)} s, strategy ${result.strategy}, ended: ${result.ended}\n`);
     if (!best) {
-      process.stderr.write('no candidate produced a measurement: check objective.sql against one of the trial batches\n');
+      process.stderr.write('no candidate produced a measurement: check the objective against one of the trial batches\n');
       return 1;
     }
-    process.stderr.write(`best (${result.direction}): ${best.name} = ${formatSummary(best.summary)}\n`);
+    const interval = best.ciLow === null ? `no interval (n=${best.n})` : `${Math.round(best.ciLevel! * 1000) / 10}% CI ${Number(best.ciLow.toPrecision(5))} … ${Number(best.ciHigh!.toPrecision(5))}, n=${best.n}`;
+    process.stderr.write(`best (${result.direction}): ${best.name} = ${Number(best.median.toPrecision(5))} (median, ${interval})\n`);
+    process.stderr.write(`how sure: ${result.certainty.statement}\n`);
     if (options.apply) {
       const nodes = await Promise.all(nodeTargets(base.machines).map(async (target) => ({ node: target.node, target, executor: await executors.get(target) })));
-      const applied = await applyPolicy(nodes, best.policy, { store, batchId: null, journal: new Journal(defaultJournalPath(options.store)) }, parseWindow);
-      process.stderr.write(`applied ${best.name}: ${applied.results.filter((r) => r.verified).length}/${applied.results.length} actions verified; undo with: expert tune restore\n`);
+      const journal = new Journal(defaultJournalPath(options.store));
+      const parts = best.parts.length ? best.parts : [best.policy];
+      let verified = 0;
+      let total = 0;
+      for (const part of parts) {
+        const applied = await applyPolicy(nodes, part, { store, batchId: null, journal }, parseWindow);
+        verified += applied.results.filter((r) => r.verified).length;
+        total += applied.results.length;
+      }
+      process.stderr.write(`applied ${best.name}: ${verified}/${total} actions verified; undo with: expert tune restore\n`);
     }
     return result.ended === 'interrupted' ? 130 : 0;
   } finally {

@@ -1,25 +1,39 @@
 /**
- * Runs a policy search: every trial is a real batch in the store (the base
- * batch with ONE candidate policy and N repetitions, run by runBatch with
- * Tune's hook), the objective query turns the trial into measurements, and
- * the strategy decides what to try next within the budget.
+ * Runs a policy search. Each round of the strategy is ONE real batch: the
+ * base batch with the round's candidates as its policies, run interleaved
+ * (every repetition runs each candidate once, in rotating order, so drift
+ * over time is shared by all candidates instead of read as a difference
+ * between them), through runBatch with Tune's hook (and, for placements, the
+ * hook that applies their parts). The objective turns the batch into values
+ * per candidate; the strategy decides the next round; the search ends when
+ * the strategy does or at the budget (trials, or time: the round in progress
+ * is then cut off and its finished runs count). The result ranks candidates
+ * by median with its interval and says how sure it is (optimize/estimate.ts).
  */
 import type { PolicySpec, ResolvedBatchConfig } from '../../batch/config/types.js';
 import type { ExecutorPool, RunHook } from '../../batch/hooks.js';
 import { expandPlan } from '../../batch/plan/index.js';
 import { runBatch } from '../../batch/runner/index.js';
-import { UserError } from '../../errors.js';
-import { ensureParsed } from '../../mine/index.js';
 import type { ExpertStore } from '../../store/types.js';
 import { createTuneHook } from '../hook.js';
-import { candidatesOf, type SearchSpec } from './spec.js';
-import { summarize, type Summary } from './stats.js';
-import { exhaustive, rank, successiveHalving, type Strategy } from './strategy.js';
+import { certainty, ranked, type Certainty } from '../optimize/estimate.js';
+import type { Direction } from '../optimize/types.js';
+import { searchCandidates, type SearchCandidate } from './candidates.js';
+import { valuesByCandidate } from './objective.js';
+import { placementHook } from './placement-hook.js';
+import type { SearchSpec, StrategyName } from './spec.js';
+import { makeStrategy, strategyName } from './strategy.js';
 
+export { objectiveValues } from './objective.js';
+
+/** One candidate measured in one round. */
 export interface Trial {
   candidate: string;
+  round: number;
   batchId: number;
+  /** Runs asked for. */
   repetitions: number;
+  /** Values measured (runs that failed or were cut off give none). */
   values: number[];
   ok: boolean;
 }
@@ -27,17 +41,30 @@ export interface Trial {
 export interface CandidateResult {
   name: string;
   policy: PolicySpec;
-  summary: Summary;
+  /** A placement's policies (empty for a listed candidate, which is `policy`). */
+  parts: PolicySpec[];
+  n: number;
+  median: number;
+  ciLow: number | null;
+  ciHigh: number | null;
+  /** The coverage the order-statistic interval reaches (below 95% for fewer than 6 runs). */
+  ciLevel: number | null;
   batches: number[];
 }
 
 export interface SearchResult {
-  direction: 'min' | 'max';
-  strategy: 'exhaustive' | 'halving';
+  direction: Direction;
+  strategy: StrategyName;
+  /** Candidates in the space or list. */
+  spaceSize: number;
   /** Best first (only candidates that were measured). */
   ranking: CandidateResult[];
   best: CandidateResult | undefined;
   trials: Trial[];
+  /** Runs made (the search's cost). */
+  runs: number;
+  rounds: number;
+  certainty: Certainty;
   elapsedMs: number;
   /** Why the search ended. */
   ended: 'done' | 'trial budget' | 'time budget' | 'interrupted';
@@ -45,7 +72,7 @@ export interface SearchResult {
 
 export interface SearchOptions {
   store: ExpertStore;
-  /** The resolved base batch (its policies are ignored). */
+  /** The resolved base batch (its policies are replaced by each round's candidates). */
   base: ResolvedBatchConfig;
   executors?: ExecutorPool;
   /** Extra hooks besides Tune's (tests). */
@@ -55,69 +82,108 @@ export interface SearchOptions {
   /** Milliseconds for `budget.time` (parsed by the caller). */
   timeBudgetMs?: number;
   onTrial?(trial: Trial): void;
+  /** Before each round's batch starts. */
+  onRound?(round: { index: number; candidates: string[]; repetitions: number }): void;
   /** The runner's warnings (e.g. a hook that failed), as they happen. */
   onWarning?(message: string): void;
 }
 
-export async function objectiveValues(store: ExpertStore, sql: string, batchId: number): Promise<number[]> {
-  let result;
-  try {
-    result = await store.query(sql.split('{batch_id}').join(String(Math.trunc(batchId))));
-  } catch (error) {
-    throw new UserError(`objective.sql failed on batch ${batchId}: ${(error as Error).message}`);
-  }
-  const column = Math.max(0, result.columns.indexOf('value'));
-  return result.rows.map((row) => Number(row[column])).filter((v) => Number.isFinite(v));
-}
-
 export async function runSearch(spec: SearchSpec, options: SearchOptions): Promise<SearchResult> {
   const started = Date.now();
-  const candidates = candidatesOf(spec);
-  const byName = new Map(candidates.map((c) => [c.name, c]));
+  const { candidates } = searchCandidates(spec);
+  const strategy = makeStrategy(spec, candidates);
   const direction = spec.objective.direction;
-  const strategyName = spec.strategy ?? 'exhaustive';
-  const repetitions = spec.repetitions ?? 3;
-  const strategy: Strategy = strategyName === 'halving' ? successiveHalving(candidates.map((c) => c.name), repetitions, direction) : exhaustive(candidates.map((c) => c.name), repetitions);
   const maxTrials = spec.budget?.trials ?? Infinity;
-  const observations = new Map<string, number[]>();
-  const batches = new Map<string, number[]>();
+  const history = new Map<number, number[]>();
+  const batches = new Map<number, number[]>();
   const trials: Trial[] = [];
   const tune = createTuneHook(options.journalPath ? { journalPath: options.journalPath } : {});
+  const parts = new Map(candidates.filter((c) => c.parts.length).map((c) => [c.name, c.parts]));
+  const hooks = [tune, ...(parts.size ? [placementHook(parts, options.journalPath)] : []), ...(options.hooks ?? [])];
   let ended: SearchResult['ended'] = 'done';
+  let rounds = 0;
 
-  outer: for (let next = strategy.next(observations); next; next = strategy.next(observations)) {
-    const round = next;
-    for (const name of round.candidates) {
-      if (options.signal?.aborted) {
-        ended = 'interrupted';
-        break outer;
-      }
-      if (trials.length >= maxTrials) {
-        ended = 'trial budget';
-        break outer;
-      }
-      if (options.timeBudgetMs !== undefined && Date.now() - started >= options.timeBudgetMs) {
-        ended = 'time budget';
-        break outer;
-      }
-      const policy = byName.get(name)!;
-      const config: ResolvedBatchConfig = {
-        ...options.base,
-        description: `tune search${spec.name ? ` ${spec.name}` : ''}: policy ${name}, ${round.repetitions} repetitions`,
-        policies: [policy],
-        tests: options.base.tests.map((t) => ({ ...t, repeat: round.repetitions })),
-      };
-      const outcome = await runBatch(expandPlan(config), { store: options.store, executors: options.executors, hooks: [tune, ...(options.hooks ?? [])], signal: options.signal, onEvent: (e) => e.type === 'warning' && options.onWarning?.(e.message) });
-      for (const parser of spec.objective.parse ?? []) await ensureParsed(options.store, parser, { batchId: outcome.batchId });
-      const values = await objectiveValues(options.store, spec.objective.sql, outcome.batchId);
-      observations.set(name, [...(observations.get(name) ?? []), ...values]);
-      batches.set(name, [...(batches.get(name) ?? []), outcome.batchId]);
-      const trial = { candidate: name, batchId: outcome.batchId, repetitions: round.repetitions, values, ok: outcome.ok };
+  for (let round = strategy.next(history); round; round = strategy.next(history)) {
+    if (options.signal?.aborted) {
+      ended = 'interrupted';
+      break;
+    }
+    const left = maxTrials - trials.length;
+    if (left <= 0) {
+      ended = 'trial budget';
+      break;
+    }
+    const msLeft = options.timeBudgetMs === undefined ? Infinity : options.timeBudgetMs - (Date.now() - started);
+    if (msLeft <= 0) {
+      ended = 'time budget';
+      break;
+    }
+    const picked = round.candidates.slice(0, left);
+    const repetitions = round.repetitions;
+    const chosen = picked.map((i) => candidates[i]!);
+    rounds++;
+    options.onRound?.({ index: rounds, candidates: chosen.map((c) => c.name), repetitions: round.repetitions });
+    const cut = await runRound(spec, options, hooks, chosen, round.repetitions, rounds, msLeft);
+    const byName = await valuesByCandidate(options.store, spec.objective, cut.batchId, chosen.map((c) => c.name));
+    picked.forEach((index, k) => {
+      const c = chosen[k]!;
+      const values = byName.get(c.name) ?? [];
+      history.set(index, [...(history.get(index) ?? []), ...values]);
+      batches.set(index, [...(batches.get(index) ?? []), cut.batchId]);
+      const trial: Trial = { candidate: c.name, round: rounds, batchId: cut.batchId, repetitions, values, ok: cut.ok };
       trials.push(trial);
       options.onTrial?.(trial);
+    });
+    if (cut.interrupted) {
+      ended = cut.interrupted;
+      break;
+    }
+    if (round.candidates.length > left) {
+      ended = 'trial budget';
+      break;
     }
   }
-  const measured = [...observations.keys()];
-  const ranking = rank(observations, measured, direction).map((name) => ({ name, policy: byName.get(name)!, summary: summarize(observations.get(name)!), batches: batches.get(name)! }));
-  return { direction, strategy: strategyName, ranking, best: ranking.find((r) => Number.isFinite(r.summary.mean)), trials, elapsedMs: Date.now() - started, ended };
+  const names = (i: number) => candidates[i]!.name;
+  const ranking = ranked(history, direction).map((e) => resultOf(candidates[e.candidate]!, e, batches.get(e.candidate)!));
+  return {
+    direction,
+    strategy: strategyName(spec),
+    spaceSize: candidates.length,
+    ranking,
+    best: ranking[0],
+    trials,
+    runs: trials.reduce((n, t) => n + t.values.length, 0),
+    rounds,
+    certainty: certainty(history, direction, names),
+    elapsedMs: Date.now() - started,
+    ended,
+  };
+}
+
+function resultOf(c: SearchCandidate, e: ReturnType<typeof ranked>[number], batchIds: number[]): CandidateResult {
+  return { name: c.name, policy: c.policy, parts: c.parts, n: e.n, median: e.median, ciLow: e.ci?.low ?? null, ciHigh: e.ci?.high ?? null, ciLevel: e.ci?.level ?? null, batches: [...new Set(batchIds)] };
+}
+
+/** One round as one interleaved batch; a time budget that runs out aborts it (its tuning is restored by the runner as on any interrupt). */
+async function runRound(spec: SearchSpec, options: SearchOptions, hooks: RunHook[], chosen: SearchCandidate[], repetitions: number, index: number, msLeft: number): Promise<{ batchId: number; ok: boolean; interrupted?: 'time budget' | 'interrupted' }> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let timedOut = false;
+  const timer = Number.isFinite(msLeft) ? setTimeout(() => ((timedOut = true), controller.abort()), msLeft) : undefined;
+  try {
+    const config: ResolvedBatchConfig = {
+      ...options.base,
+      description: `tune search${spec.name ? ` ${spec.name}` : ''}: round ${index}, ${chosen.length} candidate${chosen.length === 1 ? '' : 's'} × ${repetitions} run${repetitions === 1 ? '' : 's'}, interleaved`,
+      policies: chosen.map((c) => c.policy),
+      tests: options.base.tests.map((t) => ({ ...t, repeat: repetitions })),
+      order: options.base.order ?? 'interleaved',
+    };
+    const outcome = await runBatch(expandPlan(config), { store: options.store, executors: options.executors, hooks, signal: controller.signal, onEvent: (e) => e.type === 'warning' && options.onWarning?.(e.message) });
+    const interrupted = options.signal?.aborted ? 'interrupted' : timedOut ? 'time budget' : undefined;
+    return { batchId: outcome.batchId, ok: outcome.ok, ...(interrupted ? { interrupted } : {}) };
+  } finally {
+    if (timer) clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
 }

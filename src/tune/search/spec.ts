@@ -10,6 +10,9 @@ import { parseYamlAgainst } from '../../batch/config/yaml-file.js';
 import { UserError } from '../../errors.js';
 import { formatCpuList, parseCpuList } from '../cpu-list.js';
 import { cpusOf, validatePolicy } from '../planner.js';
+import { spaceSchema } from '../space/schema.js';
+import { normaliseSpace } from '../space/dimensions.js';
+import type { SpaceSpec } from '../space/types.js';
 
 export interface SearchSpec {
   name?: string;
@@ -17,12 +20,38 @@ export interface SearchSpec {
   batch: string | BatchConfig;
   candidates?: PolicySpec[];
   generate?: GenerateSpec;
-  /** `sql` returns one row per measurement (column `value`, else the first column); `parse` names Mine parsers to run on the trial batch first. */
-  objective: { sql: string; direction: 'min' | 'max'; parse?: string[] };
-  /** Repetitions per trial (exhaustive) or in the first round (halving). Default 3. */
+  /** A space of placements instead of a list (src/tune/space/). */
+  space?: SpaceSpec;
+  objective: Objective;
+  /** Runs per candidate in a round (exhaustive, random, model; halving's first round). Default 3. */
   repetitions?: number;
+  /** `trials`: candidates measured (a candidate in a round is one trial); `time`: wall time, the round in progress is cut off. */
   budget?: { trials?: number; time?: string | number };
-  strategy?: 'exhaustive' | 'halving';
+  /** Default: exhaustive for a list, model for a space. */
+  strategy?: StrategyName;
+  /** Seeds the order candidates are tried in and the model's random start (default 1). */
+  seed?: number;
+  /** Candidates per round for random and model (default 4 and 2). */
+  round?: number;
+  /** Confirmation rounds of the best few after random/model explored (default {top: 3, rounds: 2}; rounds: 0 for none). */
+  confirm?: { top?: number; rounds?: number };
+}
+
+export type StrategyName = 'random' | 'exhaustive' | 'halving' | 'model';
+
+/**
+ * What a trial measures. `metric`: a column of Mine's run summary, one value
+ * per run (the run as the unit, as `compare` counts). `sql`: one row per
+ * measurement (column `value`, else the first), with `{batch_id}` and, when a
+ * round runs several candidates in one batch, `{policy}` (the candidate's name,
+ * as a quoted SQL string) or a `policy` column. `parse` names Mine parsers to
+ * run on the trial batch first.
+ */
+export interface Objective {
+  sql?: string;
+  metric?: string;
+  direction: 'min' | 'max';
+  parse?: string[];
 }
 
 export interface GenerateSpec {
@@ -67,11 +96,13 @@ const searchSpecSchema: Schema = {
     batch: { schema: { type: 'union', string: text, object: batchConfigSchema, expected: 'a batch config file or an inline batch config' }, required: true },
     candidates: { schema: { type: 'list', items: policySchema } },
     generate: { schema: generateSchema },
+    space: { schema: spaceSchema },
     objective: {
       schema: {
         type: 'object',
         fields: {
-          sql: { schema: text, required: true },
+          sql: { schema: text },
+          metric: { schema: text },
           direction: { schema: { type: 'string', enum: ['min', 'max'] }, required: true },
           parse: { schema: { type: 'list', items: text } },
         },
@@ -80,7 +111,10 @@ const searchSpecSchema: Schema = {
     },
     repetitions: { schema: { type: 'integer', min: 1 } },
     budget: { schema: { type: 'object', fields: { trials: { schema: { type: 'integer', min: 1 } }, time: { schema: { type: 'duration', positive: true } } } } },
-    strategy: { schema: { type: 'string', enum: ['exhaustive', 'halving'] } },
+    strategy: { schema: { type: 'string', enum: ['random', 'exhaustive', 'halving', 'model'] } },
+    seed: { schema: { type: 'integer', min: 0, max: 0xffffffff } },
+    round: { schema: { type: 'integer', min: 1 } },
+    confirm: { schema: { type: 'object', fields: { top: { schema: { type: 'integer', min: 2 } }, rounds: { schema: { type: 'integer', min: 0 } } } } },
   },
 };
 
@@ -99,8 +133,12 @@ export function checkSpec(value: unknown, file: string): SearchSpec {
 
 /** What the schema cannot say. */
 function checkRest(spec: SearchSpec, source: ConfigSource): SearchSpec {
-  if (!spec.objective.sql.includes('{batch_id}')) throw source.error(['objective', 'sql'], 'must use {batch_id} (the trial batch it is computed for)');
-  if (spec.candidates === undefined && spec.generate === undefined) throw source.error([], 'give candidates (a list of policies) or generate');
+  const { sql, metric } = spec.objective;
+  if ((sql === undefined) === (metric === undefined)) throw source.error(['objective'], 'give either metric (a run summary column, e.g. dd_rate_bps) or sql');
+  if (sql !== undefined && !sql.includes('{batch_id}')) throw source.error(['objective', 'sql'], 'must use {batch_id} (the trial batch it is computed for)');
+  if (spec.candidates === undefined && spec.generate === undefined && spec.space === undefined) throw source.error([], 'give candidates (a list of policies), generate, or space');
+  if (spec.space !== undefined && (spec.candidates !== undefined || spec.generate !== undefined)) throw source.error(['space'], 'a space replaces candidates and generate: give one of them');
+  if (spec.space !== undefined) normaliseSpace(spec.space, (path, message) => source.error(path, message));
   spec.generate?.cpus?.forEach((cpus, i) => {
     if (typeof cpus !== 'string') return;
     try {

@@ -1,63 +1,35 @@
 /**
- * Which trials to run next. Pure: given what was measured so far, a strategy
- * names the candidates and repetitions of the next round, or stops.
- *
- * - exhaustive: one round, every candidate with `repetitions`.
- * - halving (successive halving over repetitions): every candidate gets a few
- *   repetitions; the better half (by mean, in the objective's direction) gets
- *   twice as many more; and so on until one is left.
+ * The spec's `strategy` as a pure strategy over the search's candidates
+ * (src/tune/optimize/). Random and model explore, then confirm their best few.
  */
-import { summarize } from './stats.js';
+import { exhaustive, halving, random } from '../optimize/basic.js';
+import { withConfirmation } from '../optimize/confirm.js';
+import { model } from '../optimize/model.js';
+import type { Strategy } from '../optimize/types.js';
+import type { SearchCandidate } from './candidates.js';
+import type { SearchSpec, StrategyName } from './spec.js';
 
-export type Direction = 'min' | 'max';
-
-export interface Round {
-  candidates: string[];
-  repetitions: number;
+export function strategyName(spec: SearchSpec): StrategyName {
+  return spec.strategy ?? (spec.space ? 'model' : 'exhaustive');
 }
 
-export interface Strategy {
-  next(observations: ReadonlyMap<string, readonly number[]>): Round | undefined;
-}
-
-export function exhaustive(candidates: readonly string[], repetitions: number): Strategy {
-  let done = false;
-  return {
-    next() {
-      if (done) return undefined;
-      done = true;
-      return { candidates: [...candidates], repetitions };
-    },
-  };
-}
-
-/** Ranks candidates best first; ones without a finite mean go last. */
-export function rank(observations: ReadonlyMap<string, readonly number[]>, names: readonly string[], direction: Direction): string[] {
-  const mean = (n: string) => summarize(observations.get(n) ?? []).mean;
-  const sign = direction === 'max' ? -1 : 1;
-  return [...names].sort((a, b) => {
-    const ma = mean(a);
-    const mb = mean(b);
-    if (!Number.isFinite(ma)) return Number.isFinite(mb) ? 1 : 0;
-    if (!Number.isFinite(mb)) return -1;
-    return sign * (ma - mb);
-  });
-}
-
-export function successiveHalving(candidates: readonly string[], firstRepetitions: number, direction: Direction): Strategy {
-  let alive = [...candidates];
-  let repetitions = Math.max(2, firstRepetitions);
-  let round = 0;
-  return {
-    next(observations) {
-      if (round > 0) {
-        if (alive.length <= 1) return undefined;
-        alive = rank(observations, alive, direction).slice(0, Math.ceil(alive.length / 2));
-        if (alive.length <= 1) return undefined;
-        repetitions *= 2;
-      }
-      round++;
-      return { candidates: alive, repetitions };
-    },
-  };
+export function makeStrategy(spec: SearchSpec, candidates: readonly SearchCandidate[]): Strategy {
+  const name = strategyName(spec);
+  const repetitions = spec.repetitions ?? 3;
+  const seed = spec.seed ?? 1;
+  // A list keeps its order unless a seed is given; exploring strategies always draw.
+  const order = spec.seed;
+  const direction = spec.objective.direction;
+  const n = candidates.length;
+  const confirm = (inner: Strategy) => (spec.confirm?.rounds === 0 ? inner : withConfirmation(inner, { repetitions, direction, ...(spec.confirm?.top ? { top: spec.confirm.top } : {}), ...(spec.confirm?.rounds ? { rounds: spec.confirm.rounds } : {}) }));
+  switch (name) {
+    case 'exhaustive':
+      return exhaustive(n, repetitions, order);
+    case 'halving':
+      return halving(n, repetitions, direction, order);
+    case 'random':
+      return confirm(random(n, repetitions, seed, spec.round ?? 4));
+    case 'model':
+      return confirm(model(candidates.map((c) => c.features), { repetitions, direction, seed, ...(spec.round ? { roundSize: spec.round } : {}) }));
+  }
 }

@@ -1,0 +1,126 @@
+/**
+ * Search strategies (pure, deterministic seeds): exhaustive, random, halving,
+ * the GP model and confirmation rounds; the GP's posterior against numpy and
+ * the certainty's Mann–Whitney p against SciPy, in the same test.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { exhaustive, halving, random } from '../../src/tune/optimize/basic.js';
+import { withConfirmation } from '../../src/tune/optimize/confirm.js';
+import { certainty, ranked, separated } from '../../src/tune/optimize/estimate.js';
+import { fitWith } from '../../src/tune/optimize/gp.js';
+import { expectedImprovement, model } from '../../src/tune/optimize/model.js';
+import type { History, Strategy } from '../../src/tune/optimize/types.js';
+import { normaliseSpace } from '../../src/tune/space/dimensions.js';
+import { enumerate } from '../../src/tune/space/enumerate.js';
+import { features } from '../../src/tune/space/features.js';
+import { close, scipy } from '../helpers/scipy.js';
+
+/** Drives a strategy against a function of the candidate (and the run number), as the runner would. */
+function drive(strategy: Strategy, value: (c: number, run: number) => number, until: (c: number) => boolean = () => false): { history: Map<number, number[]>; order: number[]; rounds: Array<[number[], number]> } {
+  const history = new Map<number, number[]>();
+  const order: number[] = [];
+  const rounds: Array<[number[], number]> = [];
+  for (let r = strategy.next(history); r && !order.some(until); r = strategy.next(history)) {
+    rounds.push([r.candidates, r.repetitions]);
+    for (const c of r.candidates) {
+      order.push(c);
+      const have = history.get(c) ?? [];
+      history.set(c, [...have, ...Array.from({ length: r.repetitions }, (_, k) => value(c, have.length + k))]);
+    }
+  }
+  return { history, order, rounds };
+}
+
+test('exhaustive: one round in list order, or a seeded order; random: rounds without replacement until all are tried', () => {
+  assert.deepEqual(drive(exhaustive(4, 3), () => 1).rounds, [[[0, 1, 2, 3], 3]]);
+  const seeded = drive(exhaustive(10, 2, 7), () => 1).rounds;
+  assert.equal(seeded.length, 1);
+  assert.deepEqual([...seeded[0]![0]].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.notDeepEqual(seeded[0]![0], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const r = drive(random(10, 2, 3, 4), () => 1);
+  assert.deepEqual(r.rounds.map(([c, reps]) => [c.length, reps]), [[4, 2], [4, 2], [2, 2]]);
+  assert.deepEqual([...r.order].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(drive(random(10, 2, 3, 4), () => 1).order, r.order, 'same seed, same order');
+  assert.notDeepEqual(drive(random(10, 2, 4, 4), () => 1).order, r.order);
+});
+
+test('halving: the better half by median gets its run count doubled; it stops once the best is separated', () => {
+  // Values tie within a candidate: intervals are points, so separation comes as soon as the best has 3 runs.
+  const flat = drive(halving(8, 1, 'max'), (c) => c);
+  assert.deepEqual(flat.rounds, [[[0, 1, 2, 3, 4, 5, 6, 7], 1], [[7, 6, 5, 4], 1], [[7, 6], 2]]);
+  assert.deepEqual(ranked(flat.history, 'max')[0], { candidate: 7, n: 4, median: 7, ci: { low: 7, high: 7, level: 0.875 } });
+  // Noisy values: the intervals overlap, so it halves down to one.
+  const noisy = drive(halving(8, 2, 'min'), (c, run) => c + (run % 2 ? 3 : -3));
+  assert.deepEqual(noisy.rounds.map(([c, reps]) => [c.length, reps]), [[8, 2], [4, 2], [2, 4]]);
+  assert.equal(ranked(noisy.history, 'min')[0]!.candidate, 0);
+});
+
+test('separation and certainty: intervals from order statistics, p from Mann–Whitney as SciPy computes it', () => {
+  const history: History = new Map([[0, [10, 11, 12, 10.5, 11.5]], [1, [7, 8, 9, 8.5, 7.5]], [2, [1, 2, 3, 2.5, 1.5]]]);
+  const ranking = ranked(history, 'max');
+  assert.deepEqual(ranking.map((e) => e.candidate), [0, 1, 2]);
+  assert.equal(separated(ranking, 'max'), true);
+  assert.equal(separated(ranked(new Map([[0, [10, 11, 12]], [1, [9, 11.5, 13]]]), 'max'), 'max'), false);
+  const sure = certainty(history, 'max', (c) => `c${c}`);
+  assert.equal(sure.separated, true);
+  assert.equal(sure.runnerUp, 1);
+  const ref = scipy<{ p: number }>('r = stats.mannwhitneyu(data["a"], data["b"], alternative="two-sided", method="auto"); out({"p": r.pvalue})', { a: history.get(0), b: history.get(1) });
+  assert.ok(close(sure.pValue!, ref.p), `${sure.pValue} vs ${ref.p}`);
+  assert.ok(close(sure.deltaPct!, 100 * (8 / 11 - 1)));
+  assert.match(sure.statement, /^sure: .*runner-up c1 -27\.3%/);
+  const unsure = certainty(new Map([[0, [10, 11, 12]], [1, [9, 11.5, 13]]]), 'max', (c) => `c${c}`);
+  assert.match(unsure.statement, /^not sure/);
+});
+
+test('confirmation rounds re-run the leaders until the best is separated (or the rounds run out)', () => {
+  const inner = exhaustive(5, 1);
+  // Candidate 4 is best; with 1 run each nothing has an interval; two more rounds of 3 give n = 3.
+  const d = drive(withConfirmation(inner, { repetitions: 1, direction: 'max', top: 3, rounds: 2 }), (c) => c);
+  assert.deepEqual(d.rounds, [[[0, 1, 2, 3, 4], 1], [[4, 3, 2], 1], [[4, 3, 2], 1]]);
+  assert.equal(separated(ranked(d.history, 'max').slice(0, 3), 'max'), true);
+});
+
+test('GP posterior mean and variance as numpy computes them from the same kernel', () => {
+  const x = [[0, 0], [1, 0], [0, 2], [1.5, 1]];
+  const y = [0.3, -1.2, 0.8, 0.1];
+  const fit = fitWith(x, y, 1.3, 0.05, [1, 0.5, 1, 1])!;
+  const points = [[0.5, 0.5], [2, 2], [1, 0]];
+  const ref = scipy<Array<[number, number]>>(
+    `X = np.array(data["x"]); y = np.array(data["y"]); ls = 1.3
+def k(a, b): return np.exp(-((a[:, None, :] - b[None, :, :]) ** 2).sum(-1) / (2 * ls * ls))
+K = k(X, X) + np.diag(0.05 * np.array(data["w"])) + 1e-9 * np.eye(len(X))
+P = np.array(data["p"]); Ks = k(P, X)
+mean = Ks @ np.linalg.solve(K, y)
+var = 1 - np.einsum("ij,ji->i", Ks, np.linalg.solve(K, Ks.T))
+out([[m, v] for m, v in zip(mean, var)])`,
+    { x, y, w: [1, 0.5, 1, 1], p: points },
+  );
+  points.forEach((p, i) => {
+    const got = fit.predict(p);
+    assert.ok(close(got.mean, ref[i]![0], 1e-8), `mean ${got.mean} vs ${ref[i]![0]}`);
+    assert.ok(close(got.variance, ref[i]![1], 1e-8), `variance ${got.variance} vs ${ref[i]![1]}`);
+  });
+  // Expected improvement: zero spread gives the plain gain; more spread, more value.
+  assert.equal(expectedImprovement(2, 0, 1, 0), 1);
+  assert.ok(expectedImprovement(0, 1, 1, 0) > expectedImprovement(0, 0.1, 1, 0));
+});
+
+test('the model finds the best placement of a structured surface in fewer trials than random (median over 41 seeds)', () => {
+  // 4 guests × {any, 0, 1, 2, 3}: a guest alone on its CPU is fast, crowding costs; the baseline is mediocre.
+  const space = normaliseSpace({ guests: Object.fromEntries(['a', 'b', 'c', 'd'].map((g) => [g, { cpus: ['any', 0, 1, 2, 3] }])) });
+  const { placements } = enumerate(space);
+  const value = placements.map((p) => {
+    const perCpu = [0, 1, 2, 3].map((cpu) => p.filter((choice) => choice === cpu + 1).length);
+    return p.reduce((s, choice) => s + (choice === 0 ? 60 : 100 / perCpu[choice - 1]!), 0) + (p[0] === 1 ? 15 : 0);
+  });
+  const best = Math.max(...value);
+  const target = (c: number) => value[c]! >= best * 0.95;
+  const trialsToTarget = (s: Strategy) => drive(s, (c, run) => value[c]! * (1 + 0.02 * Math.sin(7 * c + run)), target).order.findIndex(target) + 1;
+  const featureRows = placements.map((p) => features(space, p));
+  const seeds = Array.from({ length: 41 }, (_, i) => i + 1);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const randomTrials = median(seeds.map((seed) => trialsToTarget(random(placements.length, 1, seed, 2))));
+  const modelTrials = median(seeds.map((seed) => trialsToTarget(model(featureRows, { repetitions: 1, direction: 'max', seed }))));
+  assert.ok(modelTrials <= 0.5 * randomTrials, `model ${modelTrials} vs random ${randomTrials} trials`);
+});
