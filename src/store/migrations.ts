@@ -169,6 +169,32 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE process_v3 RENAME TO process`,
     ],
   },
+  {
+    version: 4,
+    description: 'dynamic_move: the moves of an online optimizer (dynamic: {optimizer: hill-climb}) and their measured effect',
+    // One row per move tried while a run's workload ran: what changed for which guest
+    // (`before`/`after` as JSON settings), the objective over the interval before and
+    // after it, and whether it was kept or undone. The threads themselves are in `tuning`.
+    // `at` is a keyword in DuckDB: it is quoted here and in queries ("at").
+    statements: [
+      `CREATE TABLE dynamic_move (
+        batch_id INTEGER,
+        run INTEGER,
+        "at" TIMESTAMPTZ NOT NULL,
+        node VARCHAR NOT NULL,
+        guest VARCHAR NOT NULL,
+        action VARCHAR NOT NULL,
+        "before" JSON,
+        "after" JSON,
+        objective_before DOUBLE,
+        objective_after DOUBLE,
+        kept BOOLEAN NOT NULL,
+        policy VARCHAR,
+        objective VARCHAR,
+        threshold DOUBLE
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

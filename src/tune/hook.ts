@@ -11,6 +11,7 @@ import type { RunContext, RunHook } from '../batch/hooks.js';
 import { UserError } from '../errors.js';
 import type { ActionResult } from './apply.js';
 import { startDynamicTuning, type DynamicPolicy, type DynamicTuning } from './dynamic.js';
+import { startHillClimb, type HillClimb, type MoveRow } from './dynamic-climb.js';
 import { defaultJournalPath, entryKey, Journal } from './journal.js';
 import { isNoOpPolicy } from './planner.js';
 import { restoreEntries, type RestoreResult } from './restore.js';
@@ -26,6 +27,8 @@ export interface TuneHookOptions {
   /** Sees every applied action and restore outcome (progress displays, tests). */
   onApplied?(results: ActionResult[], context: RunContext): void;
   onRestored?(results: RestoreResult[], context: RunContext): void;
+  /** Sees every move of a YAML `dynamic:` optimizer (also recorded in `dynamic_move`). */
+  onMove?(row: MoveRow, context: RunContext): void;
 }
 
 interface ActiveRun {
@@ -34,6 +37,7 @@ interface ActiveRun {
   timer?: NodeJS.Timeout;
   reapplying?: Promise<unknown>;
   dynamic?: DynamicTuning;
+  climb?: HillClimb;
   stopped: boolean;
 }
 
@@ -113,6 +117,9 @@ export function createTuneHook(options: TuneHookOptions = {}): RunHook {
       if (dynamic) {
         state.dynamic = startDynamicTuning({ nodes, policy: dynamic.policy, intervalMs: dynamic.intervalMs ?? 1000, name: policy.name, store: context.store, batchId: context.batchId, run: context.run.index, journal, restoreAtStop: false });
       }
+      if (policy.dynamic) {
+        state.climb = startHillClimb({ nodes, spec: policy.dynamic, name: policy.name, store: context.store, batchId: context.batchId, run: context.run.index, journal, parseWindow, onMove: (row) => options.onMove?.(row, context) });
+      }
       return { placeholders: guestPlaceholders(applied.discoveries) };
     },
 
@@ -124,6 +131,7 @@ export function createTuneHook(options: TuneHookOptions = {}): RunHook {
       if (state.timer) clearInterval(state.timer);
       await state.reapplying;
       await state.dynamic?.stop();
+      await state.climb?.stop();
       // This run's threads, and any an earlier run of this hook could not restore.
       const entries = (await state.journal.entries()).filter((e) => e.owner.pid === process.pid && e.batchId !== null && touched.has(e.batchId) && (e.batchId !== context.batchId || e.run === context.run.index || !isActive(e.batchId, e.run)));
       if (entries.length === 0) return;

@@ -1,6 +1,6 @@
 /**
  * Search strategies (pure, deterministic seeds): exhaustive, random, halving,
- * the GP model and confirmation rounds; the GP's posterior against numpy and
+ * the GP model, confirmation rounds and the hill climber's decisions; the GP's posterior against numpy and
  * the certainty's Mann–Whitney p against SciPy, in the same test.
  */
 import { test } from 'node:test';
@@ -10,6 +10,7 @@ import { withConfirmation } from '../../src/tune/optimize/confirm.js';
 import { certainty, ranked, separated } from '../../src/tune/optimize/estimate.js';
 import { fitWith } from '../../src/tune/optimize/gp.js';
 import { expectedImprovement, model } from '../../src/tune/optimize/model.js';
+import { climber, helps, noiseOf } from '../../src/tune/optimize/hill-climb.js';
 import type { History, Strategy } from '../../src/tune/optimize/types.js';
 import { normaliseSpace } from '../../src/tune/space/dimensions.js';
 import { enumerate } from '../../src/tune/space/enumerate.js';
@@ -123,4 +124,27 @@ test('the model finds the best placement of a structured surface in fewer trials
   const randomTrials = median(seeds.map((seed) => trialsToTarget(random(placements.length, 1, seed, 2))));
   const modelTrials = median(seeds.map((seed) => trialsToTarget(model(featureRows, { repetitions: 1, direction: 'max', seed }))));
   assert.ok(modelTrials <= 0.5 * randomTrials, `model ${modelTrials} vs random ${randomTrials} trials`);
+});
+
+test('hill climb (pure): guests and knobs in turn, never the current choice, seeded; noise from same-setting pairs; keep only beyond threshold and noise', () => {
+  const c = climber(['a', 'b'], ['pin', 'nice'], { cpus: 3, nice: 2 }, 5);
+  const settings = new Map([['a', { cpus: 0, nice: 0 }], ['b', { cpus: 2, nice: 1 }]]);
+  const proposed = Array.from({ length: 8 }, () => c.propose(settings)!);
+  assert.deepEqual(proposed.map((m) => `${m.guest}.${m.action}`), ['a.pin', 'a.nice', 'b.pin', 'b.nice', 'a.pin', 'a.nice', 'b.pin', 'b.nice']);
+  for (const m of proposed) {
+    assert.notEqual(m.to, m.from);
+    assert.equal(m.from, m.action === 'pin' ? settings.get(m.guest)!.cpus : settings.get(m.guest)!.nice);
+  }
+  assert.deepEqual(proposed.filter((m) => m.action === 'nice').map((m) => m.to), [1, 0, 1, 0], 'two nice levels: always the other one');
+  const again = climber(['a', 'b'], ['pin', 'nice'], { cpus: 3, nice: 2 }, 5);
+  assert.deepEqual(Array.from({ length: 8 }, () => again.propose(settings)), proposed);
+  assert.equal(climber(['a'], ['nice'], { cpus: 3, nice: 1 }).propose(settings), undefined, 'one nice level: nothing to move');
+
+  assert.equal(noiseOf([]), 0);
+  assert.ok(Math.abs(noiseOf([[100, 110], [100, 97], [200, 190]]) - 0.05) < 1e-12);
+  assert.equal(helps(100, 104, 'max', 5, 0), false, 'below the threshold');
+  assert.equal(helps(100, 106, 'max', 5, 0), true);
+  assert.equal(helps(100, 106, 'max', 5, 0.04), false, 'within twice the noise');
+  assert.equal(helps(100, 90, 'min', 5, 0.02), true);
+  assert.equal(helps(100, Number.NaN, 'max', 5, 0), false);
 });

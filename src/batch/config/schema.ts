@@ -168,6 +168,30 @@ export const testSchema: Schema = {
 
 const threadKind = { type: 'string', enum: ['vcpu', 'iothread', 'emulator'] } as const;
 
+/** `dynamic:` of a policy: the online optimizer (src/tune/dynamic-climb.ts). */
+const dynamicSchema: Schema = {
+  type: 'object',
+  fields: {
+    optimizer: { schema: { type: 'string', enum: ['hill-climb'] }, required: true },
+    objective: { schema: { type: 'string', enum: ['write_bps', 'read_bps', 'io_bps', 'ctx_switches_per_s', 'cpu_pct'] }, required: true },
+    direction: { schema: { type: 'string', enum: ['max', 'min'] } },
+    interval: { schema: { type: 'duration', positive: true } },
+    settle: { schema: { type: 'duration' } },
+    moves: { schema: { type: 'list', items: { type: 'string', enum: ['pin', 'nice'] }, nonEmpty: true } },
+    cpus: {
+      schema: {
+        type: 'list',
+        nonEmpty: true,
+        items: { type: 'union', string: str, number: { type: 'integer', min: 0 }, list: { type: 'list', items: { type: 'integer', min: 0 }, nonEmpty: true }, expected: '`any`, a CPU number, a list of CPU numbers or a CPU-list string' },
+      },
+    },
+    nice: { schema: { type: 'list', items: { type: 'integer', min: -20, max: 19 }, nonEmpty: true } },
+    threshold: { schema: { type: 'integer', min: 0 } },
+    guests: { schema: { type: 'list', items: str, nonEmpty: true } },
+    seed: { schema: { type: 'integer', min: 0 } },
+  },
+};
+
 export const policySchema: Schema = {
   type: 'object',
   fields: {
@@ -250,6 +274,7 @@ export const policySchema: Schema = {
       },
     },
     reapply: { schema: { type: 'duration', positive: true } },
+    dynamic: { schema: dynamicSchema },
   },
 };
 

@@ -139,6 +139,31 @@ export interface PolicySpec {
   cputune?: Partial<Record<'cpu_shares' | 'vcpu_period' | 'vcpu_quota' | 'emulator_period' | 'emulator_quota' | 'iothread_period' | 'iothread_quota' | 'global_period' | 'global_quota', number>>;
   /** Re-apply at this interval during the run (threads that appear later). */
   reapply?: string | number;
+  /** An online optimizer that moves guests' threads while the workload runs (src/tune/dynamic-climb.ts). */
+  dynamic?: DynamicPolicySpec;
+}
+
+/** `dynamic: {optimizer: hill-climb, objective, interval, settle, moves}`: every move is recorded in `dynamic_move`, everything is restored at the end. */
+export interface DynamicPolicySpec {
+  optimizer: 'hill-climb';
+  /** A live figure summed over the guests: `write_bps`, `read_bps`, `io_bps` (higher is better), `ctx_switches_per_s`, `cpu_pct` (lower is better). */
+  objective: 'write_bps' | 'read_bps' | 'io_bps' | 'ctx_switches_per_s' | 'cpu_pct';
+  direction?: 'max' | 'min';
+  /** The window the objective is measured over, before and after each move (default 5s). */
+  interval?: string | number;
+  /** Wait after a move before measuring (default 2s). */
+  settle?: string | number;
+  /** What a move may change (default [pin, nice]). */
+  moves?: Array<'pin' | 'nice'>;
+  /** CPU sets a pin move chooses from (`any` for not pinned; default: `any` and each CPU of the node). */
+  cpus?: Array<'any' | number | number[] | string>;
+  /** Nice levels a nice move chooses from (default [0, 5, 10]). */
+  nice?: number[];
+  /** A move is kept when it helps by more than this percent and more than twice the noise seen between windows (default 5). */
+  threshold?: number;
+  /** Guests to move (default: every guest on the run's nodes). */
+  guests?: string[];
+  seed?: number;
 }
 
 export interface BatchConfig {

@@ -1,7 +1,7 @@
 /**
  * The hooks `expert run` (and the kernel's %batch) put around every run.
  * Tune's hook joins when the batch needs it: a policy that changes something
- * (pin, nice, ionice, chrt) or a command that uses `{guest_pids}` /
+ * (pin, nice, ionice, chrt), an online optimizer (`dynamic:`), or a command that uses `{guest_pids}` /
  * `{guest_tids}`. A baseline-only batch without those never discovers guests,
  * so it runs on machines without QEMU too.
  */
@@ -12,7 +12,7 @@ import { createTuneHook, type TuneHookOptions } from '../../tune/hook.js';
 import { isNoOpPolicy } from '../../tune/planner.js';
 
 export function needsTuning(plan: Plan): boolean {
-  if (plan.config.policies.some((policy) => !isNoOpPolicy(policy))) return true;
+  if (plan.config.policies.some((policy) => !isNoOpPolicy(policy) || policy.dynamic !== undefined)) return true;
   return plan.runs.some((run) => [...run.monitors, ...run.workloads].some((p) => runtimePlaceholdersIn(p.command).length > 0));
 }
 

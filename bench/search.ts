@@ -1,0 +1,104 @@
+/**
+ * bench:search — how many trials each search strategy needs on a REAL
+ * response surface: tests/fixtures/search/surface.json, captured once from the
+ * testbed by scripts/capture-search-surface.ts (every placement of the space,
+ * each with its measured runs). Each strategy is replayed over 200 seeds
+ * (src/tune/optimize/replay.ts: a trial draws its runs from the captured ones);
+ * the figure is the median number of trials until a candidate within 5% of
+ * the best (by mean over all captured runs) is tried, random search measured
+ * in the same run as the baseline. Halving vs exhaustive: the runs halving
+ * spends to its final choice, beside the runs exhaustive needs (every
+ * candidate, r runs each) to make a final choice within 5% as often.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../src/package-root.js';
+import { exhaustive, halving, random } from '../src/tune/optimize/basic.js';
+import { model } from '../src/tune/optimize/model.js';
+import { replay } from '../src/tune/optimize/replay.js';
+import type { Direction, Strategy } from '../src/tune/optimize/types.js';
+import { normaliseSpace } from '../src/tune/space/dimensions.js';
+import { features } from '../src/tune/space/features.js';
+import type { SpaceSpec } from '../src/tune/space/types.js';
+
+interface Surface {
+  provenance: Record<string, unknown>;
+  direction: Direction;
+  space: SpaceSpec;
+  candidates: Array<{ name: string; placement: number[]; runs: number[] }>;
+}
+
+const SEEDS = 200;
+const TOLERANCE = 0.05;
+const surface = JSON.parse(readFileSync(join(packageRoot(), 'tests/fixtures/search/surface.json'), 'utf8')) as Surface;
+const space = normaliseSpace(surface.space);
+const runs = surface.candidates.map((c) => c.runs);
+const n = runs.length;
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const means = runs.map(mean);
+const sign = surface.direction === 'max' ? 1 : -1;
+const best = means.reduce((b, m) => (sign * m > sign * b ? m : b), means[0]!);
+const good = (c: number) => (sign > 0 ? means[c]! >= best * (1 - TOLERANCE) : means[c]! <= best * (1 + TOLERANCE));
+const goodCount = means.filter((_, c) => good(c)).length;
+const featureRows = surface.candidates.map((c) => features(space, c.placement));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+const strategies: Record<string, (seed: number) => Strategy> = {
+  random: (seed) => random(n, 1, seed, 4),
+  exhaustive: (seed) => exhaustive(n, 1, seed),
+  halving: (seed) => halving(n, 1, surface.direction, seed),
+  model: (seed) => model(featureRows, { repetitions: 1, direction: surface.direction, seed }),
+};
+
+console.log(`surface: ${n} placements of ${space.guests.length} guests, ${runs[0]!.length} captured runs each (${String(surface.provenance.testbed ?? '')})`);
+console.log(`best mean ${best.toPrecision(4)}; ${goodCount} placements within ${TOLERANCE * 100}% of it`);
+const trialsTo: Record<string, number> = {};
+const started = Date.now();
+for (const [name, make] of Object.entries(strategies)) {
+  const t0 = Date.now();
+  const trials = Array.from({ length: SEEDS }, (_, i) => replay(make(i + 1), runs, good, 1000 + i, { stopAtTarget: true, direction: surface.direction }).trialsToTarget);
+  trialsTo[name] = median(trials);
+  console.log(`${name.padEnd(10)} median trials to within 5%: ${trialsTo[name]} (p90 ${[...trials].sort((a, b) => a - b)[Math.floor(0.9 * SEEDS)]}; ${((Date.now() - t0) / 1000).toFixed(1)} s for ${SEEDS} seeds)`);
+}
+
+// Halving against exhaustive at the same quality of final choice.
+const halvingRuns: number[] = [];
+let halvingGood = 0;
+for (let i = 0; i < SEEDS; i++) {
+  const r = replay(halving(n, 1, surface.direction, i + 1), runs, good, 5000 + i, { direction: surface.direction });
+  halvingRuns.push(r.runs);
+  if (r.final !== undefined && good(r.final)) halvingGood++;
+}
+const exhaustiveAt: Array<{ reps: number; runs: number; good: number }> = [];
+for (let reps = 1; reps <= 8; reps++) {
+  let ok = 0;
+  for (let i = 0; i < SEEDS; i++) {
+    const r = replay(exhaustive(n, reps, i + 1), runs, good, 9000 + i, { direction: surface.direction });
+    if (r.final !== undefined && good(r.final)) ok++;
+  }
+  exhaustiveAt.push({ reps, runs: n * reps, good: ok });
+  if (ok >= halvingGood) break;
+}
+const matching = exhaustiveAt.find((e) => e.good >= halvingGood) ?? exhaustiveAt[exhaustiveAt.length - 1]!;
+console.log(`halving: median ${median(halvingRuns)} runs, final choice within 5% in ${halvingGood}/${SEEDS} seeds`);
+for (const e of exhaustiveAt) console.log(`exhaustive × ${e.reps} run(s): ${e.runs} runs, final choice within 5% in ${e.good}/${SEEDS} seeds`);
+
+const modelRatio = trialsTo.model! / trialsTo.random!;
+console.log(`model / random: ${modelRatio.toFixed(2)} (target ≤ 0.5); halving ${median(halvingRuns)} runs vs exhaustive ${matching.runs} at the same share of good final choices (target ≤); ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
+console.log(
+  JSON.stringify({
+    space_size: n,
+    within_5pct: goodCount,
+    seeds: SEEDS,
+    trials_to_5pct: trialsTo,
+    random_trials: trialsTo.random,
+    model_ratio: Number(modelRatio.toFixed(3)),
+    halving_runs: median(halvingRuns),
+    halving_good_final: halvingGood / SEEDS,
+    exhaustive_runs_same_choice: matching.runs,
+    exhaustive_good_final: matching.good / SEEDS,
+  }),
+);

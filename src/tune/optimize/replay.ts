@@ -1,0 +1,38 @@
+/**
+ * Replays a strategy against a captured response surface (every candidate's
+ * measured values per run): a trial of a candidate with r runs draws r of its
+ * captured values (with replacement, seeded), so the strategy sees the real
+ * noise. Pure; bench/search.ts and the tests use it.
+ */
+import { seededRandom } from '../../stats/random.js';
+import { ranked } from './estimate.js';
+import type { Direction, Strategy } from './types.js';
+
+export interface ReplayResult {
+  /** 1-based trial (candidate measured in a round) at which a candidate within the tolerance was first tried; Infinity if never. */
+  trialsToTarget: number;
+  trials: number;
+  runs: number;
+  /** The strategy's final choice (the best by median of what it measured). */
+  final: number | undefined;
+}
+
+export function replay(strategy: Strategy, runs: readonly (readonly number[])[], good: (candidate: number) => boolean, seed: number, options: { stopAtTarget?: boolean; direction: Direction }): ReplayResult {
+  const random = seededRandom(seed);
+  const history = new Map<number, number[]>();
+  let trials = 0;
+  let runCount = 0;
+  let trialsToTarget = Infinity;
+  for (let round = strategy.next(history); round; round = strategy.next(history)) {
+    for (const c of round.candidates) {
+      trials++;
+      const captured = runs[c]!;
+      const drawn = Array.from({ length: round.repetitions }, () => captured[random.upTo(captured.length - 1)]!);
+      runCount += drawn.length;
+      history.set(c, [...(history.get(c) ?? []), ...drawn]);
+      if (trialsToTarget === Infinity && good(c)) trialsToTarget = trials;
+    }
+    if (options.stopAtTarget && trialsToTarget !== Infinity) break;
+  }
+  return { trialsToTarget, trials, runs: runCount, final: ranked(history, options.direction)[0]?.candidate };
+}
