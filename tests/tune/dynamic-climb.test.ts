@@ -1,0 +1,84 @@
+/**
+ * A batch whose policy is `dynamic: {optimizer: hill-climb, ...}` on a real
+ * (paused) QEMU guest: the climber moves the guest's threads while the
+ * workload runs, every move lands in `dynamic_move` with its measured
+ * objective, the moves were really in force mid-run (the workload reads the
+ * guest's threads from /proc), and nothing stays pinned or niced afterwards.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseBatchConfigText } from '../../src/batch/config/index.js';
+import { expandPlan } from '../../src/batch/plan/index.js';
+import { runBatch } from '../../src/batch/runner/index.js';
+import { defaultHooks } from '../../src/batch/runner/default-hooks.js';
+import { openStore } from '../../src/store/store.js';
+import { procState, startPausedGuest, threadComms } from './guests.js';
+
+test('hill-climb policy: moves recorded in dynamic_move, in force during the run, all restored', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'expert-climb-'));
+  const name = `climb-${process.pid}`;
+  const g = await startPausedGuest(name, { smp: 2, iothreads: 1 });
+  const store = await openStore(join(dir, 'climb.duckdb'));
+  try {
+    const initial = new Map([...threadComms(g.pid).keys()].map((tid) => [tid, procState(g.pid, tid)]));
+    // The workload prints the guest's vCPU affinity and main-thread nice every 0.3 s for 6 s.
+    const watch = `for i in $(seq 20); do echo "$(grep Cpus_allowed_list /proc/${g.pid}/task/*/status | sort | head -1 | cut -f2) $(cut -d' ' -f19 /proc/${g.pid}/stat)"; sleep 0.3; done`;
+    const config = await parseBatchConfigText(
+      [
+        'name: climb',
+        'machines: {nodes: [{name: n1, host: local}]}',
+        'tests:',
+        '  - name: watch',
+        '    on: nodes',
+        `    command: ${JSON.stringify(watch)}`,
+        'policies:',
+        '  - name: climb',
+        '    dynamic:',
+        '      optimizer: hill-climb',
+        '      objective: cpu_pct',
+        '      interval: 400ms',
+        '      settle: 100ms',
+        '      moves: [pin, nice]',
+        '      cpus: [any, 0]',
+        '      nice: [0, 7]',
+        `      guests: [${name}]`,
+        '',
+      ].join('\n'),
+      { file: 'climb.yaml', cwd: dir },
+    );
+    const plan = expandPlan(config);
+    const outcome = await runBatch(plan, { store, hooks: defaultHooks(plan, { journalPath: join(dir, 'journal.json') }) });
+    assert.equal(outcome.ok, true);
+    const moves = await store.query(`SELECT run, node, guest, action, "before"::VARCHAR, "after"::VARCHAR, objective_before, objective_after, kept, policy, objective FROM dynamic_move ORDER BY "at"`);
+    assert.ok(moves.rows.length >= 2, `moves: ${JSON.stringify(moves.rows)}`);
+    for (const [run, node, guest, action, before, after, ob, oa, kept, policy, objective] of moves.rows) {
+      assert.equal(run, 1);
+      assert.equal(node, 'n1');
+      assert.equal(guest, name);
+      assert.ok(action === 'pin' || action === 'nice');
+      assert.notEqual(before, after);
+      assert.ok(Number.isFinite(ob) && Number.isFinite(oa));
+      // A paused guest burns no CPU: no move helps beyond the 5% threshold, so each is undone.
+      assert.equal(kept, false);
+      assert.equal(policy, 'climb');
+      assert.equal(objective, 'cpu_pct');
+    }
+    assert.deepEqual(moves.rows.slice(0, 2).map((r) => r[3]), ['pin', 'nice'], 'knobs in turn');
+    // Mid-run the workload saw the moves: a vCPU pinned to 0 and nice 7 at some point.
+    const seen = await store.query(`SELECT l.text FROM line l JOIN process p USING (process_id) WHERE p.role = 'workload' AND l.stream = 'stdout'`);
+    const texts = seen.rows.map((r) => String(r[0]));
+    assert.ok(texts.some((t) => t.startsWith('0 ')), `a pinned vCPU was seen: ${texts.join(' | ')}`);
+    assert.ok(texts.some((t) => t.endsWith(' 7')), `nice 7 was seen: ${texts.join(' | ')}`);
+    const tuning = await store.query(`SELECT count(*)::INTEGER, count(restored_at)::INTEGER FROM tuning WHERE policy = 'climb'`);
+    assert.ok((tuning.rows[0]![0] as number) > 0);
+    assert.equal(tuning.rows[0]![1], tuning.rows[0]![0], 'every tuned thread restored');
+    for (const [tid, s] of initial) assert.deepEqual(procState(g.pid, tid), s, `thread ${tid} is back`);
+  } finally {
+    await store.close();
+    await g.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
