@@ -8,6 +8,7 @@
  * stream and their readers). Parses (Mine's ensureParsed) are done by the
  * writer, which may write.
  */
+import { scanChunks, type ChunkVisitor } from '../store/scan.js';
 import {
   JSDuckDBValueConverter,
   type DuckDBConnection,
@@ -168,15 +169,9 @@ export class LiveStore implements ExpertStore {
     });
   }
 
-  async scan(sql: string, params: unknown[], visit: (chunk: ResultChunk) => Promise<void> | void): Promise<{ columns: string[]; types: DuckDBType[] }> {
+  async scan(sql: string, params: unknown[], visit: ChunkVisitor): Promise<{ columns: string[]; types: DuckDBType[] }> {
     this.assertOpen();
-    return this.queue.run(async () => {
-      const result = await this.live.stream(sql, params.map(toDuckDBValue));
-      const columns = result.deduplicatedColumnNames();
-      const types = result.columnTypes();
-      for await (const rows of result.yieldRows()) await visit({ columns, types, rows });
-      return { columns, types };
-    });
+    return this.queue.run(() => scanChunks(this.live, sql, params, visit));
   }
 
   /** Mine's parse, done by the writer (it holds the file for writing). */

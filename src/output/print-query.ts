@@ -11,8 +11,9 @@ export async function printQuery(store: ExpertStore, sql: string, params: unknow
   let printer: RowPrinter | undefined;
   const { columns } = await store.scan(sql, params, async ({ columns, types, rows }) => {
     printer ??= new RowPrinter(columns, format, options);
-    if (printer.closed) return;
+    if (printer.closed) return false;
     await printer.push(rows.map((row) => row.map((value, i) => cellOf(value, types[i]!))));
+    return !printer.closed;
   });
   printer ??= new RowPrinter(columns, format, options);
   return printer.end();

@@ -35,6 +35,7 @@ import type {
 } from './types.js';
 
 import { DEFAULT_STORE_PATH } from './default-path.js';
+import { scanChunks, type ChunkVisitor } from './scan.js';
 export { DEFAULT_STORE_PATH };
 
 /**
@@ -273,19 +274,9 @@ export class DuckDBStore implements ExpertStore {
     });
   }
 
-  async scan(
-    sql: string,
-    params: unknown[],
-    visit: (chunk: ResultChunk) => Promise<void> | void,
-  ): Promise<{ columns: string[]; types: DuckDBType[] }> {
+  async scan(sql: string, params: unknown[], visit: ChunkVisitor): Promise<{ columns: string[]; types: DuckDBType[] }> {
     this.assertOpen();
-    return this.publicQueue.run(async () => {
-      const result = await this.connection.stream(sql, params.map(toDuckDBValue));
-      const columns = result.deduplicatedColumnNames();
-      const types = result.columnTypes();
-      for await (const rows of result.yieldRows()) await visit({ columns, types, rows });
-      return { columns, types };
-    });
+    return this.publicQueue.run(() => scanChunks(this.connection, sql, params, visit));
   }
 
   /**

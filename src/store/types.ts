@@ -104,8 +104,9 @@ export interface ExpertStore {
   query(sql: string, params?: unknown[]): Promise<QueryResult>;
   /**
    * Runs a query and hands its result to `visit` chunk by chunk (about 2048 rows each) as DuckDB values,
-   * without materialising it; the next chunk is read once `visit` has finished. Resolves with the columns.
+   * without materialising it; the next chunk is read once `visit` has finished, and none once it returns false.
+   * Resolves with the columns.
    */
-  scan(sql: string, params: unknown[], visit: (chunk: ResultChunk) => Promise<void> | void): Promise<{ columns: string[]; types: DuckDBType[] }>;
+  scan(sql: string, params: unknown[], visit: (chunk: ResultChunk) => Promise<void | boolean> | void | boolean): Promise<{ columns: string[]; types: DuckDBType[] }>;
   close(): Promise<void>;
 }
