@@ -21,6 +21,7 @@ function kind(path: string): 'dir' | 'file' | 'missing' {
 
 /** Makes directory `dir` (and missing parents) for `flag`, or says why it cannot. Returns its absolute path. */
 export function prepareDirectory(dir: string, flag: string): string {
+  if (dir.trim() === '') throw new UserError(`${flag}: give a directory`);
   const target = resolve(dir);
   const missing: string[] = [];
   let existing = target;
@@ -51,6 +52,7 @@ export function prepareDirectory(dir: string, flag: string): string {
 
 /** Checks that file `path` can be written for `flag` (its folder exists and is writable, it is not a folder). */
 export function checkOutputFile(path: string, flag: string): string {
+  if (path.trim() === '') throw new UserError(`${flag}: give a file name`);
   const target = resolve(path);
   if (kind(target) === 'dir') throw new UserError(`${flag} ${path}: is a directory; give a file name.`);
   const folder = dirname(target);

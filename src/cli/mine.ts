@@ -88,6 +88,7 @@ export function registerMine(program: Command): void {
       .option('--store <file>', 'store file', DEFAULT_STORE_PATH),
   ).action(async (query: string, options: StoreOption & DataOptions) => {
     const format = resolveFormat(options.format);
+    if (query.trim() === '') throw new UserError('mine sql: the query is empty; give one, e.g. expert mine sql "SELECT count(*) FROM line"');
     const { printQuery } = await import('../output/print-query.js');
     await withExistingStore(options.store, async (store) => {
       try {

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { collect } from './options.js';
+import { checkOutputFile } from '../output-paths.js';
 import { installKernel } from '../../kernel-extensions/install.js';
 import { parseParameter } from '../../kernel-extensions/notebook/parameters.js';
 import { publishNotebook, runNotebook } from '../../kernel-extensions/notebook/run.js';
@@ -29,6 +30,7 @@ export function registerNotebook(program: Command): void {
     .option('--out <file>', 'where the executed notebook goes (default <name>.out.ipynb)')
     .option('--timeout <seconds>', 'per-cell timeout, 0 for none', '0')
     .action(async (file: string, options: { parameter: string[]; out?: string; timeout: string }) => {
+      if (options.out !== undefined) checkOutputFile(options.out, '--out');
       if (!/^\d+(\.\d+)?$/.test(options.timeout.trim())) throw new UserError(`--timeout: expected seconds (0 for none), got '${options.timeout}'`);
       const result = await runNotebook(file, {
         parameters: Object.fromEntries(options.parameter.map(parseParameter)),
@@ -47,6 +49,7 @@ export function registerNotebook(program: Command): void {
     .description('export an executed notebook as one offline HTML file')
     .requiredOption('--html <file>', 'the HTML file to write')
     .action(async (file: string, options: { html: string }) => {
+      checkOutputFile(options.html, '--html');
       process.stdout.write(`${await publishNotebook(file, options.html)}\n`);
     });
 }

@@ -4,6 +4,7 @@
  * the run windows to shade, and every chart the batch's policy order. Rows
  * marked `since_boot` are left out unless the spec says `since_boot: true`.
  */
+import { UserError } from '../errors.js';
 import type { ExpertStore } from '../store/types.js';
 import { figureFromSpec, type ChartContext } from './chart.js';
 import type { Figure } from './figure.js';
@@ -24,7 +25,14 @@ export interface ChartData {
 export async function loadChartData(store: ExpertStore, spec: ChartSpec, options: { runSummary: RunSummaryLoader }): Promise<ChartData> {
   const samples = (columns: Columns) => (spec.sinceBoot ? columns : withoutSinceBoot(columns));
   if (spec.data.sql) {
-    return { columns: samples(withParamColumns(await queryColumns(store, spec.data.sql))), context: {}, source: 'SQL query' };
+    let columns;
+    try {
+      columns = await queryColumns(store, spec.data.sql);
+    } catch (error) {
+      // The spec's own SQL failing is the user's to fix, not a bug: say where it came from.
+      throw new UserError(`data.sql of the chart spec: ${(error as Error).message}`, { cause: error });
+    }
+    return { columns: samples(withParamColumns(columns)), context: {}, source: 'SQL query' };
   }
   const batch = await resolveBatch(store, spec.data.batch);
   const batchId = Number(batch.batch_id);
