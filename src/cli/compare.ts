@@ -59,7 +59,9 @@ export function registerCompare(program: Command): void {
       const result = await withExistingStore(flags.store, (store) => compare(store, refs, options));
       const table = render(result, format);
       const picked = columnsOption(flags.columns);
-      await printRows(table.columns, table.rows, format, picked ? { columns: picked } : {});
+      // On a narrow terminal the change and its significance stay; the mean and the raw p give way first.
+      const tableOrder = ['test', 'params', 'policy', 'batch', 'group', 'n', 'median', 'ci_low', 'ci_high', 'delta_pct', 'delta_ci_low', 'delta_ci_high', 'p_value', 'significant', 'mean', 'ci_level', 'p_raw', 'regression', 'note'];
+      await printRows(table.columns, table.rows, format, picked ? { columns: picked } : { tableOrder });
       const footer = result.method.map((line) => `# ${line}\n`).join('');
       if (format === 'table') process.stdout.write(footer);
       else process.stderr.write(footer);

@@ -8,7 +8,8 @@ import { UserError } from '../errors.js';
 import { columnsOption, dataOptions, printData, resolveFormat, type DataOptions } from './format.js';
 import { registerMineWizard } from './plot.js';
 import { withExistingStore } from './store-access.js';
-import { plural } from '../output/print.js';
+import { plural, printCells } from '../output/print.js';
+import { cellFromJs } from '../output/cell.js';
 import { DEFAULT_STORE_PATH } from '../store/default-path.js';
 
 const TABLE_ROWS = 200;
@@ -118,7 +119,11 @@ export function registerMine(program: Command): void {
       const batches = new Set(result.rows.map((r) => String(r[batchColumn])));
       const order = [...(batches.size > 1 ? ['batch_id'] : []), ...SUMMARY_TABLE_ORDER, ...metricColumns(result.columns), 'host', 'duration_s'];
       const tableOrder = [...order, ...result.columns.filter((c) => !order.includes(c) && c !== 'label'), 'label'];
-      await printData(result.columns, result.rows, options, { tableOrder });
+      const picked = columnsOption(options.columns);
+      await printCells(result.columns, [result.cells ? result.cells() : result.rows.map((r) => r.map(cellFromJs))], resolveFormat(options.format), {
+        tableOrder,
+        ...(picked ? { columns: picked } : {}),
+      });
     });
   });
 

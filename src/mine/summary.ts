@@ -10,6 +10,7 @@
  * `duration_s` is taken from whole microseconds (two epoch doubles of today's
  * magnitude would differ by ~1e-7 s of rounding).
  */
+import { cellOf } from '../output/duckdb-cells.js';
 import type { ExpertStore, QueryResult } from '../store/types.js';
 import { rows } from './db.js';
 import { withMineLock } from './lock.js';
@@ -102,7 +103,13 @@ export async function runSummary(store: ExpertStore, options: SummaryOptions = {
         GROUP BY ALL ORDER BY w.batch_id, w.run, w.process_id`;
     }
     const reader = await connection.runAndReadAll(sql);
-    const result = { columns: reader.columnNames(), rows: reader.getRowsJS() as unknown[][] };
+    const types = reader.columnTypes();
+    const result: QueryResult = {
+      columns: reader.columnNames(),
+      rows: reader.getRowsJS() as unknown[][],
+      // For printing: each value by its DuckDB type (timestamps keep microseconds, params stay JSON).
+      cells: () => reader.getRows().map((row) => row.map((value, i) => cellOf(value, types[i]!))),
+    };
     await connection.run(`DROP TABLE IF EXISTS _mine_metrics`);
     return result;
   });

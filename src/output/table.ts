@@ -1,8 +1,8 @@
 /**
  * A text table that fits the terminal: every column but the last is narrowed
  * (the middle of long cells elided with `…`) until the row fits the width;
- * when even narrow columns do not fit, columns are left out from the right
- * (the footer names them); the last column is never cut, so the value a user
+ * when even narrow columns do not fit, columns are left out, empty ones first,
+ * then from the right (the footer names them); the last column is never cut, so the value a user
  * asked for last (a command, a label) is always whole. Numbers align right.
  * Pure: text in, lines out. Loops instead of spreads, so a table of a million
  * rows neither overflows the stack nor copies itself.
@@ -68,9 +68,15 @@ export function planTable(header: readonly string[], sample: readonly (readonly 
       for (const i of others) widths[i] = Math.max(floor(i), Math.min(natural[i]!, cap));
       return { shown, widths: shown.map((i) => widths[i]!), dropped: dropped.sort((a, b) => a - b), rightAligned };
     }
-    // Leave out the rightmost column before the last one.
-    dropped.push(shown.splice(shown.length - 2, 1)[0]!);
+    // Leave out a column with nothing in it first (rightmost first), then the rightmost before the last one.
+    const emptyAt = findLastIndex(shown.slice(0, -1), (i) => sample.every((row) => !row[i]));
+    dropped.push(shown.splice(emptyAt >= 0 ? emptyAt : shown.length - 2, 1)[0]!);
   }
+}
+
+function findLastIndex<T>(items: readonly T[], test: (item: T) => boolean): number {
+  for (let i = items.length - 1; i >= 0; i--) if (test(items[i]!)) return i;
+  return -1;
 }
 
 /** The largest cap c with sum(max(floor, min(natural, c))) <= budget. */

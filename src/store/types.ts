@@ -5,6 +5,7 @@
  */
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { OutputLine, ProcessStatus } from '../batch/executor.js';
+import type { Cell } from '../output/cell.js';
 
 export type BatchStatus = 'pending' | 'running' | 'finished' | 'failed' | 'interrupted';
 
@@ -67,6 +68,8 @@ export interface TuningRecord {
 export interface QueryResult {
   columns: string[];
   rows: unknown[][];
+  /** The rows as printable Cells (src/output), when the result still knows its DuckDB types. */
+  cells?: () => Cell[][];
 }
 
 /** A slice of a result as DuckDB gave it: values keep their exact type (for printing every type faithfully). */
