@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { exhaustive, halving, random } from '../../src/tune/optimize/basic.js';
 import { withConfirmation } from '../../src/tune/optimize/confirm.js';
 import { certainty, ranked, separated } from '../../src/tune/optimize/estimate.js';
@@ -15,6 +16,9 @@ import type { History, Strategy } from '../../src/tune/optimize/types.js';
 import { normaliseSpace } from '../../src/tune/space/dimensions.js';
 import { enumerate } from '../../src/tune/space/enumerate.js';
 import { features } from '../../src/tune/space/features.js';
+import { placementName } from '../../src/tune/space/placement-policy.js';
+import type { SpaceSpec } from '../../src/tune/space/types.js';
+import { replay } from '../../src/tune/optimize/replay.js';
 import { close, scipy } from '../helpers/scipy.js';
 
 /** Drives a strategy against a function of the candidate (and the run number), as the runner would. */
@@ -148,3 +152,32 @@ test('hill climb (pure): guests and knobs in turn, never the current choice, see
   assert.equal(helps(100, 90, 'min', 5, 0.02), true);
   assert.equal(helps(100, Number.NaN, 'max', 5, 0), false);
 });
+
+test('the captured surface (tests/fixtures/search) is every placement of its space, named as the search names them; replay draws only captured runs', () => {
+  const surface = JSON.parse(readFileSync('tests/fixtures/search/surface.json', 'utf8')) as { space: SpaceSpec; candidates: Array<{ name: string; placement: number[]; runs: number[] }>; provenance: { captured_by: string } };
+  assert.equal(surface.provenance.captured_by, 'scripts/capture-search-surface.ts');
+  const space = normaliseSpace(surface.space);
+  const { placements } = enumerate(space);
+  assert.equal(surface.candidates.length, placements.length);
+  surface.candidates.forEach((c, i) => {
+    assert.deepEqual(c.placement, placements[i]);
+    assert.equal(c.name, placementName(space, placements[i]!));
+    assert.ok(c.runs.length >= 2 && c.runs.every((v) => v > 0));
+  });
+  const runs = surface.candidates.map((c) => c.runs);
+  const seen: number[][] = runs.map(() => []);
+  const spy: Strategy = { name: 'spy', next: (h) => { h.forEach((v, c) => (seen[c] = [...v])); return h.size ? undefined : { candidates: [0, 1, 2], repetitions: 5 }; } };
+  const r = replay(spy, runs, () => false, 3, { direction: 'max' });
+  assert.equal(r.trials, 3);
+  assert.equal(r.runs, 15);
+  assert.equal(r.trialsToTarget, Infinity);
+  for (const c of [0, 1, 2]) {
+    assert.equal(seen[c]!.length, 5);
+    for (const v of seen[c]!) assert.ok(runs[c]!.includes(v));
+  }
+  assert.deepEqual(replay(exhaustive(runs.length, 1, 4), runs, (c) => c === 7, 1, { direction: 'max', stopAtTarget: true }).trialsToTarget, exhaustiveOrderOf(runs.length, 4).indexOf(7) + 1);
+});
+
+function exhaustiveOrderOf(n: number, seed: number): number[] {
+  return exhaustive(n, 1, seed).next(new Map())!.candidates;
+}
