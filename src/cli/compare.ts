@@ -57,6 +57,11 @@ export function registerCompare(program: Command): void {
       const refs = batch2 === undefined ? [batch] : [batch, batch2];
       const { compare } = await import('../mine/compare.js');
       const result = await withExistingStore(flags.store, (store) => compare(store, refs, options));
+      for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
+      // A gate that compared nothing must not pass: it was pointed at the wrong batch or metric.
+      if (result.threshold !== null && result.compared === 0) {
+        throw new UserError(`--threshold: nothing was compared (no cell has ${result.metric} for both '${result.baseline}' and another group), so there is nothing to gate on`);
+      }
       const table = render(result, format);
       const picked = columnsOption(flags.columns);
       // On a narrow terminal the change and its significance stay; the mean and the raw p give way first.

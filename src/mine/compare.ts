@@ -94,6 +94,10 @@ export interface Comparison {
   excluded: ExcludedRun[];
   /** How every figure was computed, one sentence per line (the table's footer). */
   method: string[];
+  /** Rows that carry a change against the baseline (0: nothing was compared). */
+  compared: number;
+  /** Groups the batches have but that gave no value (say so: a silent gap reads as "no change"). */
+  warnings: string[];
 }
 
 export async function compare(store: ExpertStore, batchRefs: readonly (number | string)[], options: CompareOptions): Promise<Comparison> {
@@ -132,7 +136,18 @@ export async function compare(store: ExpertStore, batchRefs: readonly (number | 
   }
   const groupOf = (r: RunValue): string => (by === 'policy' ? r.policy : by === 'batch' ? batchLabel.get(r.batch_id)! : String(r.params[param!] ?? ''));
   const groupOrder = orderedGroups(by, values.runs, groupOf, batches, [...batchLabel.values()]);
+  const expected = expectedGroups(by, batches, [...batchLabel.values()]);
+  const withValues = new Set(values.runs.map(groupOf));
+  const empty = (group: string) =>
+    `${by === 'batch' ? 'batch' : by === 'policy' ? 'policy' : `${param}=`}${by === 'batch' || by === 'policy' ? ` '${group}'` : group} has no run with a value of ${options.metric} ` +
+    `(its runs did not succeed, are warm-ups, or lack this figure: see expert mine summary)`;
+  // A group named as the baseline (or the default 'baseline' policy) that has no values cannot be replaced silently.
+  const askedBaseline = options.baseline ?? (by === 'policy' && expected.includes('baseline') ? 'baseline' : undefined);
+  if (askedBaseline !== undefined && !withValues.has(askedBaseline) && expected.includes(askedBaseline)) throw new UserError(`compare: the baseline: ${empty(askedBaseline)}`);
   const baseline = pickBaseline(options.baseline, groupOrder, by, batches, batchLabel);
+  if (by === 'batch' && !withValues.has(baseline)) throw new UserError(`compare: ${empty(baseline)}: nothing to compare`);
+  const warnings = expected.filter((g) => !withValues.has(g)).map(empty);
+  if (by === 'batch' && warnings.length > 0) throw new UserError(`compare: ${warnings.join('; ')}: nothing to compare with '${baseline}'`);
 
   const cells = new Map<string, { key: CellKey; runs: Map<string, number[]> }>();
   for (const r of values.runs) {
@@ -194,6 +209,8 @@ export async function compare(store: ExpertStore, batchRefs: readonly (number | 
     threshold: options.threshold ?? null,
     rows,
     regressions: rows.filter((r) => r.regression),
+    compared: rows.filter((r) => !r.baseline && r.delta_pct !== null).length,
+    warnings,
     excluded: values.excluded,
     method: describeMethod({ ...settings, metric: options.metric, aggregate: values.aggregate, rate: kind.rate, lowerIsBetter, baseline, by, threshold: options.threshold, excluded: values.excluded.length }),
   };
@@ -239,6 +256,14 @@ function orderedGroups(by: CompareBy, runs: readonly RunValue[], groupOf: (r: Ru
   return seen;
 }
 
+/** The groups the batches were run with, whether or not they gave values (policies from the configs, or the batches). */
+function expectedGroups(by: CompareBy, batches: readonly { config: unknown }[], batchLabels: string[]): string[] {
+  if (by === 'batch') return batchLabels;
+  if (by !== 'policy') return [];
+  const configured = batches.flatMap((b) => ((b.config as { policies?: { name?: unknown }[] } | null)?.policies ?? []).map((p) => String(p?.name ?? '')));
+  return [...new Set(configured.length > 0 ? configured : ['baseline'])];
+}
+
 function pickBaseline(asked: string | undefined, groups: string[], by: CompareBy, batches: readonly { batch_id: number; name: string }[], labels: Map<number, string>): string {
   if (asked !== undefined) {
     if (groups.includes(asked)) return asked;
@@ -262,7 +287,7 @@ function describeMethod(m: {
     ? 'two-sided permutation test of the difference in means (exact when the splits are few enough, else seeded Monte Carlo)'
     : "two-sided Mann–Whitney U (exact without ties when a group has ≤ 8 runs, else normal approximation with tie and continuity correction, as SciPy's method='auto')";
   return [
-    `unit: the run; a run's ${m.metric} is the ${m.aggregate === 'total' ? 'node total over its guests (a throughput)' : 'mean over its guests'}; warm-up and failed runs left out`,
+    `unit: the run; a run's ${m.metric} is the ${m.aggregate === 'total' ? 'node total over its guests (a throughput)' : 'mean over its guests'}; warm-up runs, failed runs and runs without this figure left out`,
     `median CI: order statistics (distribution-free, ${level} or the most the run count allows: see ci_level); mean: ${m.rate ? 'harmonic (a rate)' : 'arithmetic'}`,
     `delta%: median vs baseline '${m.baseline}' (by ${m.by}), ${level} ${m.bootstrap === 'bca' ? 'BCa' : 'percentile'} bootstrap CI (${m.resamples} resamples, seed ${m.seed})`,
     `p: ${test}, Holm-corrected over the groups compared with the baseline in each cell; * significant at p < ${m.alpha}`,

@@ -73,7 +73,7 @@ export function standardCharts(input: StandardChartInput): ReportChart[] {
       caption:
         `Each point is one run: ${values.aggregate === 'total' ? `the total over the node's guests${guests > 1 ? ` (${guests} per run)` : ''}` : 'the mean over its guests'}; ` +
         `one panel per test and parameter combination (never pooled). The box shows the quartiles, the dashed line the mean.` +
-        (left ? ` ${left} run${left === 1 ? '' : 's'} left out (warm-up or not successful).` : ''),
+        (left ? ` ${left} run${left === 1 ? '' : 's'} left out (warm-up, not successful, or without this figure).` : ''),
       figure: runDistributionFigure(values, { categories }),
     });
     if (guests > 1) {

@@ -177,3 +177,21 @@ test('an unknown metric exits 2 listing the summary columns; batches by name and
   assert.equal(badBaseline.code, 2);
   assert.match(badBaseline.stderr, /--baseline: no group 'nope'; the groups \(by policy\) are baseline, a, b/);
 });
+
+test('a gate that compares nothing does not pass, and a baseline without values is not replaced silently', async () => {
+  // A batch whose workloads print nothing dd can parse: it has no dd_rate_bps at all.
+  const mute = await runBatch('mute', 'true');
+  const gate = await cli(['compare', batch.first, mute, '--metric', 'dd_rate_bps', '--threshold', '5%', '--store', store]);
+  assert.equal(gate.code, 2, `a regression gate pointed at a batch without the metric: ${gate.stderr}`);
+  assert.match(gate.stderr, /batch 'mute' has no run with a value of dd_rate_bps/);
+  const reverse = await cli(['compare', mute, batch.first, '--metric', 'dd_rate_bps', '--threshold', '5%', '--store', store]);
+  assert.equal(reverse.code, 2, reverse.stderr);
+  // Within one batch: the 'baseline' policy's runs lack the figure (its command prints nothing dd reads).
+  const partial = await runBatch('partial', "[ {policy} = baseline ] && exit 0; (head -c {size} /dev/zero) | dd of=/dev/null bs=64k");
+  const noBase = await cli(['compare', partial, '--metric', 'dd_rate_bps', '--store', store, '--format', 'csv']);
+  assert.equal(noBase.code, 2, noBase.stdout);
+  assert.match(noBase.stderr, /the baseline: policy 'baseline' has no run with a value of dd_rate_bps/);
+  const other = await cli(['compare', partial, '--metric', 'dd_rate_bps', '--baseline', 'a', '--store', store, '--format', 'csv']);
+  assert.equal(other.code, 0, other.stderr);
+  assert.match(other.stderr, /warning: policy 'baseline' has no run with a value of dd_rate_bps/);
+});
