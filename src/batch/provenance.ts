@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { hostname, cpus, release, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import type { ExecutorPool } from './hooks.js';
-import type { Plan, ResolvedBatchConfig, Target } from './config/types.js';
+import type { MachineMap, Plan, ResolvedBatchConfig, Target } from './config/types.js';
 import type { ExpertStore } from '../store/types.js';
 import { packageVersion } from '../package-root.js';
 import { where } from './plan/expand.js';
@@ -71,10 +71,21 @@ export async function collectProvenance(plan: Plan, options: ProvenanceOptions =
   return provenance;
 }
 
-/** sha256 of the resolved config as canonical JSON (keys sorted; where the file lives left out). */
+/**
+ * sha256 of the resolved config as canonical JSON (keys sorted; where the file
+ * lives left out). A testbed's machine map counts by its shape only (node and
+ * guest names): its ports, key paths and start time change with every
+ * `testbed up` and are facts of the run (provenance), not of the experiment.
+ */
 export function configHash(config: ResolvedBatchConfig): string {
   const { source: _source, ...content } = config;
-  return 'sha256:' + createHash('sha256').update(canonicalJson(content)).digest('hex');
+  const machines = config.machines.testbed ? machineShape(config.machines) : config.machines;
+  return 'sha256:' + createHash('sha256').update(canonicalJson({ ...content, machines })).digest('hex');
+}
+
+/** A machine map as the names of its nodes and guests (what `on:` lists and labels refer to). */
+export function machineShape(machines: MachineMap): { nodes: { name: string; vms: string[] }[] } {
+  return { nodes: machines.nodes.map((n) => ({ name: n.name, vms: (n.vms ?? []).map((v) => v.name) })) };
 }
 
 export function canonicalJson(value: unknown): string {

@@ -12,7 +12,8 @@ import type { ExpertStore } from '../../store/types.js';
 import { expandPlan } from '../plan/expand.js';
 import { nextRound } from '../plan/adaptive.js';
 import { planResume } from '../plan/resume.js';
-import { configHash } from '../provenance.js';
+import { configHash, machineShape } from '../provenance.js';
+import { loadMachineMap } from '../config/machines.js';
 import type { ResumeRequest } from './run-batch.js';
 
 export interface PreparedResume {
@@ -23,6 +24,23 @@ export interface PreparedResume {
   status: string;
 }
 
+/**
+ * A batch that ran on the local testbed resumes on the testbed that is up now:
+ * its ports and keys change with every `testbed up`, so the stored map would
+ * point at closed ports. The testbed must have the same nodes and guests.
+ */
+async function withCurrentTestbed(config: ResolvedBatchConfig, batchId: number): Promise<ResolvedBatchConfig> {
+  if (!config.machines.testbed) return config;
+  const current = await loadMachineMap('testbed').catch((error: Error) => {
+    throw new UserError(`--resume ${batchId}: the batch ran on the local testbed, which is not up here (${error.message}); bring it up with the same nodes and guests first`);
+  });
+  const want = JSON.stringify(machineShape(config.machines));
+  if (JSON.stringify(machineShape(current)) !== want) {
+    throw new UserError(`--resume ${batchId}: the testbed up now has other nodes or guests than the batch ran on (${want}); bring it up with the same --nodes and --vms`);
+  }
+  return { ...config, machines: current };
+}
+
 export async function prepareResume(store: ExpertStore, batchId: number, given?: ResolvedBatchConfig): Promise<PreparedResume> {
   const batch = (await store.query('SELECT config, provenance, status, name FROM batch WHERE batch_id = $1', [batchId])).rows[0];
   if (!batch) throw new UserError(`--resume ${batchId}: no batch ${batchId} in ${store.path}`);
@@ -30,7 +48,7 @@ export async function prepareResume(store: ExpertStore, batchId: number, given?:
   if (status === 'running' || status === 'pending') {
     throw new UserError(`--resume ${batchId}: batch ${batchId} is ${status}: its runner is still alive (stop it first, or wait for it)`);
   }
-  const config = JSON.parse(configText) as ResolvedBatchConfig;
+  const config = await withCurrentTestbed(JSON.parse(configText) as ResolvedBatchConfig, batchId);
   const provenance = (provenanceText ? JSON.parse(provenanceText) : {}) as {
     config_hash?: string;
     order?: { kind?: string; seed?: number };
