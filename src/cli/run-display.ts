@@ -11,6 +11,8 @@ export interface ProgressDisplay {
   onEvent(event: BatchEvent): void;
   /** A message from the CLI itself (e.g. "stopping, please wait"). */
   say(message: string): void;
+  /** Writes a line that must stay (the batch id on stdout) without the live block drawing over it. */
+  print(line: string, out: NodeJS.WritableStream): void;
   stop(): void;
 }
 
@@ -30,12 +32,16 @@ export function createProgressDisplay(
       say(message) {
         stream.write(message + '\n');
       },
+      print(line, out) {
+        out.write(line + '\n');
+      },
       stop() {},
     };
   }
   const update = createLogUpdate(stream);
   let notice = '';
-  const draw = () => update(renderFrame(state, Date.now(), stream.columns || 100, Math.max(3, (stream.rows || 30) - 8)) + (notice ? `\n${notice}` : ''));
+  // Nothing to show before the batch exists (a first frame of 'batch 0 run 0/0' would stay on screen).
+  const draw = () => state.batchId && update(renderFrame(state, Date.now(), stream.columns || 100, Math.max(3, (stream.rows || 30) - 8)) + (notice ? `\n${notice}` : ''));
   const timer = setInterval(draw, 200);
   timer.unref();
   return {
@@ -50,6 +56,12 @@ export function createProgressDisplay(
     },
     say(message) {
       notice = message;
+      draw();
+    },
+    print(line, out) {
+      // The block is redrawn by erasing the lines it drew: take it away, write the line above it, draw it again.
+      update.clear();
+      out.write(line + '\n');
       draw();
     },
     stop() {

@@ -11,7 +11,7 @@ export class ProgressState {
   batchId = 0;
   name = '';
   runs = 0;
-  currentRun: { run: number; test: string; policy: string; rep: number; params: Record<string, string> } | undefined;
+  currentRun: { run: number; position: number; test: string; policy: string; rep: number; params: Record<string, string> } | undefined;
   startedAt = Date.now();
   totalLines = 0;
   stopping = false;
@@ -28,7 +28,7 @@ export class ProgressState {
         for (const p of event.processes) this.processes.set(p.processId, p);
         break;
       case 'run-started':
-        this.currentRun = { run: event.run, test: event.test, policy: event.policy, rep: event.rep, params: event.params };
+        this.currentRun = { run: event.run, position: event.position, test: event.test, policy: event.policy, rep: event.rep, params: event.params };
         break;
       case 'process':
         this.processes.set(event.process.processId, { ...event.process });
@@ -52,14 +52,9 @@ export class ProgressState {
     }
   }
 
-  /** How many runs are done (the current one counts once it finished). */
+  /** Which run this is in execution order (interleaved or random order runs run indexes out of order). */
   get runsStarted(): number {
-    if (!this.currentRun) return 0;
-    return this.plannedRunIndexes().indexOf(this.currentRun.run) + 1;
-  }
-
-  private plannedRunIndexes(): number[] {
-    return [...new Set([...this.processes.values()].map((p) => p.run))].sort((a, b) => a - b);
+    return this.currentRun?.position ?? 0;
   }
 
   counts(): Record<string, number> {

@@ -135,7 +135,7 @@ export async function runCommand(file: string | undefined, options: RunOptions):
       onEvent: (event) => {
         printPreflight(event);
         // With --format, stdout carries only the formatted rows (they include batch_id).
-        if (event.type === 'batch-started') (format ? process.stderr : process.stdout).write(`batch ${event.batchId}\n`);
+        if (event.type === 'batch-started') display.print(`batch ${event.batchId}`, format ? process.stderr : process.stdout);
         if (event.type === 'batch-started' && listen) dashboard = startDashboard(store, event.batchId, event.name, listen, display.say.bind(display));
         display.onEvent(event);
       },

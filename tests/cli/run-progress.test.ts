@@ -13,7 +13,7 @@ test('events fold into a frame with the current run, per-process state, line cou
   const t0 = 1_000_000;
   const events: BatchEvent[] = [
     { type: 'batch-started', batchId: 4, name: 'demo', runs: 2, startedAt: t0, processes: [view(1, 'vmstat (run 1)', 'monitor', 1), view(2, 'dd[mb=4] #1', 'workload', 1), view(3, 'dd[mb=4] #2', 'workload', 2)] },
-    { type: 'run-started', batchId: 4, run: 1, runs: 2, test: 'dd', policy: 'baseline', rep: 1, params: { mb: '4' } },
+    { type: 'run-started', batchId: 4, run: 1, position: 1, warmup: false, runs: 2, test: 'dd', policy: 'baseline', rep: 1, params: { mb: '4' } },
     { type: 'process', batchId: 4, process: { ...view(2, 'dd[mb=4] #1', 'workload', 1), status: 'running', startedAt: t0 + 100 } },
     { type: 'lines', batchId: 4, total: 1234, perProcess: { 2: 1234 } },
     { type: 'process', batchId: 4, process: { ...view(2, 'dd[mb=4] #1', 'workload', 1), status: 'exited', exitCode: 0, startedAt: t0 + 100, endedAt: t0 + 5100, lines: 1300 } },
@@ -31,4 +31,12 @@ test('events fold into a frame with the current run, per-process state, line cou
   assert.ok(renderFrame(state, t0, 20).split('\n').every((l) => l.length <= 20));
   assert.equal(logLine(events[4]!, state, t0 + 5100), '[0:05]   exited (0) dd[mb=4] #1 (1300 lines)');
   assert.equal(logLine(events[3]!, state, t0), undefined);
+});
+
+test('the run counter follows execution order: interleaved run index 4 running second reads "run 2/4"', () => {
+  const state = new ProgressState();
+  state.apply({ type: 'batch-started', batchId: 1, name: 'order', runs: 4, startedAt: 0, processes: [1, 2, 3, 4].map((r) => view(r, `w #${r}`, 'workload', r)) });
+  state.apply({ type: 'run-started', batchId: 1, run: 4, position: 2, warmup: false, runs: 4, test: 't', policy: 'b', rep: 1, params: {} });
+  assert.match(renderFrame(state, 0, 200).split('\n')[0]!, /run 2\/4/);
+  assert.match(logLine({ type: 'run-started', batchId: 1, run: 4, position: 2, warmup: false, runs: 4, test: 't', policy: 'b', rep: 1, params: {} }, state, 0)!, /run 2\/4/);
 });
