@@ -7,8 +7,10 @@
 import type { NodeFacts } from './facts.js';
 
 export interface CheckResult {
-  check: 'governor' | 'turbo' | 'swap' | 'load' | 'smt' | 'thp' | 'virtualization';
+  check: 'governor' | 'turbo' | 'swap' | 'load' | 'smt' | 'cpus' | 'thp' | 'virtualization';
   ok: boolean | null;
+  /** The batch cannot do what its config says (a policy pins to a CPU the node lacks): refused even without `strict`. */
+  fatal?: boolean;
   /** What was found, in a few words. */
   value: string;
   /** Why it matters or what to do, when not ok. */
@@ -27,7 +29,7 @@ export const LOAD_PER_CORE_LIMIT = 0.25;
 
 export function judgeNode(facts: NodeFacts, context: CheckContext): CheckResult[] {
   const results: CheckResult[] = [governor(facts), turbo(facts), swap(facts), load(facts)];
-  if (context.pinnedCpus.length > 0) results.push(smt(facts, context.pinnedCpus));
+  if (context.pinnedCpus.length > 0) results.push(cpusExist(facts, context.pinnedCpus), smt(facts, context.pinnedCpus));
   results.push(thp(facts), virtualization(facts, context.hasGuests));
   return results;
 }
@@ -66,14 +68,23 @@ function load(facts: NodeFacts): CheckResult {
   return { check: 'load', ok: false, value, detail: `other runnable load (${value}, above ${LOAD_PER_CORE_LIMIT} per core): something else is running on this node` };
 }
 
+function cpusExist(facts: NodeFacts, pinned: readonly number[]): CheckResult {
+  const online = Object.keys(facts.siblings).map(Number).sort((a, b) => a - b);
+  const missing = [...new Set(pinned)].filter((cpu) => facts.siblings[cpu] === undefined).sort((a, b) => a - b);
+  const value = `pinned CPUs ${[...new Set(pinned)].join(', ')}; online ${online.join(', ') || 'unknown'}`;
+  if (online.length === 0) return { check: 'cpus', ok: null, value };
+  if (missing.length === 0) return { check: 'cpus', ok: true, value };
+  return { check: 'cpus', ok: false, fatal: true, value, detail: `a policy pins to CPU ${missing.join(', ')}, which this node does not have online (online: ${online.join(', ')}): fix the policy's pin: cpus` };
+}
+
 function smt(facts: NodeFacts, pinned: readonly number[]): CheckResult {
   const problems: string[] = [];
   for (const cpu of [...new Set(pinned)].sort((a, b) => a - b)) {
     const siblings = facts.siblings[cpu];
-    if (siblings === undefined) problems.push(`CPU ${cpu} is not online`);
+    if (siblings === undefined) continue; // cpusExist says so
     else if (siblings.some((s) => s !== cpu)) problems.push(`CPU ${cpu} shares its core with CPU ${siblings.filter((s) => s !== cpu).join(', ')} (SMT)`);
   }
-  const value = `pinned CPUs ${[...new Set(pinned)].join(', ')}`;
+  const value = `pinned CPUs ${[...new Set(pinned)].filter((cpu) => facts.siblings[cpu] !== undefined).join(', ')}`;
   if (problems.length === 0) return { check: 'smt', ok: true, value: `${value}: no SMT siblings` };
   return { check: 'smt', ok: false, value, detail: `${problems.join('; ')}: work on a sibling slows the pinned thread; pin to whole cores or switch SMT off (echo off > /sys/devices/system/cpu/smt/control)` };
 }

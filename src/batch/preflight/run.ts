@@ -32,6 +32,15 @@ export async function runPreflight(plan: Plan, executors: ExecutorPool, timeoutM
 }
 
 /** One line per failed check (or unreachable node), e.g. `node1: swap: 2048 kB of swap in use: ...`. */
+/** Failures that make the batch impossible as configured (refused whatever `strict` says). */
+export function preflightFatal(report: PreflightReport): string[] {
+  const lines: string[] = [];
+  for (const [node, entry] of Object.entries(report).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!('error' in entry)) for (const c of entry.checks) if (c.fatal) lines.push(`${node}: ${c.check}: ${c.detail ?? c.value}`);
+  }
+  return lines;
+}
+
 export function preflightFailures(report: PreflightReport): string[] {
   const lines: string[] = [];
   for (const [node, entry] of Object.entries(report).sort(([a], [b]) => a.localeCompare(b))) {

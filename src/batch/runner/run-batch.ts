@@ -19,7 +19,7 @@ import type { ExecutorPool, RunContext, RunHook } from '../hooks.js';
 import type { Plan, PlannedProcess, PlannedRun, PolicySpec } from '../config/types.js';
 import { UserError } from '../../errors.js';
 import { nextRound } from '../plan/adaptive.js';
-import { preflightFailures, runPreflight, type PreflightReport } from '../preflight/index.js';
+import { preflightFailures, preflightFatal, runPreflight, type PreflightReport } from '../preflight/index.js';
 import { adaptiveCells, medianPrecisionRule, type AdaptiveCell, type RepeatRule } from './repeat-rule.js';
 import { claimBatch, readProvenance, saveProvenance } from './batch-record.js';
 import type { BatchStatus, ExpertStore, LineWriter, ProcessUpdate } from '../../store/types.js';
@@ -66,8 +66,8 @@ export interface ResumeRequest {
 
 /** `strict: true` and a pre-flight check failed: nothing was started (exit 2). */
 export class PreflightError extends UserError {
-  constructor(readonly failures: string[]) {
-    super(`strict: pre-flight checks failed, nothing was started:\n  ${failures.join('\n  ')}`, { exitCode: 2 });
+  constructor(readonly failures: string[], strict = true) {
+    super(`${strict ? 'strict: ' : ''}pre-flight checks failed, nothing was started:\n  ${failures.join('\n  ')}`, { exitCode: 2 });
     this.name = 'PreflightError';
   }
 }
@@ -147,6 +147,8 @@ class BatchRun {
       if (preflight) {
         const failures = preflightFailures(preflight);
         this.emit({ type: 'preflight', report: preflight, failures });
+        const fatal = preflightFatal(preflight);
+        if (fatal.length > 0) throw new PreflightError(fatal, false);
         if (config.strict && failures.length > 0) throw new PreflightError(failures);
       }
       const order = { ...this.plan.order };
