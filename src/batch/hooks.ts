@@ -23,8 +23,8 @@ export interface RunContext {
 }
 
 export interface RunHook {
-  /** Before monitors start. Returns values for run-time placeholders, e.g. `{guest_pids}` per node name. */
-  beforeRun?(context: RunContext): Promise<{ placeholders?: Record<string, Record<string, string>> } | void>;
+  /** Before monitors start. Returns values for run-time placeholders, e.g. `{guest_pids}` per node name, and warnings (said once per batch). */
+  beforeRun?(context: RunContext): Promise<{ placeholders?: Record<string, Record<string, string>>; warnings?: string[] } | void>;
   /** After monitors stop, also after failures and interrupts: must undo what beforeRun did. */
   afterRun?(context: RunContext): Promise<void>;
 }

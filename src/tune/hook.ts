@@ -120,7 +120,12 @@ export function createTuneHook(options: TuneHookOptions = {}): RunHook {
       if (policy.dynamic) {
         state.climb = startHillClimb({ nodes, spec: policy.dynamic, name: policy.name, store: context.store, batchId: context.batchId, run: context.run.index, journal, parseWindow, onMove: (row) => options.onMove?.(row, context) });
       }
-      return { placeholders: guestPlaceholders(applied.discoveries) };
+      // A policy that should change something but found nothing to change would read as a treatment in every comparison.
+      const warnings =
+        !isNoOpPolicy(policy) && !policy.dynamic && !dynamic && applied.results.length === 0
+          ? [`policy '${policy.name}' changed nothing: no guest thread on ${nodes.map((n) => n.node).join(', ')} matched its identify (see expert tune discover); its runs are untreated`]
+          : [];
+      return { placeholders: guestPlaceholders(applied.discoveries), warnings };
     },
 
     async afterRun(context) {

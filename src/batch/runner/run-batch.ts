@@ -328,7 +328,11 @@ class BatchRun {
     try {
       const values: RunTimeValues = {};
       try {
-        for (const hook of this.hooks) mergeRunTimeValues(values, (await hook.beforeRun?.(context))?.placeholders);
+        for (const hook of this.hooks) {
+          const result = await hook.beforeRun?.(context);
+          mergeRunTimeValues(values, result?.placeholders);
+          for (const warning of result?.warnings ?? []) this.warnOnce(warning);
+        }
       } catch (error) {
         const reason = `before-run hook failed: ${message(error)}`;
         this.warn(`run ${run.index}: ${reason}`);
@@ -471,6 +475,15 @@ class BatchRun {
     const perProcess: Record<number, number> = {};
     for (const [id, view] of this.views) if (view.lines > 0) perProcess[id] = view.lines;
     this.emit({ type: 'lines', batchId: this.batchId, total: this.totalLines, perProcess });
+  }
+
+  private readonly said = new Set<string>();
+
+  /** A warning that would repeat every run (a policy that matched nothing) is said once. */
+  private warnOnce(text: string): void {
+    if (this.said.has(text)) return;
+    this.said.add(text);
+    this.warn(text);
   }
 
   private warn(text: string): void {
