@@ -49,7 +49,7 @@ describe('the node script on this machine', () => {
       const report = await runPreflight(expandPlan(config), pool);
       const local = report.local!;
       assert.ok(!('error' in local), JSON.stringify(local));
-      assert.deepEqual(local.checks.map((c) => c.check), ['governor', 'turbo', 'swap', 'load', 'smt', 'thp', 'virtualization']);
+      assert.deepEqual(local.checks.map((c) => c.check), ['governor', 'turbo', 'swap', 'load', 'cpus', 'smt', 'thp', 'virtualization']);
       const smt = local.checks.find((c) => c.check === 'smt')!;
       const siblings = parseCpuList(readFileSync('/sys/devices/system/cpu/cpu0/topology/thread_siblings_list', 'utf8'));
       assert.equal(smt.ok, siblings.length === 1, JSON.stringify(smt));
@@ -78,7 +78,7 @@ describe('judging', () => {
     Object.fromEntries(judgeNode({ ...quiet, ...facts }, { pinnedCpus, hasGuests }).map((c) => [c.check, c.ok]));
 
   it('a quiet, fixed node passes every check', () => {
-    assert.deepEqual(verdicts({}), { governor: true, turbo: true, swap: true, load: true, smt: true, thp: true, virtualization: true });
+    assert.deepEqual(verdicts({}), { governor: true, turbo: true, swap: true, load: true, cpus: true, smt: true, thp: true, virtualization: true });
   });
 
   it('each disturbance fails its own check', () => {
@@ -88,9 +88,14 @@ describe('judging', () => {
     assert.equal(verdicts({ swapUsedKb: 2048 }).swap, false);
     assert.equal(verdicts({ load1: 1.5 }).load, false);
     assert.equal(verdicts({ siblings: { 0: [0, 1], 1: [0, 1] } }).smt, false);
-    assert.equal(verdicts({}, [5]).smt, false, 'an offline CPU');
+    const offline = judgeNode(quiet, { pinnedCpus: [5], hasGuests: true }).find((c) => c.check === 'cpus')!;
+    assert.equal(offline.ok, false, 'a CPU the node does not have');
+    assert.equal(offline.fatal, true, 'refused whatever strict says');
+    assert.match(offline.detail!, /CPU 5, which this node does not have online \(online: 0, 1\)/);
+    assert.equal(verdicts({}, [5]).smt, true, 'no SMT advice for a CPU that does not exist');
     assert.equal(verdicts({ thp: 'always' }).thp, false);
     assert.equal(verdicts({ qemu: ['kvm', 'tcg'] }).virtualization, false);
+    assert.notEqual(verdicts({ qemu: ['tcg'] }, [0], false).virtualization, false, "QEMU on a node the map gives no guests is not the experiment's");
     assert.equal(verdicts({ kvm: 'absent', qemu: [] }).virtualization, false);
   });
 
