@@ -34,7 +34,10 @@ type Thread = { guest: string; tid: number; kind: string; cpus: string; nice: nu
 async function threads(dir: string): Promise<Thread[]> {
   const r = await expert(dir, 'tune', 'discover', '--machines', 'testbed', '--format', 'json');
   assert.equal(r.code, 0, r.stderr);
-  return (JSON.parse(r.stdout) as Thread[]).filter((t) => ['vcpu', 'iothread', 'emulator'].includes(t.kind)).map(({ guest, tid, kind, cpus, nice }) => ({ guest, tid, kind, cpus, nice })).sort((a, b) => a.tid - b.tid);
+  const nodes = JSON.parse(r.stdout) as Array<{ guests: Array<{ name: string; threads: Array<{ tid: number; kind: string; state: { cpus: string; nice: number } }> }> }>;
+  const all = nodes.flatMap((n) => n.guests.flatMap((g) => g.threads.map((t) => ({ guest: g.name, tid: t.tid, kind: t.kind, cpus: t.state.cpus, nice: t.state.nice }))));
+  assert.ok(all.some((t) => t.kind === 'vcpu'), 'discovery sees the guests');
+  return all.filter((t) => ['vcpu', 'iothread', 'emulator'].includes(t.kind)).sort((a, b) => a.tid - b.tid);
 }
 
 test('testbed: a search over 108 placements within its budget, the winner applied and restored; a hill-climb batch records its moves and restores', { timeout: 1_500_000 }, async () => {
