@@ -34,18 +34,20 @@ function options(args: string[]) {
   const rest: string[] = [];
   let dryRun = false;
   let background = false;
+  let live = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--set') sets.push(args[++i] ?? '');
     else if (a.startsWith('--set=')) sets.push(a.slice(6));
     else if (a === '--dry-run') dryRun = true;
     else if (a === '--background') background = true;
+    else if (a === '--live') live = true;
     else rest.push(a);
   }
-  return { sets, dryRun, background, rest };
+  return { sets, dryRun, background, live, rest };
 }
 
-async function launch(context: KernelContext, config: ResolvedBatchConfig, dryRun: boolean, background: boolean): Promise<void> {
+async function launch(context: KernelContext, config: ResolvedBatchConfig, dryRun: boolean, background: boolean, live = false): Promise<void> {
   const plan = expandPlan(config);
   if (dryRun) {
     const { columns, rows } = planRows(plan);
@@ -65,6 +67,8 @@ async function launch(context: KernelContext, config: ResolvedBatchConfig, dryRu
   };
   // A background batch is stopped by %batch kill; a foreground one by the kernel's interrupt.
   const controller = new AbortController();
+  // --live: the monitors' chart under the cell, redrawn in place while the batch runs (src/live/notebook-live.ts).
+  const chart = live ? new (await import('../../src/live/notebook-live.js')).LiveChart(store, context.updatableDisplay().show, `batch '${config.name}'`) : undefined;
   const stopOnInterrupt = () => controller.abort();
   if (!background) context.signal.addEventListener('abort', stopOnInterrupt, { once: true });
   let started!: (id: number) => void;
@@ -75,10 +79,16 @@ async function launch(context: KernelContext, config: ResolvedBatchConfig, dryRu
     signal: controller.signal,
     onEvent: (event) => {
       state.apply(event);
-      if (event.type === 'batch-started') started(event.batchId);
+      if (event.type === 'batch-started') {
+        started(event.batchId);
+        chart?.follow(event.batchId);
+      }
       draw(event.type === 'batch-started' || event.type === 'batch-finished' || event.type === 'stopping');
     },
-  }).finally(() => context.signal.removeEventListener('abort', stopOnInterrupt));
+  }).finally(async () => {
+    context.signal.removeEventListener('abort', stopOnInterrupt);
+    await chart?.stop();
+  });
   if (background) {
     const id = await Promise.race([batchId, done.then((o) => o.batchId)]);
     running.set(id, { batchId: id, name: config.name, controller, done });
@@ -115,22 +125,25 @@ export const batchMagic: Magic = {
   name: 'batch',
   kind: 'both',
   summary: 'run a batch (config in the cell, or a file), list batches, show one, kill or wait for a background one',
-  usage: `%%batch [--set key=value ...] [--dry-run] [--background]
+  usage: `%%batch [--set key=value ...] [--dry-run] [--background] [--live]
 name: my-study
 machines: testbed
 tests: [...]
 
-%batch run FILE [--set key=value ...] [--dry-run] [--background]
+%batch run FILE [--set key=value ...] [--dry-run] [--background] [--live]
 %batch list                 batches in the store
 %batch show ID              its processes and their outcome
 %batch kill [ID]            stop a background batch (every process, tuning restored, lines kept)
 %batch wait [ID]            wait for a background batch
 
 The config format is the batch YAML of \`expert run\`; errors name the cell's line and column.
-Interrupting the kernel stops a foreground batch the same way as Ctrl-C stops \`expert run\`.`,
+Interrupting the kernel stops a foreground batch the same way as Ctrl-C stops \`expert run\`.
+--live draws the monitors (vmstat, perf per node and guest; run starts and policy changes marked) under the cell,
+updated in place every 2 s while the batch runs; the final chart stays in the notebook.
+While a batch runs, other processes read this store through its live socket (\`expert watch\`, \`expert mine sql\`).`,
   async run(context, call) {
     if (call.kind === 'cell') {
-      const { sets, dryRun, background, rest } = options(call.args);
+      const { sets, dryRun, background, live, rest } = options(call.args);
       if (rest.length > 0) throw new UserError(`unexpected argument '${rest[0]}'; see %batch?`);
       const config = await parseBatchConfigText(bodyAtCellLines(call), {
         file: '<%%batch cell>',
@@ -139,15 +152,15 @@ Interrupting the kernel stops a foreground batch the same way as Ctrl-C stops \`
         set: sets,
         cwd: process.cwd(),
       });
-      await launch(context, config, dryRun, background);
+      await launch(context, config, dryRun, background, live);
       return;
     }
     const [verb, ...args] = call.args;
     switch (verb) {
       case 'run': {
-        const { sets, dryRun, background, rest } = options(args);
-        if (rest.length !== 1) throw new UserError('usage: %batch run FILE [--set key=value ...] [--dry-run] [--background]');
-        await launch(context, await loadBatchConfig(rest[0]!, { set: sets }), dryRun, background);
+        const { sets, dryRun, background, live, rest } = options(args);
+        if (rest.length !== 1) throw new UserError('usage: %batch run FILE [--set key=value ...] [--dry-run] [--background] [--live]');
+        await launch(context, await loadBatchConfig(rest[0]!, { set: sets }), dryRun, background, live);
         return;
       }
       case 'list': {

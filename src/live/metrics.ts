@@ -6,12 +6,22 @@
  *   expert_lines_ingested{batch}                 lines stored so far
  *   expert_processes{batch,state}                processes by status
  *   expert_runs_done{batch}, expert_runs{batch}  runs finished / planned
- *   expert_vmstat_<cs|bo|us|sy|wa>{batch,node,guest,policy}   latest vmstat row
+ *   expert_vmstat_cs, expert_vmstat_bo, expert_vmstat_cpu_{user,system,iowait}_percent{batch,node,guest,policy}
+ *                                                latest vmstat row (us/sy/wa renamed: promtool reads `_us` as microseconds)
  *   expert_perf{batch,node,guest,policy,event}  latest perf stat count
  */
 import type { BatchStatus } from './batch-status.js';
 
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+
+/** vmstat column → metric name. */
+const VMSTAT_METRICS: Record<string, string> = {
+  cs: 'expert_vmstat_cs',
+  bo: 'expert_vmstat_bo',
+  us: 'expert_vmstat_cpu_user_percent',
+  sy: 'expert_vmstat_cpu_system_percent',
+  wa: 'expert_vmstat_cpu_iowait_percent',
+};
 
 const STATES = ['pending', 'running', 'exited', 'killed', 'lost', 'failed', 'not_started'];
 
@@ -65,7 +75,8 @@ export function openMetrics(status: BatchStatus): string {
   for (const f of status.latest) {
     const where = { batch, node: f.host, guest: f.guest ?? '', policy: f.policy ?? '' };
     if (f.name.startsWith('vmstat_')) {
-      m.add(`expert_${f.name}`, `Latest vmstat ${f.name.slice(7)} of the node or guest.`, where, f.value);
+      const column = f.name.slice(7);
+      m.add(VMSTAT_METRICS[column] ?? `expert_vmstat_${column}`, `Latest vmstat ${column} of the node or guest.`, where, f.value);
     } else {
       m.add('expert_perf', 'Latest perf stat count of the node or guest, by event.', { ...where, event: f.name.slice(5) }, f.value);
     }
