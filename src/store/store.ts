@@ -79,21 +79,25 @@ export async function openStore(path: string = DEFAULT_STORE_PATH, options: Open
   const live = await liveWriterOf(path);
   if (live) return live;
   const readOnly = options.readOnly ?? false;
-  let shared: SharedDatabase;
-  try {
-    shared = await acquireDatabase(path, {
-      readOnly,
-      settings: { ...defaultSettings(readOnly), ...options.settings },
-      ...(options.create !== undefined ? { create: options.create } : {}),
-      ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
-      ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}),
-      stopWaiting: () => existsSync(liveSocketPath(path)),
-    });
-  } catch (error) {
-    // Locked by a writer that serves: read through it.
-    const live = error instanceof StoreLockedError ? await liveWriterOf(path) : undefined;
-    if (live) return live;
-    throw error;
+  let shared: SharedDatabase | undefined;
+  for (let attempt = 0; !shared; attempt++) {
+    try {
+      shared = await acquireDatabase(path, {
+        readOnly,
+        settings: { ...defaultSettings(readOnly), ...options.settings },
+        ...(options.create !== undefined ? { create: options.create } : {}),
+        ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
+        ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}),
+        stopWaiting: () => existsSync(liveSocketPath(path)),
+      });
+    } catch (error) {
+      if (!(error instanceof StoreLockedError)) throw error;
+      // Locked by a writer that serves: read through it.
+      const live = await liveWriterOf(path);
+      if (live) return live;
+      // The socket that ended the wait was a dead writer's (now removed): wait for the lock once more.
+      if (attempt > 0 || !options.lockWaitMs || existsSync(liveSocketPath(path))) throw error;
+    }
   }
   let store: DuckDBStore;
   try {
