@@ -23,7 +23,8 @@ export function slurmCommand(
       if (e.code === 'ENOENT') return reject(new UserError(`\`${program}\` is not installed or not on PATH (Slurm's client commands are needed here)`));
       const said = (stderr || stdout || e.message).trim().split('\n').slice(-3).join('; ');
       const why = e.killed ? `did not answer within ${options.timeoutMs ?? 30_000} ms` : `failed: ${said}`;
-      reject(new UserError(`\`${program} ${args.join(' ')}\` ${why}`));
+      const status = typeof e.code === 'number' ? e.code : undefined;
+      reject(Object.assign(new UserError(`\`${program} ${args.join(' ')}\` ${why}`), { status }));
     });
     if (options.input !== undefined) child.stdin?.end(options.input);
   });

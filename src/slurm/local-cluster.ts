@@ -39,6 +39,14 @@ export function nodeNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `n${i + 1}`);
 }
 
+/**
+ * cgroup.conf beside it (pure). Cores are not constrained: Tune, working through srun steps, pins
+ * guest threads to any CPU of the node (with ConstrainCores=yes a step's cpuset bounds taskset).
+ */
+export function cgroupConf(): string {
+  return ['# Written by ExPerT-TS (src/slurm/local-cluster.ts).', 'CgroupPlugin=autodetect', 'ConstrainCores=no', 'ConstrainRAMSpace=no', ''].join('\n');
+}
+
 /** slurm.conf for the local cluster (pure). */
 export function slurmConf(options: Required<Omit<LocalClusterOptions, 'cpus'>> & { cpus: number; host: string }): string {
   const d = options.dir;
@@ -58,9 +66,10 @@ export function slurmConf(options: Required<Omit<LocalClusterOptions, 'cpus'>> &
     `SlurmdPidFile=${d}/run/slurmd.%n.pid`,
     `SlurmctldLogFile=${d}/log/slurmctld.log`,
     `SlurmdLogFile=${d}/log/slurmd.%n.log`,
-    // linuxproc tracks a step's processes by parentage, so a stop reaches children that left the session.
-    'ProctrackType=proctrack/linuxproc',
-    'TaskPlugin=task/none',
+    // A step's processes are tracked by cgroup (slurm_%n/uid/job/step, per slurmd): a stop reaches every one,
+    // also children that left the session or were orphaned (linuxproc, by parentage, loses orphans: measured).
+    'ProctrackType=proctrack/cgroup',
+    'TaskPlugin=task/cgroup',
     'SelectType=select/cons_tres',
     'SelectTypeParameters=CR_Core',
     'SchedulerType=sched/backfill',
@@ -99,13 +108,15 @@ export async function clusterUp(options: LocalClusterOptions): Promise<LocalClus
   const s = settings(options);
   const cluster = describe(s);
   const text = slurmConf(s);
-  if (existsSync(cluster.conf) && readFileSync(cluster.conf, 'utf8') === text && alive(pidIn(join(s.dir, 'run', 'slurmctld.pid'))) && (await idleNodes(cluster)) === s.nodes) {
+  const cgroupFile = join(s.dir, 'cgroup.conf');
+  if (existsSync(cluster.conf) && readFileSync(cluster.conf, 'utf8') === text && existsSync(cgroupFile) && readFileSync(cgroupFile, 'utf8') === cgroupConf() && alive(pidIn(join(s.dir, 'run', 'slurmctld.pid'))) && (await idleNodes(cluster)) === s.nodes) {
     return cluster;
   }
   await clusterDown(cluster);
   for (const sub of ['state', 'spool', 'log', 'run']) rmSync(join(s.dir, sub), { recursive: true, force: true });
   for (const sub of ['state', 'log', 'run', ...cluster.nodeNames.map((n) => `spool/${n}`)]) mkdirSync(join(s.dir, sub), { recursive: true });
   writeFileSync(cluster.conf, text);
+  writeFileSync(cgroupFile, cgroupConf());
   await ensureMunge();
   await run('slurmctld', ['-f', cluster.conf]);
   for (const name of cluster.nodeNames) await run('slurmd', ['-f', cluster.conf, '-N', name]);

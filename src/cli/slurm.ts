@@ -1,0 +1,71 @@
+/**
+ * `expert slurm submit <batch.yaml> -N <nodes> [--partition P] [--time T] [--store F] [--wait]`:
+ * the batch as an sbatch job; `expert slurm machines`: the machine map of
+ * the current allocation (what `machines: slurm` resolves to).
+ */
+import type { Command } from 'commander';
+import { access } from 'node:fs/promises';
+import { collect } from './options.js';
+import { DEFAULT_STORE_PATH } from '../store/store.js';
+import { UserError } from '../errors.js';
+import { submitBatch } from '../slurm/submit.js';
+import { loadMachineMap } from '../batch/config/machines.js';
+import { printData } from './format.js';
+
+interface SubmitFlags {
+  nodes: string;
+  partition?: string;
+  time?: string;
+  store: string;
+  set: string[];
+  output?: string;
+  jobName?: string;
+  wait?: boolean;
+}
+
+export function registerSlurm(program: Command): void {
+  const slurm = program.command('slurm').description('run batches on a Slurm cluster: submit one as a job, show the machine map of the current allocation');
+
+  slurm
+    .command('submit')
+    .description('submit the batch as an sbatch job that runs `expert run` in its allocation (use machines: slurm in the batch)')
+    .argument('<batch.yaml>', 'the batch config')
+    .requiredOption('-N, --nodes <n>', 'number of nodes for the job')
+    .option('--partition <name>', 'Slurm partition')
+    .option('--time <limit>', 'time limit (sbatch --time, e.g. 30:00)')
+    .option('--store <file>', 'the DuckDB store the job writes', DEFAULT_STORE_PATH)
+    .option('--set <key=value>', 'override a config value (repeatable)', collect, [])
+    .option('--output <pattern>', "the job's output file (sbatch --output)", 'expert-slurm-%j.out')
+    .option('--job-name <name>', 'the job name', 'expert')
+    .option('--wait', 'wait for the job to end; exit with its exit code')
+    .action(async (file: string, flags: SubmitFlags) => {
+      const nodes = Number(flags.nodes);
+      if (!/^\d+$/.test(flags.nodes) || nodes < 1) throw new UserError(`-N ${flags.nodes}: expected a number of nodes, 1 or more`);
+      await access(file).catch(() => { throw new UserError(`${file}: cannot read the batch config`); });
+      const expert = [process.execPath, ...process.execArgv, process.argv[1]!];
+      const options = { batchFile: file, store: flags.store, nodes, partition: flags.partition, time: flags.time, set: flags.set, output: flags.output, jobName: flags.jobName, cwd: process.cwd(), expert };
+      if (!flags.wait) {
+        const { jobId } = await submitBatch(options);
+        process.stdout.write(`job ${jobId}\n`);
+        process.stderr.write(`submitted: expert run ${file} in a ${nodes}-node allocation, into ${flags.store}; follow it with: squeue -j ${jobId}\n`);
+        return;
+      }
+      try {
+        const { jobId } = await submitBatch(options, true);
+        process.stdout.write(`job ${jobId}\n`);
+      } catch (e) {
+        // sbatch --wait exits with the job's exit code: the batch's (1 some failed, 130 interrupted).
+        const status = (e as { status?: number }).status;
+        throw new UserError(`the job did not succeed: ${(e as Error).message}`, { exitCode: status !== undefined && status > 0 ? status : 1 });
+      }
+    });
+
+  slurm
+    .command('machines')
+    .description('print the machine map of the current allocation (the nodes `machines: slurm` gives)')
+    .option('--format <format>', 'table|csv|json')
+    .action(async (flags: { format?: string }) => {
+      const map = await loadMachineMap('slurm');
+      await printData(['node', 'host', 'launcher'], map.nodes.map((n) => [n.name, n.host, n.launcher ?? 'ssh']), flags);
+    });
+}

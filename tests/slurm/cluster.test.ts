@@ -1,0 +1,286 @@
+/**
+ * The srun launcher against a real Slurm (tests/slurm/harness.ts): the
+ * executor's contract (bytes, exit codes, signals, stdin, stopping the whole
+ * step), a batch over the 4 nodes of an allocation stored line for line like
+ * the same batch run locally, Ctrl-C and kill -9 of `expert run` leaving no
+ * step and no process, `salloc -N 2 expert run` and `expert slurm submit`
+ * ending as finished batches with the job id in provenance.
+ * Heavy-ish (daemons): run under the shared lock.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { clusterDown, type LocalCluster } from '../../src/slurm/local-cluster.js';
+import { SrunExecutor } from '../../src/batch/srun/index.js';
+import type { OutputLine } from '../../src/batch/executor.js';
+import { parseBatchConfigText } from '../../src/batch/config/index.js';
+import { expandPlan } from '../../src/batch/plan/index.js';
+import { runBatch } from '../../src/batch/runner/index.js';
+import { openStore } from '../../src/store/store.js';
+import type { ExpertStore } from '../../src/store/types.js';
+import { pgrep, until } from '../helpers/processes.js';
+import { allocate, jobState, startCluster, steps, type TestAllocation } from './harness.js';
+
+const CLI = resolve('dist/src/cli/main.js');
+let cluster: LocalCluster;
+let alloc: TestAllocation;
+let dir: string;
+let store: ExpertStore;
+
+before(async () => {
+  cluster = await startCluster();
+  alloc = allocate(cluster, 4);
+  dir = mkdtempSync(join(tmpdir(), 'expert-slurm-'));
+  store = await openStore(join(dir, 'lib.duckdb'));
+});
+
+after(async () => {
+  await store?.close();
+  alloc?.release();
+  if (cluster) await clusterDown(cluster);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function psOf(pids: number[]): string {
+  return pids.length ? execFileSync('ps', ['-o', 'pid,ppid,stat,args', '-p', pids.join(',')], { encoding: 'utf8' }) : '';
+}
+
+function marker(name: string): string {
+  return `expert-slurm-${name}-${process.pid}-${Date.now()}`;
+}
+
+function collect(): { sink: (l: OutputLine) => void; lines: Array<[string, string]> } {
+  const lines: Array<[string, string]> = [];
+  return { lines, sink: (l) => lines.push([l.stream, l.bytes.toString('hex')]) };
+}
+
+const hex = (s: string | Buffer) => Buffer.from(s as string, typeof s === 'string' ? 'latin1' : undefined).toString('hex');
+
+test('srun executor: bytes as printed, exit code, stdin, the node it ran on', async () => {
+  const executor = new SrunExecutor({ node: 'n3', env: alloc.env });
+  try {
+    const { sink, lines } = collect();
+    const proc = await executor.start({ command: `printf 'one\\n\\377\\r raw\\n'; printf 'err\\n' >&2; cat; head -c 300000 /dev/zero | tr '\\0' a; echo; echo "$SLURMD_NODENAME $X"; printf 'last'; exit 5`, env: { X: "it's" }, stdin: true }, sink);
+    assert.ok(proc.pid! > 1);
+    await proc.write('from stdin\n');
+    await proc.closeStdin();
+    const info = await proc.wait();
+    assert.equal(info?.status, 'exited');
+    assert.equal(info?.exitCode, 5);
+    assert.equal(info?.signal, null);
+    assert.deepEqual(lines.filter(([s]) => s === 'stdout').map(([, h]) => h), ['one', '\xff\r raw', 'from stdin', 'a'.repeat(300000), "n3 it's", 'last'].map(hex));
+    assert.deepEqual(lines.filter(([s]) => s === 'stderr').map(([, h]) => h), [hex('err')]);
+    assert.deepEqual(await executor.exec('echo $SLURM_JOB_ID; exit 2'), { exitCode: 2, signal: null, stdout: `${alloc.jobId}\n`, stderr: '' });
+  } finally {
+    await executor.close();
+  }
+});
+
+test('srun executor: a program killed by a signal reports the signal; a node outside the allocation fails with Slurm\'s reason', async () => {
+  const executor = new SrunExecutor({ node: 'n1', env: alloc.env });
+  const outside = new SrunExecutor({ node: 'n7', env: alloc.env });
+  try {
+    const info = await (await executor.start({ command: 'echo before; kill -USR1 $$' }, () => undefined)).wait();
+    assert.deepEqual([info?.status, info?.exitCode, info?.signal], ['exited', null, 'SIGUSR1']);
+    const failed = await (await outside.start({ command: 'true' }, () => undefined)).wait();
+    assert.equal(failed?.status, 'failed');
+    assert.match(String(failed?.error), /srun could not start a step on n7 .*(Invalid node name|not available|Unable to create step)/);
+  } finally {
+    await executor.close();
+    await outside.close();
+  }
+});
+
+test('srun executor: kill stops the whole step (children that ignore TERM or left the session) and leaves no step', async () => {
+  const executor = new SrunExecutor({ node: 'n2', env: alloc.env, graceMs: 1500 });
+  const tag = marker('kill');
+  try {
+    const { sink, lines } = collect();
+    const proc = await executor.start({ command: `(trap '' TERM; sleep 300; : ${tag}) & setsid sh -c 'sleep 300; : ${tag}' & echo started; sleep 300; : ${tag}` }, sink);
+    assert.ok(await until(() => pgrep(tag).length >= 3, 10_000), 'the three processes run');
+    await proc.kill();
+    const info = await proc.wait();
+    assert.equal(info?.status, 'killed');
+    assert.ok(await until(() => pgrep(tag).length === 0, 5000), `left: ${psOf(pgrep(tag))}`);
+    assert.deepEqual(steps(cluster, alloc.jobId), []);
+    assert.deepEqual(lines, [['stdout', hex('started')]], 'no Slurm notice among the lines');
+  } finally {
+    await executor.close();
+  }
+});
+
+const WORKLOAD = `seq 1 2000; printf 'caf\\303\\251 \\377 raw\\n'; echo "on {node}" >&2; printf 'no newline'; exit {code}`;
+
+function batchText(machines: string, name: string): string {
+  return [
+    `name: ${name}`,
+    machines,
+    'monitors:',
+    '  - {name: ticker, on: nodes, command: "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done"}',
+    'tests:',
+    '  - name: work',
+    '    on: nodes',
+    `    command: ${JSON.stringify(WORKLOAD)}`,
+    '    params: {code: [0, 3]}',
+    '',
+  ].join('\n');
+}
+
+async function rows(s: ExpertStore, sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+  const result = await s.query(sql, params);
+  return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i]])));
+}
+
+/** Per workload (label without the host): exit code, status, its lines by stream (hex). */
+async function workloads(s: ExpertStore, batchId: number): Promise<Record<string, unknown>> {
+  const procs = await rows(s, "SELECT process_id, label, host, status, exit_code FROM process WHERE batch_id = $1 AND role = 'workload' ORDER BY label", [batchId]);
+  const out: Record<string, unknown> = {};
+  for (const p of procs) {
+    const lines = await rows(s, 'SELECT seq, stream, coalesce(hex(raw), hex(encode(text))) AS bytes FROM line WHERE process_id = $1 ORDER BY seq', [p.process_id]);
+    out[String(p.label)] = { status: p.status, exit_code: p.exit_code, lines: ['stdout', 'stderr'].map((stream) => lines.filter((l) => l.stream === stream).map((l) => l.bytes)), dense: lines.every((l, i) => Number(l.seq) === i) };
+  }
+  return out;
+}
+
+test('a batch with machines: slurm runs on the 4 nodes of the allocation through srun, stored like the same batch run locally', async () => {
+  const slurm = expandPlan(await parseBatchConfigText(batchText('machines: slurm', 'slurm-4'), { cwd: dir, env: alloc.env }));
+  assert.deepEqual(slurm.config.machines.nodes.map((n) => [n.name, n.launcher]), [['n1', 'srun'], ['n2', 'srun'], ['n3', 'srun'], ['n4', 'srun']]);
+  const local = expandPlan(await parseBatchConfigText(batchText(['machines:', '  nodes:', ...['n1', 'n2', 'n3', 'n4'].map((n) => `    - {name: ${n}, host: local}`)].join('\n'), 'local-4'), { cwd: dir }));
+  const saved = { ...process.env };
+  Object.assign(process.env, alloc.env); // the runner's srun inherits the allocation, as in a shell inside salloc
+  let r;
+  try {
+    r = await runBatch(slurm, { store });
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+  const l = await runBatch(local, { store });
+  assert.equal(r.ok, false, 'the exit 3 runs fail');
+  const fromSlurm = await workloads(store, r.batchId);
+  assert.equal(Object.keys(fromSlurm).length, 8);
+  assert.deepEqual(fromSlurm, await workloads(store, l.batchId));
+  const one = Object.values(fromSlurm)[0] as { lines: string[][] };
+  assert.equal(one.lines[0]!.length, 2002);
+  const ticks = await rows(store, "SELECT host, count(*) AS n FROM line JOIN process USING (process_id) WHERE batch_id = $1 AND role = 'monitor' GROUP BY host ORDER BY host", [r.batchId]);
+  assert.deepEqual(ticks.map((t) => t.host), ['n1', 'n2', 'n3', 'n4']);
+  const exits = await rows(store, "SELECT exit_code, status, count(*) AS n FROM process WHERE batch_id = $1 AND role = 'workload' GROUP BY ALL ORDER BY exit_code", [r.batchId]);
+  assert.deepEqual(exits.map((e) => [e.exit_code, e.status, Number(e.n)]), [[0, 'exited', 4], [3, 'exited', 4]]);
+  const provenance = JSON.parse(String((await rows(store, 'SELECT provenance FROM batch WHERE batch_id = $1', [r.batchId]))[0]!.provenance));
+  assert.equal(provenance.slurm.job_id, alloc.jobId);
+  assert.deepEqual(steps(cluster, alloc.jobId), [], 'every step ended with the batch');
+});
+
+function runCli(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string } = {}) {
+  assert.ok(existsSync(CLI), 'build first: npx tsc -p tsconfig.json');
+  const child = spawn(process.execPath, [CLI, ...args], { env, cwd: options.cwd ?? dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d; });
+  child.stderr!.on('data', (d: Buffer) => { out += d; });
+  const done = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { child, done, output: () => out };
+}
+
+function longBatch(tag: string, name: string): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, [
+    `name: ${name}`, 'machines: slurm',
+    'monitors:', `  - {name: mon, on: nodes, command: "while true; do echo m; sleep 0.2; done; : ${tag}"}`,
+    'tests:', `  - {name: long, on: nodes, command: "sh -c 'sleep 300; : ${tag}' & sleep 300; : ${tag}"}`, '',
+  ].join('\n'));
+  return file;
+}
+
+test('Ctrl-C on `expert run` inside an allocation leaves no step and no process', async () => {
+  const tag = marker('ctrl-c');
+  const storeFile = join(dir, 'ctrl-c.duckdb');
+  const run = runCli(['run', longBatch(tag, 'ctrl-c'), '--store', storeFile], alloc.env);
+  try {
+    assert.ok(await until(() => pgrep(`sleep 300; : ${tag}`).length >= 8 && pgrep(`echo m; sleep 0.2; done; : ${tag}`).length >= 4, 20_000), run.output());
+    assert.ok(steps(cluster, alloc.jobId).length >= 8, 'monitors and workloads run as steps');
+    run.child.kill('SIGINT');
+    assert.equal(await run.done, 130, run.output());
+  } finally {
+    run.child.kill('SIGKILL');
+  }
+  assert.ok(await until(() => pgrep(tag).length === 0, 5000), `left: ${pgrep(tag)}`);
+  assert.deepEqual(steps(cluster, alloc.jobId), []);
+  const s = await openStore(storeFile, { readOnly: true });
+  try {
+    assert.deepEqual((await rows(s, 'SELECT status, count(*) AS n FROM process GROUP BY status')).map((r) => [r.status, Number(r.n)]), [['killed', 8]]);
+    assert.equal((await rows(s, 'SELECT status FROM batch'))[0]!.status, 'interrupted');
+  } finally {
+    await s.close();
+  }
+});
+
+test('kill -9 of `expert run`: the guards cancel its steps and nothing is left', async () => {
+  const tag = marker('kill9');
+  const run = runCli(['run', longBatch(tag, 'kill9'), '--store', join(dir, 'kill9.duckdb')], alloc.env);
+  try {
+    assert.ok(await until(() => steps(cluster, alloc.jobId).length >= 8, 20_000), run.output());
+    run.child.kill('SIGKILL');
+    await run.done;
+  } finally {
+    run.child.kill('SIGKILL');
+  }
+  assert.ok(await until(() => steps(cluster, alloc.jobId).length === 0, 10_000), `steps left: ${steps(cluster, alloc.jobId)}`);
+  assert.ok(await until(() => pgrep(tag).length === 0, 5000), `left: ${pgrep(tag)}`);
+});
+
+function shortBatch(name: string): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, [`name: ${name}`, 'machines: slurm', 'tests:', '  - {name: hello, on: nodes, command: "echo hello from $SLURMD_NODENAME"}', ''].join('\n'));
+  return file;
+}
+
+async function finishedBatch(storeFile: string): Promise<{ status: string; jobId: string; lines: string[] }> {
+  const s = await openStore(storeFile, { readOnly: true });
+  try {
+    const batch = (await rows(s, 'SELECT batch_id, status, provenance FROM batch'))[0]!;
+    const lines = await rows(s, 'SELECT text FROM line JOIN process USING (process_id) ORDER BY text');
+    return { status: String(batch.status), jobId: JSON.parse(String(batch.provenance)).slurm?.job_id, lines: lines.map((l) => String(l.text)) };
+  } finally {
+    await s.close();
+  }
+}
+
+test('outside an allocation, expert run of machines: slurm exits 2 saying so', async () => {
+  const { SLURM_JOB_ID: _a, SLURM_JOBID: _b, SLURM_JOB_NODELIST: _c, SLURM_NODELIST: _d, ...outside } = alloc.env;
+  const run = runCli(['run', shortBatch('outside'), '--store', join(dir, 'outside.duckdb')], outside);
+  assert.equal(await run.done, 2, run.output());
+  assert.match(run.output(), /outside\.yaml:2:\d+: .*needs a Slurm allocation.*salloc -N/);
+  assert.equal(existsSync(join(dir, 'outside.duckdb')), false, 'bad input writes no store');
+});
+
+test('salloc -N 2 expert run: every line of both nodes, the batch finished, the job id in provenance', async () => {
+  const storeFile = join(dir, 'salloc.duckdb');
+  const child = spawn('salloc', ['-N', '2', '-J', 'expert-salloc', process.execPath, CLI, 'run', shortBatch('salloc'), '--store', storeFile], { env: cluster.env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d; });
+  child.stderr!.on('data', (d: Buffer) => { out += d; });
+  const code = await new Promise((done) => child.once('close', done));
+  assert.equal(code, 0, out);
+  const jobId = /Granted job allocation (\d+)/.exec(out)?.[1];
+  const batch = await finishedBatch(storeFile);
+  assert.equal(batch.status, 'finished');
+  assert.equal(batch.jobId, jobId);
+  assert.equal(batch.lines.length, 2);
+  assert.ok(batch.lines.every((l) => /^hello from n[1-4]$/.test(l)), batch.lines.join('|'));
+});
+
+test('expert slurm submit: the batch runs as an sbatch job and ends finished in the store, the job id in provenance', async () => {
+  const storeFile = join(dir, 'submit.duckdb');
+  const submit = runCli(['slurm', 'submit', shortBatch('submitted'), '-N', '3', '--store', storeFile, '--output', join(dir, 'job-%j.out')], cluster.env);
+  assert.equal(await submit.done, 0, submit.output());
+  const jobId = /^job (\d+)$/m.exec(submit.output())?.[1];
+  assert.ok(jobId, submit.output());
+  assert.ok(await until(() => jobState(cluster, jobId) === '', 60_000), `job ${jobId} still ${jobState(cluster, jobId)}`);
+  const batch = await finishedBatch(storeFile);
+  assert.equal(batch.status, 'finished');
+  assert.equal(batch.jobId, jobId);
+  assert.equal(batch.lines.length, 3);
+});
