@@ -169,8 +169,10 @@ export class Dashboard {
     this.stopTicking();
     for (const client of this.clients) client.end();
     this.clients.clear();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections?.();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Browsers and scrapers keep connections alive: close them, or close() would wait for them.
+    this.server.closeAllConnections();
+    await closed;
     await this.ticking;
   }
 }
