@@ -7,6 +7,7 @@
  */
 import type { MachineMap, PolicySpec, Target } from '../batch/config/types.js';
 import { parseDuration } from '../batch/config/duration.js';
+import { nodeTarget } from '../batch/plan/targets.js';
 import type { RunContext, RunHook } from '../batch/hooks.js';
 import { UserError } from '../errors.js';
 import type { ActionResult } from './apply.js';
@@ -58,7 +59,8 @@ export function runNodeTargets(context: Pick<RunContext, 'run' | 'config'>): Tar
 export function nodeTargets(machines: MachineMap, names?: Set<string>): Target[] {
   return machines.nodes
     .filter((n) => !names || names.has(n.name))
-    .map((n) => ({ node: n.name, host: n.host, ...(n.port === undefined ? {} : { port: n.port }), ...(n.user === undefined ? {} : { user: n.user }), ...(machines.ssh ? { ssh: machines.ssh } : {}) }));
+    // The batch's own node targets: same host/port/user/ssh, and a `launcher: srun` node stays a Slurm step.
+    .map((n) => nodeTarget(n, machines));
 }
 
 function alive(pid: number): boolean {

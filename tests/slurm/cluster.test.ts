@@ -231,6 +231,18 @@ test('kill -9 of `expert run`: the guards cancel its steps and nothing is left',
   assert.ok(await until(() => pgrep(tag).length === 0, 5000), `left: ${pgrep(tag)}`);
 });
 
+test('expert tune discover --machines slurm and expert slurm machines work through the allocation (srun, no SSH)', async () => {
+  const machines = runCli(['slurm', 'machines', '--format', 'csv'], alloc.env);
+  assert.equal(await machines.done, 0, machines.output());
+  assert.equal(machines.output(), 'node,host,launcher\nn1,127.0.0.1,srun\nn2,127.0.0.1,srun\nn3,127.0.0.1,srun\nn4,127.0.0.1,srun\n');
+  const discover = runCli(['tune', 'discover', '--machines', 'slurm', '--host', 'n2', '--host', 'n4', '--format', 'json'], alloc.env);
+  assert.equal(await discover.done, 0, discover.output());
+  const found = JSON.parse(discover.output().slice(discover.output().indexOf('['))) as Array<{ node: string; topology: { cpus: number[] } }>;
+  assert.deepEqual(found.map((d) => d.node).sort(), ['n2', 'n4']);
+  assert.ok(found.every((d) => d.topology.cpus.length >= 1));
+  assert.deepEqual(steps(cluster, alloc.jobId), []);
+});
+
 function shortBatch(name: string): string {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, [`name: ${name}`, 'machines: slurm', 'tests:', '  - {name: hello, on: nodes, command: "echo hello from $SLURMD_NODENAME"}', ''].join('\n'));
