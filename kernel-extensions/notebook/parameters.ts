@@ -50,10 +50,12 @@ export function injectParameters(notebook: Notebook, values: Record<string, unkn
   if (at < 0) {
     throw new UserError('this notebook has no cell tagged `parameters`, so -p has nowhere to go (tag the cell holding the defaults)');
   }
+  // The injected cell is published like the defaults it overrides (a paper hides its parameters cell: it hides these too).
+  const publishTags = (cells[at]!.metadata.tags ?? []).filter((tag) => tag.startsWith('remove-'));
   const injected: NotebookCell = {
     cell_type: 'code',
     source: parametersSource(values),
-    metadata: { tags: ['injected-parameters'] },
+    metadata: { tags: ['injected-parameters', ...publishTags] },
     execution_count: null,
     outputs: [],
   };

@@ -127,7 +127,11 @@ function latestAttempt(guests: GuestValue[]): GuestValue[] {
 function perCell(columns: Columns, build: (slice: Columns) => Figure, title: string | undefined): Figure {
   if (new Set(columns.cell).size > 1) return facetFigure(columns, 'cell', build, { title, columns: 2 });
   const figure = build(columns);
-  if (title) figure.layout.title = { text: title, x: 0.02, xanchor: 'left' };
+  if (title) {
+    figure.layout.title = { text: title, x: 0.02, xanchor: 'left' };
+    // Room for the title above the plot, so a long y title does not run into it.
+    figure.layout.margin = { ...(figure.layout.margin as object), t: 70 };
+  }
   return figure;
 }
 
@@ -136,7 +140,9 @@ export function runDistributionFigure(values: RunValues, options: RunChartOption
   const columns = runColumns(values);
   const nodes = Math.max(1, ...values.runs.map((r) => r.nodes));
   const yTitle = runValueTitle(values.metric, values.aggregate, nodes);
-  return perCell(columns, (slice) => distributionFigure(slice, { y: values.metric, color: 'policy', categories: options.categories, xTitle: 'Policy', yTitle, height: options.height }), options.title);
+  // Tall enough for the long y title (what a point is) beside a single panel.
+  const height = options.height ?? (cellsOf(values).length > 1 ? undefined : 500);
+  return perCell(columns, (slice) => distributionFigure(slice, { y: values.metric, color: 'policy', categories: options.categories, xTitle: 'Policy', yTitle, height }), options.title);
 }
 
 /**

@@ -31,6 +31,12 @@ test('parameters go in a tagged cell right after the parameters cell, replacing 
   assert.doesNotMatch(String(twice.cells[2]!.source), /reps/);
 });
 
+test('the injected cell is published like the parameters cell: its remove-* tags go with it', () => {
+  const nb = notebook();
+  nb.cells[1]!.metadata = { tags: ['parameters', 'remove-cell'] };
+  assert.deepEqual(injectParameters(nb, { size: '1m' }).cells[2]!.metadata.tags, ['injected-parameters', 'remove-cell']);
+});
+
 test('a notebook without a parameters cell refuses -p with a clear message', () => {
   const nb = notebook();
   nb.cells[1]!.metadata = {};

@@ -214,6 +214,7 @@ test('paper reads the study store: effects with intervals and n, the method as a
   const page = readFileSync(html, 'utf8');
   assert.ok(page.includes('Threats to validity') && page.includes('Figure 3'), 'the paper has its sections and figures');
   assert.doesNotMatch(page, /tslab\.display|runDistributionFigure|%%plot/, 'cells tagged remove-input/remove-cell keep their code out of the page');
+  assert.doesNotMatch(page, /Parameters injected|const studyStore/, 'the injected parameters are hidden like the parameters cell');
   assert.deepEqual(externalReferences(page), []);
   const browser = await HeadlessChromium.launch();
   try {
