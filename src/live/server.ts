@@ -171,18 +171,23 @@ class Session {
     try {
       for (let i = 0; i < extracted.count; i++) {
         const prepared = await extracted.prepare(i);
-        const why = refusal(prepared.statementType, this.writer);
-        if (why) throw new RefusedStatement(why);
-        if (i < extracted.count - 1) {
-          await prepared.run();
-          continue;
-        }
-        if (hasParams) prepared.bind(params!);
-        const result = await prepared.stream();
-        await this.send({ id, type: 'columns', names: result.columnNames(), unique: result.deduplicatedColumnNames(), types: result.columnTypes().map(encode) });
-        for await (const rows of result.yieldRows()) {
-          if (this.closed) return;
-          await this.send({ id, type: 'rows', rows: rows.map(encode) });
+        // Prepared statements hold native memory until freed; a reader polling every 20 ms must not wait for GC.
+        try {
+          const why = refusal(prepared.statementType, this.writer);
+          if (why) throw new RefusedStatement(why);
+          if (i < extracted.count - 1) {
+            await prepared.run();
+            continue;
+          }
+          if (hasParams) prepared.bind(params!);
+          const result = await prepared.stream();
+          await this.send({ id, type: 'columns', names: result.columnNames(), unique: result.deduplicatedColumnNames(), types: result.columnTypes().map(encode) });
+          for await (const rows of result.yieldRows()) {
+            if (this.closed) return;
+            await this.send({ id, type: 'rows', rows: rows.map(encode) });
+          }
+        } finally {
+          prepared.destroySync();
         }
       }
       ok = true;

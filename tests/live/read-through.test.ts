@@ -90,6 +90,11 @@ test('while expert run writes: the socket is 0600, mine sql counts lines that gr
     const summary = await runSummary(store);
     assert.ok(summary.columns.includes('vmstat_cs'), summary.columns.join(','));
     assert.ok(summary.rows.length >= 1);
+    // A reader polling fast must not grow the writer's memory (its DuckDB is capped at 128 MB): 400 queries.
+    const allocated = async () => Number((await store.query(`select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory() where tag = 'ALLOCATOR'`)).rows[0]![0]);
+    const start = await allocated();
+    for (let i = 0; i < 400; i++) await store.query(`select l.text from line l join process p using (process_id) where p.role = 'workload' order by l.seq desc limit 1`);
+    assert.ok((await allocated()) - start < 16 << 20, `the writer's allocator grew from ${start} to ${await allocated()} bytes`);
     await assert.rejects(store.createBatch({ name: 'x', config: {}, provenance: {} }), /being written by process \d+ \(expert run\).*read-only/s);
     await assert.rejects(store.connection.run("insert into batch(name) values ('sneaky')"), /statements that write are refused/);
   } finally {
