@@ -50,7 +50,7 @@ test('magics run batches and queries, and -o hands an Arquero table to TypeScrip
       '  - {name: base-a}',
       '  - {name: base-b}',
       'objective:',
-      `  sql: "SELECT CAST(l.text AS DOUBLE) AS value FROM line l JOIN process p USING (process_id) WHERE p.batch_id = {batch_id} AND p.role = 'workload'"`,
+      `  sql: "SELECT p.policy, CAST(l.text AS DOUBLE) AS value FROM line l JOIN process p USING (process_id) WHERE p.batch_id = {batch_id} AND p.role = 'workload'"`,
       '  direction: max',
       'repetitions: 2',
     ].join('\n'),
