@@ -1,6 +1,7 @@
 /**
  * `expert run <batch.yaml> [--store F] [--set key=value ...] [--dry-run] [--format F]`
  * `expert run --resume <batch> [<batch.yaml>] [--store F]`
+ * `--dashboard [HOST:PORT]` serves the batch's live dashboard from this process (src/live/), URL on stderr.
  *
  * --resume runs again, into the same batch, every run that has no successful
  * result (its next `process.attempt`), with the config stored in the batch;
