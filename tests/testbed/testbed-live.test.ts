@@ -130,7 +130,8 @@ test('`expert run` on `machines: testbed` stores every line of iozone and fio in
     '',
   ].join('\n'));
   const { stdout } = await run(process.execPath, ['--import', import.meta.resolve('tsx'), join(repo, 'src', 'cli', 'main.ts'), 'run', 'batch.yaml', '--store', 'e2e.duckdb', '--format', 'json'], { cwd, env, timeout: 180_000 });
-  const rows = stdout.trim().split('\n').filter((l) => l.startsWith('[')).flatMap((l) => JSON.parse(l) as Array<Record<string, unknown>>);
+  // With --format the rows are the whole of stdout (the batch id goes to stderr).
+  const rows = JSON.parse(stdout) as Array<Record<string, unknown>>;
   const workloads = rows.filter((r) => r.role === 'workload');
   assert.deepEqual(workloads.map((r) => `${r.label}:${r.status}:${r.exit_code}`).sort(), [
     'fio-write baseline #1 @node1/vm1:exited:0', 'fio-write baseline #1 @node2/vm2:exited:0',
