@@ -18,7 +18,8 @@ function sayWaiting(error: StoreLockedError): void {
 
 async function open(path: string, readOnly: boolean): Promise<ExpertStore> {
   const { openStore } = await import('../store/store.js');
-  return openStore(path, { readOnly, create: false, lockWaitMs: LOCK_WAIT_MS, onLockWait: sayWaiting });
+  // A verb that writes only to cache a parse is over in moments: it does not serve live readers.
+  return openStore(path, { readOnly, create: false, serve: false, lockWaitMs: LOCK_WAIT_MS, onLockWait: sayWaiting });
 }
 
 /**

@@ -59,6 +59,12 @@ export interface OpenStoreOptions {
   readOnly?: boolean;
   /** Create a missing file (default true for writable opens). Verbs that only read or parse pass false. */
   create?: boolean;
+  /**
+   * Serve the store to other processes while it is open for writing (default true). A short
+   * writer (a read verb that must cache a parse) passes false: readers then wait for its lock a
+   * moment instead of reading through a writer that is about to go away.
+   */
+  serve?: boolean;
   /** Wait this long for another process's lock before failing (default 0). */
   lockWaitMs?: number;
   onLockWait?: (error: StoreLockedError) => void;
@@ -109,7 +115,7 @@ export async function openStore(path: string = DEFAULT_STORE_PATH, options: Open
     releaseDatabase(shared);
     throw error;
   }
-  if (!store.readOnly) await serveWhileOpen(store);
+  if (!store.readOnly && options.serve !== false) await serveWhileOpen(store);
   return store;
 }
 
