@@ -4,9 +4,10 @@
  * the current allocation, so no SSH to the compute node is needed. Guests are
  * still reached over SSH (their targets never get this executor).
  */
+import { execCollecting } from '../exec-collect.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { CommandResult, Executor, LineSink, OutputLine, RemoteProcess, StartOptions } from '../executor.js';
+import type { CommandResult, Executor, LineSink, RemoteProcess, StartOptions } from '../executor.js';
 import { OrphanGuard } from '../orphan-guard.js';
 import { srunArgv } from './step-command.js';
 import { SrunProcess } from './srun-process.js';
@@ -63,25 +64,8 @@ export class SrunExecutor implements Executor {
     return proc;
   }
 
-  async exec(command: string, options: { timeoutMs?: number; stdin?: string | Buffer } = {}): Promise<CommandResult> {
-    const chunks: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
-    const newline = Buffer.from('\n');
-    const sink = (line: OutputLine) => { chunks[line.stream].push(line.bytes, newline); };
-    const proc = await this.start({ command, stdin: options.stdin !== undefined }, sink);
-    if (options.stdin !== undefined) {
-      await proc.write(options.stdin).catch(() => undefined);
-      await proc.closeStdin();
-    }
-    let info = await proc.wait(options.timeoutMs);
-    if (!info) {
-      await proc.kill({ graceMs: 1000 });
-      info = (await proc.wait())!;
-    }
-    const text = (stream: 'stdout' | 'stderr') => Buffer.concat(chunks[stream]).toString('utf8');
-    let stderr = text('stderr');
-    if (info.status === 'killed') stderr += `\n[expert: timed out after ${options.timeoutMs} ms]`;
-    if (info.status === 'lost' || info.status === 'failed') stderr += `\n[expert: ${info.error}]`;
-    return { exitCode: info.exitCode, signal: info.signal, stdout: text('stdout'), stderr };
+  exec(command: string, options: { timeoutMs?: number; stdin?: string | Buffer } = {}): Promise<CommandResult> {
+    return execCollecting(this, command, options);
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,8 @@
  * Dropbear) on the other side, no agent of ours. Connections open lazily on
  * the first command, so an unreachable host fails only its own processes.
  */
-import type { CommandResult, Executor, LineSink, OutputLine, RemoteProcess, StartOptions } from '../executor.js';
+import { execCollecting } from '../exec-collect.js';
+import type { CommandResult, Executor, LineSink, RemoteProcess, StartOptions } from '../executor.js';
 import type { SshSettings, Target } from '../config/types.js';
 import { SshConfigResolver, type ResolvedHost } from './ssh-config.js';
 import { effectiveSettings, type EffectiveSshSettings } from './settings.js';
@@ -72,25 +73,8 @@ export class SshExecutor implements Executor, GroupSignaller {
     return proc;
   }
 
-  async exec(command: string, options: { timeoutMs?: number; stdin?: string | Buffer } = {}): Promise<CommandResult> {
-    const chunks: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
-    const newline = Buffer.from('\n');
-    const sink = (line: OutputLine) => { chunks[line.stream].push(line.bytes, newline); };
-    const proc = await this.start({ command, stdin: options.stdin !== undefined }, sink);
-    if (options.stdin !== undefined) {
-      await proc.write(options.stdin).catch(() => undefined);
-      await proc.closeStdin();
-    }
-    let info = await proc.wait(options.timeoutMs);
-    if (!info) {
-      await proc.kill({ graceMs: 1000 });
-      info = (await proc.wait())!;
-    }
-    const text = (stream: 'stdout' | 'stderr') => Buffer.concat(chunks[stream]).toString('utf8');
-    let stderr = text('stderr');
-    if (info.status === 'killed') stderr += `\n[expert: timed out after ${options.timeoutMs} ms]`;
-    if (info.status === 'lost' || info.status === 'failed') stderr += `\n[expert: ${info.error}]`;
-    return { exitCode: info.exitCode, signal: info.signal, stdout: text('stdout'), stderr };
+  exec(command: string, options: { timeoutMs?: number; stdin?: string | Buffer } = {}): Promise<CommandResult> {
+    return execCollecting(this, command, options);
   }
 
   /** Sends a signal to a remote process group over a channel of its own. */
