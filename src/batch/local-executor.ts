@@ -5,6 +5,7 @@
  * cut into lines byte for byte; `wait()` resolves only once both streams have
  * ended and the last partial line was handed over, so nothing is dropped.
  */
+import { waitAtMost } from './wait-at-most.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandResult, ExitInfo, Executor, LineSink, RemoteProcess, StartOptions } from './executor.js';
@@ -175,16 +176,7 @@ class LocalProcess implements RemoteProcess {
     this.guard.untrack(pid);
   }
 
-  async wait(timeoutMs?: number): Promise<ExitInfo | undefined> {
-    if (timeoutMs === undefined) return this.done;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.done, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  wait(timeoutMs?: number): Promise<ExitInfo | undefined> {
+    return waitAtMost(this.done, timeoutMs);
   }
 }

@@ -6,6 +6,7 @@
  * step: Slurm signals every process of the step, also children that left
  * the session), and only then the local srun.
  */
+import { waitAtMost } from '../wait-at-most.js';
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { ExitInfo, LineSink, OutputLine, RemoteProcess } from '../executor.js';
@@ -168,14 +169,7 @@ export class SrunProcess implements RemoteProcess {
     await this.done;
   }
 
-  async wait(timeoutMs?: number): Promise<ExitInfo | undefined> {
-    if (timeoutMs === undefined) return this.done;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), Math.max(0, timeoutMs)); });
-    try {
-      return await Promise.race([this.done, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  wait(timeoutMs?: number): Promise<ExitInfo | undefined> {
+    return waitAtMost(this.done, timeoutMs);
   }
 }

@@ -5,6 +5,7 @@
  * `exit` request gives the exit code or signal; a channel that closes without
  * one lost its connection: the process is `lost` and keeps every line received.
  */
+import { waitAtMost } from '../wait-at-most.js';
 import type { ClientChannel } from 'ssh2';
 import type { ExitInfo, LineSink, RemoteProcess } from '../executor.js';
 import { LineSplitter, nowMs } from '../line-splitter.js';
@@ -186,14 +187,7 @@ export class SshProcess implements RemoteProcess {
     }
   }
 
-  async wait(timeoutMs?: number): Promise<ExitInfo | undefined> {
-    if (timeoutMs === undefined) return this.done;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), Math.max(0, timeoutMs)); });
-    try {
-      return await Promise.race([this.done, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  wait(timeoutMs?: number): Promise<ExitInfo | undefined> {
+    return waitAtMost(this.done, timeoutMs);
   }
 }
