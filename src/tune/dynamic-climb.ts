@@ -10,7 +10,7 @@
  * touched is journaled and recorded in `tuning` like any policy, and put back
  * when it stops.
  */
-import type { DynamicPolicySpec } from '../batch/config/types.js';
+import type { DynamicPolicySpec, GuestFigure } from '../batch/config/types.js';
 import { UserError } from '../errors.js';
 import type { ExpertStore } from '../store/types.js';
 import { cpuChoice } from './space/dimensions.js';
@@ -18,6 +18,7 @@ import type { Choice } from './space/types.js';
 import { climber, helps, noiseOf, type ClimbSetting, type Move } from './optimize/hill-climb.js';
 import type { Journal } from './journal.js';
 import { restoreEntries, type RestoreResult } from './restore.js';
+import { monitorDirection, monitorProgramOf, monitorWindow } from './monitor-window.js';
 import { ratesBetween, sampleCounters, type GuestRates } from './sample.js';
 import { applyPolicy, discoverAll, type TuneNode } from './session.js';
 
@@ -55,13 +56,15 @@ export interface HillClimb {
   readonly moves: readonly MoveRow[];
 }
 
-const FIGURE: Record<DynamicPolicySpec['objective'], { of: (r: GuestRates) => number; direction: 'max' | 'min' }> = {
+const FIGURE: Record<GuestFigure, { of: (r: GuestRates) => number; direction: 'max' | 'min' }> = {
   write_bps: { of: (r) => r.writeBps, direction: 'max' },
   read_bps: { of: (r) => r.readBps, direction: 'max' },
   io_bps: { of: (r) => r.ioBps, direction: 'max' },
   ctx_switches_per_s: { of: (r) => r.ctxSwitchesPerSec, direction: 'min' },
   cpu_pct: { of: (r) => r.cpuPct, direction: 'min' },
 };
+
+const FLUSH_WAIT_MS = 750;
 
 export async function recordMove(store: ExpertStore, row: MoveRow, extra: { policy: string; objective: string; threshold: number }): Promise<void> {
   await store.query(
@@ -74,9 +77,13 @@ export function startHillClimb(options: HillClimbOptions): HillClimb {
   const spec = options.spec;
   const intervalMs = options.parseWindow(spec.interval ?? '5s');
   const settleMs = options.parseWindow(spec.settle ?? '2s');
-  const figure = FIGURE[spec.objective];
-  if (!figure) throw new UserError(`dynamic.objective: expected one of ${Object.keys(FIGURE).join(', ')}, got '${String(spec.objective)}'`);
-  const direction = spec.direction ?? figure.direction;
+  const figure = FIGURE[spec.objective as GuestFigure] as (typeof FIGURE)[GuestFigure] | undefined;
+  const monitorColumn = figure ? undefined : monitorProgramOf(spec.objective) && spec.objective;
+  if (!figure && !monitorColumn) throw new UserError(`dynamic.objective: expected one of ${Object.keys(FIGURE).join(', ')} or a monitor column (vmstat_<column>, perf_<event>), got '${String(spec.objective)}'`);
+  if (monitorColumn && (!options.store || options.batchId == null || options.run === undefined)) throw new UserError(`dynamic.objective ${monitorColumn}: a monitor column is read from the run's own monitors, so it needs a batch run (expert run), not a bare climb`);
+  const direction = spec.direction ?? figure?.direction ?? monitorDirection(monitorColumn!);
+  // Monitor lines reach the store in chunks (the line writer flushes every 500 ms): wait that long before reading a window.
+  const window = monitorColumn ? monitorWindow(options.store!, options.batchId!, options.run!, monitorColumn) : undefined;
   const threshold = spec.threshold ?? 5;
   const moves: MoveRow[] = [];
   let stopped = false;
@@ -107,13 +114,21 @@ export function startHillClimb(options: HillClimbOptions): HillClimb {
     const view = (s: ClimbSetting) => ({ cpus: cpuChoices[s.cpus]!.label, nice: niceChoices[s.nice]! });
 
     const measure = async (): Promise<number> => {
+      if (window) {
+        const from = Date.now();
+        await sleep(intervalMs);
+        if (stopped) return Number.NaN;
+        const to = Date.now();
+        await sleep(FLUSH_WAIT_MS);
+        return stopped ? Number.NaN : window.mean(from, to);
+      }
       const first = await Promise.all(options.nodes.map((n) => sampleCounters(n.executor, guests.filter((g) => g.node === n.node).map((g) => g.pid))));
       await sleep(intervalMs);
       if (stopped) return Number.NaN;
       const second = await Promise.all(options.nodes.map((n) => sampleCounters(n.executor, guests.filter((g) => g.node === n.node).map((g) => g.pid))));
       let total = 0;
       first.forEach((a, i) => {
-        for (const r of ratesBetween(a, second[i]!).values()) total += figure.of(r);
+        for (const r of ratesBetween(a, second[i]!).values()) total += figure!.of(r);
       });
       return total;
     };
@@ -138,6 +153,11 @@ export function startHillClimb(options: HillClimbOptions): HillClimb {
     pairs.push([before, again]);
     before = again;
     while (!stopped) {
+      // A monitor column has no samples until the run's monitors (started after this climb) print: no move blind.
+      if (!Number.isFinite(before)) {
+        before = await measure();
+        continue;
+      }
       const move = climb.propose(settings);
       if (!move) return;
       const guest = guests.find((g) => g.name === move.guest)!;

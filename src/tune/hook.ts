@@ -13,6 +13,7 @@ import { UserError } from '../errors.js';
 import type { ActionResult } from './apply.js';
 import { startDynamicTuning, type DynamicPolicy, type DynamicTuning } from './dynamic.js';
 import { startHillClimb, type HillClimb, type MoveRow } from './dynamic-climb.js';
+import { missingMonitor } from './monitor-window.js';
 import { defaultJournalPath, entryKey, Journal } from './journal.js';
 import { isNoOpPolicy } from './planner.js';
 import { restoreEntries, type RestoreResult } from './restore.js';
@@ -127,6 +128,8 @@ export function createTuneHook(options: TuneHookOptions = {}): RunHook {
         !isNoOpPolicy(policy) && !policy.dynamic && !dynamic && applied.results.length === 0
           ? [`policy '${policy.name}' changed nothing: no guest thread on ${nodes.map((n) => n.node).join(', ')} matched its identify (see expert tune discover); its runs are untreated`]
           : [];
+      const missing = policy.dynamic && missingMonitor(policy.dynamic.objective, context.config);
+      if (missing) warnings.push(`policy '${policy.name}': ${missing}`);
       return { placeholders: guestPlaceholders(applied.discoveries), warnings };
     },
 

@@ -82,3 +82,59 @@ test('hill-climb policy: moves recorded in dynamic_move, in force during the run
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('hill-climb on a monitor column: the objective is the run\'s own vmstat cs over each window; without the monitor, a warning', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'expert-climb-mon-'));
+  const name = `climbmon-${process.pid}`;
+  const g = await startPausedGuest(name, { smp: 1, iothreads: 0 });
+  const store = await openStore(join(dir, 'climb.duckdb'));
+  try {
+    const yaml = (monitors: boolean) =>
+      [
+        'name: climb-monitor',
+        'machines: {nodes: [{name: n1, host: local}]}',
+        ...(monitors ? ['monitors:', '  - name: vmstat', '    on: nodes', '    command: vmstat -n 1'] : []),
+        'tests:',
+        '  - name: wait',
+        '    on: nodes',
+        `    command: sleep ${monitors ? 9 : 1}`,
+        'policies:',
+        '  - name: climb',
+        '    dynamic:',
+        '      optimizer: hill-climb',
+        '      objective: vmstat_cs',
+        '      interval: 1500ms',
+        '      settle: 100ms',
+        '      moves: [nice]',
+        '      nice: [0, 7]',
+        `      guests: [${name}]`,
+        '',
+      ].join('\n');
+    const run = async (monitors: boolean) => {
+      const plan = expandPlan(await parseBatchConfigText(yaml(monitors), { file: 'climb.yaml', cwd: dir }));
+      const warnings: string[] = [];
+      const outcome = await runBatch(plan, { store, hooks: defaultHooks(plan, { journalPath: join(dir, 'journal.json') }), onEvent: (e) => e.type === 'warning' && warnings.push(e.message) });
+      return { outcome, warnings };
+    };
+    const withMonitor = await run(true);
+    assert.equal(withMonitor.outcome.ok, true);
+    assert.deepEqual(withMonitor.warnings.filter((w) => w.includes('dynamic.objective')), []);
+    const moves = await store.query(`SELECT epoch_ms("at"), objective_before, objective_after, objective, kept FROM dynamic_move WHERE batch_id = $1 ORDER BY "at"`, [withMonitor.outcome.batchId]);
+    assert.ok(moves.rows.length >= 1, 'at least one move in 9 s of 1.5 s windows');
+    // The climber's figures are means of what vmstat printed in this run: within its range of cs values.
+    const cs = await store.query(`SELECT min(cs)::DOUBLE, max(cs)::DOUBLE FROM parsed.vmstat x JOIN process p USING (process_id) WHERE p.batch_id = $1 AND NOT x.since_boot AND NOT x.parse_error`, [withMonitor.outcome.batchId]);
+    const [lo, hi] = cs.rows[0] as [number, number];
+    for (const [, before, after, objective] of moves.rows) {
+      assert.equal(objective, 'vmstat_cs');
+      for (const v of [before, after] as number[]) assert.ok(v >= lo && v <= hi, `${v} within vmstat's cs range [${lo}, ${hi}]`);
+    }
+    const without = await run(false);
+    assert.ok(without.warnings.some((w) => /vmstat_cs is read from a vmstat monitor, and this batch has none/.test(w)), without.warnings.join('\n'));
+    const after = await store.query(`SELECT count(*)::INTEGER FROM tuning WHERE restored_at IS NULL`);
+    assert.equal(after.rows[0]![0], 0, 'nothing left tuned');
+  } finally {
+    await store.close();
+    await g.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -5,7 +5,8 @@
  */
 
 export type Schema =
-  | { type: 'string'; enum?: readonly string[]; nonEmpty?: boolean }
+  /** `pattern` admits strings outside `enum` too (`patternText` says what it admits, for the error). */
+  | { type: 'string'; enum?: readonly string[]; pattern?: RegExp; patternText?: string; nonEmpty?: boolean }
   | { type: 'integer'; min?: number; max?: number }
   | { type: 'boolean' }
   /** Anything (free-form data carried along, e.g. the testbed's facts). */
@@ -173,7 +174,7 @@ const dynamicSchema: Schema = {
   type: 'object',
   fields: {
     optimizer: { schema: { type: 'string', enum: ['hill-climb'] }, required: true },
-    objective: { schema: { type: 'string', enum: ['write_bps', 'read_bps', 'io_bps', 'ctx_switches_per_s', 'cpu_pct'] }, required: true },
+    objective: { schema: { type: 'string', enum: ['write_bps', 'read_bps', 'io_bps', 'ctx_switches_per_s', 'cpu_pct'], pattern: /^(vmstat|perf)_[a-z0-9_]+$/, patternText: 'a monitor column (vmstat_<column>, perf_<event>)' }, required: true },
     direction: { schema: { type: 'string', enum: ['max', 'min'] } },
     interval: { schema: { type: 'duration', positive: true } },
     settle: { schema: { type: 'duration' } },

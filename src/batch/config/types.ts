@@ -143,11 +143,18 @@ export interface PolicySpec {
   dynamic?: DynamicPolicySpec;
 }
 
+export type GuestFigure = 'write_bps' | 'read_bps' | 'io_bps' | 'ctx_switches_per_s' | 'cpu_pct';
+export type MonitorColumn = `vmstat_${string}` | `perf_${string}`;
+
 /** `dynamic: {optimizer: hill-climb, objective, interval, settle, moves}`: every move is recorded in `dynamic_move`, everything is restored at the end. */
 export interface DynamicPolicySpec {
   optimizer: 'hill-climb';
-  /** A live figure summed over the guests: `write_bps`, `read_bps`, `io_bps` (higher is better), `ctx_switches_per_s`, `cpu_pct` (lower is better). */
-  objective: 'write_bps' | 'read_bps' | 'io_bps' | 'ctx_switches_per_s' | 'cpu_pct';
+  /**
+   * A live figure summed over the guests: `write_bps`, `read_bps`, `io_bps` (higher is better), `ctx_switches_per_s`,
+   * `cpu_pct` (lower is better); or a column of the run's monitors as the live views name it (`vmstat_cs`,
+   * `perf_context_switches`): its mean over the window, averaged over the nodes (direction from its name).
+   */
+  objective: GuestFigure | MonitorColumn;
   direction?: 'max' | 'min';
   /** The window the objective is measured over, before and after each move (default 5s). */
   interval?: string | number;

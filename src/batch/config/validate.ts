@@ -21,8 +21,9 @@ function walk(value: unknown, schema: Schema, source: ConfigSource, path: Config
   switch (schema.type) {
     case 'string':
       if (typeof value !== 'string') fail(schema.enum ? oneOf(schema.enum) : 'a string');
-      if (schema.enum && !schema.enum.includes(value as string)) {
-        throw source.error(path, `expected ${oneOf(schema.enum)}, got ${describe(value)}${didYouMean(value as string, schema.enum)}`);
+      if (schema.enum && !schema.enum.includes(value as string) && !schema.pattern?.test(value as string)) {
+        const also = schema.patternText ? `, or ${schema.patternText}` : '';
+        throw source.error(path, `expected ${oneOf(schema.enum)}${also}, got ${describe(value)}${didYouMean(value as string, schema.enum)}`);
       }
       if (schema.nonEmpty && value === '') fail('a non-empty string');
       return;
