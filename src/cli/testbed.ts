@@ -10,7 +10,7 @@ import { LIMITS, parseIntFlag } from '../testbed/layout.js';
 import { testbedDown, testbedStatus, testbedUp, type TestbedStatus } from '../testbed/index.js';
 import { formatRows, resolveFormat, type OutputFormat } from './format.js';
 
-interface UpFlags { vms?: string; nodes?: string; accel?: string; memory?: string; cpus?: string; iothread?: boolean; disk?: string; bootTimeout?: string; format?: string; manager?: string; vcpupin?: boolean }
+interface UpFlags { vms?: string; nodes?: string; accel?: string; memory?: string; cpus?: string; iothread?: boolean; disk?: string; bootTimeout?: string; format?: string; manager?: string; vcpupin?: boolean; slurm?: boolean }
 
 export function registerTestbed(program: Command): void {
   const testbed = program.command('testbed').description('the local testbed: real QEMU guests with fio/iozone over SSH, behind loopback "nodes" (machines: testbed)');
@@ -28,6 +28,7 @@ export function registerTestbed(program: Command): void {
     .option('--boot-timeout <s>', 'seconds to wait for every guest to answer SSH (default grows with the number of guests)')
     .option('--manager <manager>', 'qemu (QEMU started by hand) or libvirt (a libvirtd per node runs each guest as a domain; needs root)', 'qemu')
     .option('--vcpupin', 'with --manager libvirt: pin each guest\'s vCPUs in its domain XML (<vcpupin>, spread over the host CPUs)')
+    .option('--slurm', 'make every node a Slurm node: a slurmctld of the testbed\'s and a slurmd in each node\'s PID namespace (needs root); then salloc/srun with SLURM_CONF as printed')
     .option('--format <format>', 'table|csv|json for the guest list printed at the end')
     .action(async (flags: UpFlags) => {
       const format = resolveFormat(flags.format);
@@ -47,6 +48,7 @@ export function registerTestbed(program: Command): void {
           diskMb: parseIntFlag('--disk', flags.disk, 512, LIMITS.diskMb[0], LIMITS.diskMb[1]),
           manager: flags.manager,
           vcpupin: Boolean(flags.vcpupin),
+          slurm: Boolean(flags.slurm),
           bootTimeoutMs: flags.bootTimeout === undefined ? undefined : parseIntFlag('--boot-timeout', flags.bootTimeout, 0, 1, 3600) * 1000,
           onProgress: (line) => process.stderr.write(`testbed: ${line}\n`),
           signal: abort.signal,
@@ -56,6 +58,7 @@ export function registerTestbed(program: Command): void {
         process.stderr.write(result.alreadyUp
           ? `testbed: already up (${s.guests.length} guests, accel ${s.accel}, since ${s.startedAt}); nothing to do${result.differences?.length ? `\ntestbed: note: it runs with ${result.differences.join(', ')}: \`expert testbed down\` first to change it` : ''}\n`
           : `testbed: up: ${s.guests.length} guests on ${s.nodes.length} node${s.nodes.length > 1 ? 's' : ''}, accel ${s.accel}${s.manager === 'libvirt' ? ', managed by libvirt' : ''}${result.bootMs ? `, booted in ${(result.bootMs / 1000).toFixed(1)} s` : ''}; machine map ${s.machinesFile}\n`);
+        if (s.slurm) process.stderr.write(slurmHint(s.slurm, s.machinesFile.replace(/machines\.yaml$/, 'slurm-machines.yaml')));
         process.stdout.write(guestTable(s, format));
       } catch (error) {
         if (abort.signal.aborted) { process.exitCode = 130; return; }
@@ -72,7 +75,7 @@ export function registerTestbed(program: Command): void {
     .action(async () => {
       const result = await testbedDown();
       process.stderr.write(result.wasUp
-        ? `testbed: down: stopped ${result.stoppedGuests.length} guests (${result.stoppedGuests.join(', ')}) and ${result.stoppedNodes.length} node sshd${result.stoppedNodes.length > 1 ? 's' : ''}\n`
+        ? `testbed: down: stopped ${result.stoppedGuests.length} guests (${result.stoppedGuests.join(', ')}) and ${result.stoppedNodes.length} node sshd${result.stoppedNodes.length > 1 ? 's' : ''}${result.stoppedSlurm ? ', and the testbed\'s Slurm (slurmctld and each node\'s slurmd)' : ''}\n`
         : 'testbed: was not up; nothing to do\n');
     });
 
@@ -87,11 +90,22 @@ export function registerTestbed(program: Command): void {
       if (!status) throw new UserError('testbed: not up (no .expert/testbed/state.json here): run `expert testbed up`', { exitCode: 1 });
       if (format === 'table') {
         process.stderr.write(`testbed: manager ${status.manager}; accel ${status.accel} (${status.accelReason}); QEMU ${status.qemuVersion}; image ${status.imageHash}; nodes ${status.nodes.map((n) => `${n.name}=${n.host}:${n.port ?? ''}${n.running ? '' : ' (down)'}`).join(' ')}\n`);
+        if (status.slurm) process.stderr.write(`testbed: slurm: slurmctld ${status.slurm.controllerRunning ? `pid ${status.slurm.controllerPid}` : 'not running'}; ${status.slurm.nodes.map((n) => `${n.name}=${n.running ? `slurmd pid ${n.slurmdPid}${n.inNodeNamespace ? '' : ' (outside its node\'s namespace)'}` : 'no slurmd'} ${n.state ?? '?'}`).join(', ')}; partition ${status.slurm.partition}; SLURM_CONF=${status.slurm.conf}\n`);
         for (const p of status.problems) process.stderr.write(`testbed: problem: ${p}\n`);
       }
       process.stdout.write(flags.threads ? threadTable(status, format) : guestTable(status, format));
       if (!status.complete) process.exitCode = 1;
     });
+}
+
+/** What a user types next to use the testbed's Slurm. */
+function slurmHint(slurm: NonNullable<TestbedStatus['slurm']>, slurmMachines: string): string {
+  return [
+    `testbed: slurm: ${slurm.nodes.map((n) => `${n.name} ${n.state ?? '?'}`).join(', ')} in partition ${slurm.partition}; Slurm's commands need:`,
+    `testbed:   export SLURM_CONF=${slurm.conf}`,
+    `testbed: then e.g. \`salloc -N ${slurm.nodes.length}\` and, inside it, \`expert tune discover --machines slurm\` or a batch with \`machines: slurm\` (nodes only) or \`machines: ${slurmMachines}\` (with the guests)`,
+    '',
+  ].join('\n');
 }
 
 function guestTable(s: TestbedStatus, format: OutputFormat): string {

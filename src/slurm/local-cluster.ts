@@ -5,14 +5,17 @@
  * logs by `%n`), authenticated by munged running as user munge (/run/munge).
  * No systemd: the daemons are started directly. `up` is idempotent (a running
  * cluster of the same folder with every node idle is kept); `down` stops what
- * `up` started, by the PIDs in its pid files.
+ * `up` started: the PIDs in its pid files that still run with its slurm.conf,
+ * and any process started with that slurm.conf (a slurmd started in another
+ * PID namespace writes a PID of that namespace into its pid file).
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { UserError } from '../errors.js';
+import { cmdline, processesMentioning } from '../testbed/procs.js';
 
 export interface LocalClusterOptions {
   /** Folder for slurm.conf, state, spool, logs and pid files. */
@@ -24,6 +27,10 @@ export interface LocalClusterOptions {
   /** CPUs each node declares (default: this machine's). */
   cpus?: number;
   partition?: string;
+  /** Node names are `<prefix>1..<prefix>N` (default `n`; the testbed uses `node`, its own node names). */
+  namePrefix?: string;
+  /** argv put before `slurmd` for a node, e.g. `nsenter --target PID --pid --mount --`: the testbed runs each slurmd inside its node's PID namespace. */
+  slurmdWrapper?: (node: string) => string[];
 }
 
 export interface LocalCluster {
@@ -35,8 +42,8 @@ export interface LocalCluster {
   env: NodeJS.ProcessEnv;
 }
 
-export function nodeNames(count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `n${i + 1}`);
+export function nodeNames(count: number, prefix = 'n'): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
 }
 
 /**
@@ -48,7 +55,7 @@ export function cgroupConf(): string {
 }
 
 /** slurm.conf for the local cluster (pure). */
-export function slurmConf(options: Required<Omit<LocalClusterOptions, 'cpus'>> & { cpus: number; host: string }): string {
+export function slurmConf(options: Required<Omit<LocalClusterOptions, 'cpus' | 'slurmdWrapper'>> & { cpus: number; host: string }): string {
   const d = options.dir;
   const last = options.slurmdPort + options.nodes - 1;
   return [
@@ -81,7 +88,7 @@ export function slurmConf(options: Required<Omit<LocalClusterOptions, 'cpus'>> &
     'MinJobAge=30',
     'JobAcctGatherType=jobacct_gather/none',
     'AccountingStorageType=accounting_storage/none',
-    `NodeName=n[1-${options.nodes}] NodeHostname=${options.host} NodeAddr=127.0.0.1 Port=[${options.slurmdPort}-${last}] CPUs=${options.cpus} State=UNKNOWN`,
+    `NodeName=${options.namePrefix}[1-${options.nodes}] NodeHostname=${options.host} NodeAddr=127.0.0.1 Port=[${options.slurmdPort}-${last}] CPUs=${options.cpus} State=UNKNOWN`,
     `PartitionName=${options.partition} Nodes=ALL Default=YES MaxTime=INFINITE State=UP`,
     '',
   ].join('\n');
@@ -95,13 +102,14 @@ function settings(options: LocalClusterOptions) {
     slurmdPort: options.slurmdPort ?? 17001,
     cpus: options.cpus ?? Math.max(1, Number(spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()) || 1),
     partition: options.partition ?? 'expert',
+    namePrefix: options.namePrefix ?? 'n',
     host: hostname().split('.')[0]!,
   };
 }
 
 function describe(s: ReturnType<typeof settings>): LocalCluster {
   const conf = join(s.dir, 'slurm.conf');
-  return { dir: s.dir, conf, nodeNames: nodeNames(s.nodes), partition: s.partition, env: { ...process.env, SLURM_CONF: conf } };
+  return { dir: s.dir, conf, nodeNames: nodeNames(s.nodes, s.namePrefix), partition: s.partition, env: { ...process.env, SLURM_CONF: conf } };
 }
 
 export async function clusterUp(options: LocalClusterOptions): Promise<LocalCluster> {
@@ -119,7 +127,10 @@ export async function clusterUp(options: LocalClusterOptions): Promise<LocalClus
   writeFileSync(cgroupFile, cgroupConf());
   await ensureMunge();
   await run('slurmctld', ['-f', cluster.conf]);
-  for (const name of cluster.nodeNames) await run('slurmd', ['-f', cluster.conf, '-N', name]);
+  for (const name of cluster.nodeNames) {
+    const argv = [...(options.slurmdWrapper?.(name) ?? []), 'slurmd', '-f', cluster.conf, '-N', name];
+    await run(argv[0]!, argv.slice(1));
+  }
   const deadline = Date.now() + 30_000;
   while ((await idleNodes(cluster)) < s.nodes) {
     if (Date.now() > deadline) throw new UserError(`the local Slurm in ${s.dir} did not get ${s.nodes} idle nodes within 30 s (see ${s.dir}/log)`);
@@ -130,13 +141,26 @@ export async function clusterUp(options: LocalClusterOptions): Promise<LocalClus
 
 /** Stops slurmd and slurmctld of this folder (munged is left running: other users of this machine may need it). */
 export async function clusterDown(cluster: Pick<LocalCluster, 'dir'>): Promise<void> {
-  const run = join(cluster.dir, 'run');
-  if (!existsSync(run)) return;
-  const pids = ['slurmctld.pid', ...listPidFiles(run)].map((f) => pidIn(join(run, f))).filter((p): p is number => p !== undefined);
+  const pids = await clusterDaemons(cluster);
   for (const pid of pids) signal(pid, 'SIGTERM');
   const deadline = Date.now() + 10_000;
   while (pids.some(alive) && Date.now() < deadline) await delay(100);
   for (const pid of pids.filter(alive)) signal(pid, 'SIGKILL');
+}
+
+/**
+ * Host PIDs of this folder's slurmctld and slurmd: a pid file's PID only while it still runs with this
+ * slurm.conf (PIDs get reused, and a slurmd in another PID namespace writes that namespace's PID), plus
+ * every process started with `-f <this slurm.conf>`.
+ */
+export async function clusterDaemons(cluster: Pick<LocalCluster, 'dir'>): Promise<number[]> {
+  const conf = join(cluster.dir, 'slurm.conf');
+  const run = join(cluster.dir, 'run');
+  const fromFiles = existsSync(run) ? ['slurmctld.pid', ...listPidFiles(run)].map((f) => pidIn(join(run, f))).filter((p): p is number => p !== undefined) : [];
+  const found = new Set<number>();
+  for (const pid of fromFiles) if ((await cmdline(pid)).includes(conf)) found.add(pid);
+  for (const pid of await processesMentioning(conf)) if (/^slurm(ctld|d)$/.test(basename((await cmdline(pid))[0] ?? ''))) found.add(pid);
+  return [...found].filter(alive);
 }
 
 function listPidFiles(dir: string): string[] {

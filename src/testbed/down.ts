@@ -1,10 +1,11 @@
 /**
- * `expert testbed down`: every guest (QMP quit, SIGTERM, SIGKILL), every node
- * sshd, then the state (state.json, machines.yaml, known_hosts, keys, disks).
+ * `expert testbed down`: the testbed's Slurm (slurmctld, each node's slurmd),
+ * every guest (QMP quit, SIGTERM, SIGKILL), every node sshd, then the state (state.json, machines.yaml, known_hosts, keys, disks).
  * Console logs stay in logs/ for a post-mortem.
  */
 import { open, readFile, rm, unlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { UserError } from '../errors.js';
 import { stopGuest } from './guest.js';
@@ -13,12 +14,15 @@ import { stopNodeSshd } from './node.js';
 import { testbedDir, testbedFiles } from './paths.js';
 import { alive, processesMentioning, signal, waitGone } from './procs.js';
 import { readState } from './state.js';
+import { stopTestbedSlurm } from './slurm.js';
 
 export interface TestbedDownResult {
   /** False when there was no testbed to stop. */
   wasUp: boolean;
   stoppedGuests: string[];
   stoppedNodes: string[];
+  /** A slurmctld or slurmd of the testbed was running and was stopped. */
+  stoppedSlurm?: boolean;
 }
 
 export async function testbedDown(options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TestbedDownResult> {
@@ -32,10 +36,12 @@ export async function testbedDown(options: { cwd?: string; env?: NodeJS.ProcessE
 export async function teardown(dir: string): Promise<TestbedDownResult> {
   const files = testbedFiles(dir);
   const state = await readState(files.state);
+  // Slurm first, so no step starts while the nodes go; found by its slurm.conf, also without a state file.
+  const stoppedSlurm = await stopTestbedSlurm(dir);
   if (!state) {
     await stopStrays(files.run);
     await removeState(files);
-    return { wasUp: false, stoppedGuests: [], stoppedNodes: [] };
+    return { wasUp: false, stoppedGuests: [], stoppedNodes: [], ...(stoppedSlurm ? { stoppedSlurm } : {}) };
   }
   const guests = state.nodes.flatMap((n) => n.guests);
   // libvirt's guests go through libvirt (destroy, undefine), then its daemons; anything left is stopped as usual.
@@ -44,7 +50,7 @@ export async function teardown(dir: string): Promise<TestbedDownResult> {
   await Promise.all(state.nodes.map((n) => stopNodeSshd(n)));
   await stopStrays(files.run);
   await removeState(files);
-  return { wasUp: true, stoppedGuests: guests.map((g) => g.name), stoppedNodes: state.nodes.map((n) => n.name) };
+  return { wasUp: true, stoppedGuests: guests.map((g) => g.name), stoppedNodes: state.nodes.map((n) => n.name), ...(stoppedSlurm ? { stoppedSlurm } : {}) };
 }
 
 /** Anything still running from this testbed's run folder (a state file lost or written before a crash): TERM, then KILL. */
@@ -59,7 +65,9 @@ async function stopStrays(runDir: string): Promise<void> {
 }
 
 async function removeState(files: ReturnType<typeof testbedFiles>): Promise<void> {
-  for (const f of [files.machines, files.knownHosts, files.identity, `${files.identity}.pub`]) await rm(f, { force: true });
+  for (const f of [files.machines, files.slurmMachines, files.knownHosts, files.identity, `${files.identity}.pub`]) await rm(f, { force: true });
+  // Slurm's state, spool and pid files go; its logs stay beside the console logs (slurm/log/).
+  for (const sub of ['state', 'spool', 'run', 'slurm.conf', 'cgroup.conf']) await rm(join(files.slurm, sub), { recursive: true, force: true });
   await rm(files.run, { recursive: true, force: true });
   await rm(files.state, { force: true });
 }

@@ -68,6 +68,30 @@ export function machineMapYaml(state: TestbedState): string {
   return `# Written by \`expert testbed up\` (${state.startedAt}); \`machines: testbed\` reads this file.\n# \`expert testbed down\` removes it.\n` + stringify(machineMap(state));
 }
 
+/**
+ * `--slurm`: the same guests as a `slurm:` machine map. The nodes come from the allocation (an
+ * allocation of node1 and node2 gets their guests; nodes outside it are left out), node processes start
+ * as job steps (srun), guests are reached over SSH as in machines.yaml.
+ */
+export function slurmMachineMap(state: TestbedState): Omit<TestbedMachineMap, 'nodes'> & { nodes: Array<{ name: string; host: string; vms: Array<{ name: string; host: string; port: number; user: string }> }> } {
+  const map = machineMap(state);
+  return {
+    slurm: true,
+    launcher: 'srun',
+    testbed: map.testbed,
+    ssh: map.ssh,
+    // host: the node's NodeAddr in slurm.conf (the schema wants one; srun reaches the node by name).
+    nodes: map.nodes.map((n) => ({ name: n.name, host: '127.0.0.1', vms: n.vms!.map((vm) => ({ name: vm.name, host: vm.host!, port: vm.port!, user: vm.user! })) })),
+  };
+}
+
+export function slurmMachineMapYaml(state: TestbedState): string {
+  return `# Written by \`expert testbed up --slurm\` (${state.startedAt}): the testbed's guests for a batch run inside
+# \`salloc\` on the testbed's Slurm (SLURM_CONF=${state.slurm?.conf ?? '?'}); \`machines: ./.expert/testbed/slurm-machines.yaml\`.
+# \`expert testbed down\` removes it.
+` + stringify(slurmMachineMap(state));
+}
+
 /** known_hosts lines: every node sshd and every guest (they share the image's host key). */
 export function knownHostsLines(state: TestbedState, guestHostKey: string, nodeHostKeys: Map<string, string>): string {
   const lines: string[] = [];

@@ -22,6 +22,10 @@ export function testbedFiles(dir: string) {
   return {
     state: join(dir, 'state.json'),
     machines: join(dir, 'machines.yaml'),
+    /** `--slurm`: the same nodes and guests as a `slurm:` machine map (nodes from the allocation, processes through srun). */
+    slurmMachines: join(dir, 'slurm-machines.yaml'),
+    /** `--slurm`: the testbed's Slurm cluster (slurm.conf, state, spool, pid files, logs). */
+    slurm: join(dir, 'slurm'),
     knownHosts: join(dir, 'known_hosts'),
     identity: join(dir, 'id_ed25519'),
     lock: join(dir, '.lock'),

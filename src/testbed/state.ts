@@ -4,6 +4,7 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Accel } from './qemu-args.js';
+import type { TestbedSlurmState } from './slurm.js';
 
 export interface GuestState {
   name: string;
@@ -42,6 +43,8 @@ export interface TestbedOptionsUsed {
   manager?: 'qemu' | 'libvirt';
   /** libvirt only: each domain's XML pins its vCPUs (`<vcpupin>`). */
   vcpupin?: boolean;
+  /** Every node is a Slurm node (its slurmd in the node's namespace), with a slurmctld of the testbed's. */
+  slurm?: boolean;
 }
 
 export interface TestbedState {
@@ -56,6 +59,8 @@ export interface TestbedState {
   identityFile: string;
   knownHosts: string;
   nodes: NodeState[];
+  /** `--slurm`: the testbed's Slurm cluster. */
+  slurm?: TestbedSlurmState;
 }
 
 export async function readState(file: string): Promise<TestbedState | undefined> {

@@ -5,6 +5,7 @@
 import { testbedDir, testbedFiles } from './paths.js';
 import { isOurs, threads, type ThreadInfo } from './procs.js';
 import { readState, type TestbedState } from './state.js';
+import { slurmStatus, type TestbedSlurmStatus } from './slurm.js';
 
 export interface GuestStatus {
   node: string;
@@ -41,7 +42,9 @@ export interface TestbedStatus {
   manager: 'qemu' | 'libvirt';
   nodes: NodeStatus[];
   guests: GuestStatus[];
-  /** Every guest and node sshd is running. */
+  /** `--slurm`: the controller and each node's slurmd (host PID, in the node's namespace, Slurm's state of the node). */
+  slurm?: TestbedSlurmStatus;
+  /** Every guest and node sshd is running (and with --slurm, slurmctld and every node's slurmd in its namespace). */
   complete: boolean;
   problems: string[];
 }
@@ -74,6 +77,17 @@ async function describe(state: TestbedState, files: ReturnType<typeof testbedFil
   }
   const expected = state.options.vmsPerNode * state.options.nodes;
   if (guests.length < expected) problems.push(`${expected - guests.length} of ${expected} guests were never started`);
+  let slurm: TestbedSlurmStatus | undefined;
+  if (state.slurm) {
+    slurm = await slurmStatus(state.slurm, state.nodes);
+    if (!slurm.controllerRunning) problems.push('slurmctld is not running');
+    for (const n of slurm.nodes) {
+      if (!n.running) problems.push(`${n.name}'s slurmd is not running`);
+      else if (!n.inNodeNamespace) problems.push(`${n.name}'s slurmd runs outside the node's PID namespace`);
+    }
+  } else if (state.options.slurm) {
+    problems.push('Slurm was asked for (--slurm) but never started');
+  }
   return {
     dir: state.dir,
     machinesFile: files.machines,
@@ -88,6 +102,7 @@ async function describe(state: TestbedState, files: ReturnType<typeof testbedFil
     manager: state.options.manager ?? 'qemu',
     nodes,
     guests,
+    ...(slurm ? { slurm } : {}),
     complete: problems.length === 0,
     problems,
   };

@@ -1,6 +1,7 @@
 /**
  * `expert testbed up`: image → accelerator → node sshds → guests booted in
- * parallel → wait for SSH → machines.yaml + known_hosts. Whatever fails or is
+ * parallel → wait for SSH → (--slurm: slurmctld, a slurmd in each node's
+ * namespace) → machines.yaml + known_hosts. Whatever fails or is
  * interrupted half-way is torn down again (guests, sshds), logs are kept.
  */
 import { execFile } from 'node:child_process';
@@ -12,7 +13,7 @@ import { UserError } from '../errors.js';
 import { chooseAccel, type AccelRequest } from './accel.js';
 import { ensureGuestImage } from './image.js';
 import { BootFailure, makeDataDisk, PortInUse, QEMU, startQemu, waitForGuest } from './guest.js';
-import { knownHostsLines, LIMITS, checkInt, machineMapYaml, planLayout } from './layout.js';
+import { knownHostsLines, LIMITS, checkInt, machineMapYaml, planLayout, slurmMachineMapYaml } from './layout.js';
 import { canIsolateNodes, startNodeSshd } from './node.js';
 import { cacheDir, testbedDir, testbedFiles } from './paths.js';
 import { parseQemuVersion } from './procs.js';
@@ -22,6 +23,7 @@ import { writeState, type GuestState, type NodeState, type TestbedState } from '
 import { teardown, withLock } from './down.js';
 import { libvirtSetupProblem, startDomain, startNodeLibvirt } from './libvirt.js';
 import { liveStatus, type TestbedStatus } from './status.js';
+import { slurmSetupProblem, startTestbedSlurm } from './slurm.js';
 
 const run = promisify(execFile);
 
@@ -50,6 +52,8 @@ export interface TestbedUpOptions {
   manager?: 'qemu' | 'libvirt';
   /** libvirt only: write `<vcpupin>` into each domain's XML (vCPUs spread over the host CPUs round robin). */
   vcpupin?: boolean;
+  /** Every node a Slurm node: a slurmctld of the testbed's and a slurmd inside each node's PID namespace (needs root). */
+  slurm?: boolean;
 }
 
 export interface TestbedUpResult {
@@ -73,6 +77,7 @@ function differences(s: TestbedStatus, asked: { vmsPerNode: number; nodeCount: n
   if (asked.options.iothread !== undefined && s.iothread !== asked.options.iothread) out.push(`--iothread ${s.iothread ? 'on' : 'off'} (asked ${asked.options.iothread ? 'on' : 'off'})`);
   if (asked.options.accel && asked.options.accel !== 'auto' && asked.options.accel !== s.accel) out.push(`--accel ${s.accel} (asked ${asked.options.accel})`);
   if ((asked.options.manager ?? 'qemu') !== s.manager) out.push(`--manager ${s.manager} (asked ${asked.options.manager ?? 'qemu'})`);
+  if (asked.options.slurm !== undefined && (s.slurm !== undefined) !== asked.options.slurm) out.push(`--slurm ${s.slurm ? 'on' : 'off'} (asked ${asked.options.slurm ? 'on' : 'off'})`);
   return out;
 }
 
@@ -100,6 +105,11 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
   const guestCount = vmsPerNode * nodeCount;
   const needMb = guestCount * (memoryMb + 64);
   if (needMb * 1024 * 1024 > freemem()) throw new UserError(`${guestCount} guests × ${memoryMb} MiB need about ${needMb} MiB, and only ${Math.floor(freemem() / 2 ** 20)} MiB are free: use fewer --vms or less --memory`);
+  const isolate = options.isolateNodes ?? canIsolateNodes();
+  if (options.slurm) {
+    const problem = slurmSetupProblem(isolate);
+    if (problem) throw new UserError(`testbed up --slurm: ${problem}`);
+  }
   await mkdir(dir, { recursive: true });
 
   return withLock(files.lock, async () => {
@@ -127,7 +137,7 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
       accelReason: accel.reason,
       qemuVersion,
       image: { hash: image.hash, dir: image.dir, kernelPackage: image.kernelPackage },
-      options: { vmsPerNode, nodes: nodeCount, memoryMb, cpus, iothread: options.iothread ?? false, diskMb, manager, ...(options.vcpupin ? { vcpupin: true } : {}) },
+      options: { vmsPerNode, nodes: nodeCount, memoryMb, cpus, iothread: options.iothread ?? false, diskMb, manager, ...(options.vcpupin ? { vcpupin: true } : {}), ...(options.slurm ? { slurm: true } : {}) },
       identityFile: key.privateKeyPath,
       knownHosts: files.knownHosts,
       nodes: [],
@@ -137,7 +147,6 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
     try {
       const nodeHostKeys = new Map<string, string>();
       const user = userInfo().username;
-      const isolate = options.isolateNodes ?? canIsolateNodes();
       state.nodes = await Promise.all(layout.map(async (l): Promise<NodeState> => {
         const sshd = await startNodeSshd(files.run, l.node, key.publicKey, isolate);
         nodeHostKeys.set(l.node, sshd.hostKey);
@@ -176,6 +185,13 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
       })));
       bootMs = Date.now() - started;
 
+      if (options.slurm) {
+        if (options.signal?.aborted) throw new Error('interrupted');
+        state.slurm = await startTestbedSlurm(state);
+        await writeState(files.state, state);
+        progress(`slurm: ${state.slurm.nodes.join(', ')} idle in partition ${state.slurm.partition} (slurmctld on port ${state.slurm.controllerPort}, each slurmd in its node's namespace); SLURM_CONF=${state.slurm.conf}`);
+        await writeFile(files.slurmMachines, slurmMachineMapYaml(state));
+      }
       await writeFile(files.knownHosts, knownHostsLines(state, image.hostKey, nodeHostKeys));
       await writeFile(files.machines, machineMapYaml(state));
       await writeState(files.state, state);

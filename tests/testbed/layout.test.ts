@@ -8,7 +8,9 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { planLayout, parseIntFlag, machineMapYaml, knownHostsLines } from '../../src/testbed/layout.js';
+import { planLayout, parseIntFlag, machineMapYaml, knownHostsLines, slurmMachineMapYaml } from '../../src/testbed/layout.js';
+import { parseSinfoStates } from '../../src/testbed/slurm.js';
+import { slurmConf } from '../../src/slurm/local-cluster.js';
 import { qemuArgs, type GuestLaunch } from '../../src/testbed/qemu-args.js';
 import { parseAccelRequest } from '../../src/testbed/accel.js';
 import { parseQemuVersion } from '../../src/testbed/procs.js';
@@ -120,6 +122,40 @@ test('the machine map is what `machines: testbed` loads: nodes, guests, ssh file
   } finally {
     await rm(cwd, { recursive: true, force: true });
   }
+});
+
+test('--slurm: the slurm machine map names the testbed\'s nodes and guests, takes the nodes from the allocation, and is refused outside one', async () => {
+  const cwd = await mkdtemp(join(tmpdir(), 'expert-testbed-layout-'));
+  try {
+    const dir = join(cwd, '.expert', 'testbed');
+    await mkdir(dir, { recursive: true });
+    const state = { ...sampleState(dir), slurm: { dir: join(dir, 'slurm'), conf: join(dir, 'slurm', 'slurm.conf'), partition: 'testbed', controllerPort: 17100, slurmdPort: 17101, nodes: ['node1', 'node2'] } };
+    const text = slurmMachineMapYaml(state);
+    assert.match(text, new RegExp(`SLURM_CONF=${join(dir, 'slurm', 'slurm.conf')}`));
+    const raw = parse(text) as { slurm: unknown; launcher: string; ssh: unknown; testbed: unknown; nodes: Array<{ name: string; host: string; port?: number; vms: Array<{ name: string; port: number }> }> };
+    assert.equal(raw.slurm, true);
+    assert.equal(raw.launcher, 'srun');
+    assert.deepEqual(raw.ssh, { identityFile: join(dir, 'id_ed25519'), knownHosts: join(dir, 'known_hosts') });
+    assert.deepEqual(raw.nodes.map((n) => [n.name, n.host, n.port, n.vms.map((v) => `${v.name}:${v.port}`)]), [
+      ['node1', '127.0.0.1', undefined, ['vm1:3011', 'vm2:3012']],
+      ['node2', '127.0.0.1', undefined, ['vm3:3021', 'vm4:3022']],
+    ]);
+    await writeFile(join(dir, 'slurm-machines.yaml'), text);
+    await assert.rejects(
+      parseBatchConfigText('name: t\nmachines: ./.expert/testbed/slurm-machines.yaml\ntests:\n  - {name: w, on: vms, command: "true"}\n', { cwd, env: {}, path: join(cwd, 'b.yaml') }),
+      /needs a Slurm allocation/,
+    );
+  } finally {
+    await rm(cwd, { recursive: true, force: true });
+  }
+});
+
+test('--slurm: slurm.conf names the nodes as the testbed does (node[1-N]) on consecutive ports; sinfo lines are read per node', () => {
+  const conf = slurmConf({ dir: '/t/slurm', nodes: 2, controllerPort: 17100, slurmdPort: 17101, partition: 'testbed', namePrefix: 'node', cpus: 2, host: 'h' });
+  assert.match(conf, /^NodeName=node\[1-2\] NodeHostname=h NodeAddr=127\.0\.0\.1 Port=\[17101-17102\] CPUs=2 State=UNKNOWN$/m);
+  assert.match(conf, /^SlurmctldPort=17100$/m);
+  assert.match(conf, /^PartitionName=testbed Nodes=ALL Default=YES/m);
+  assert.deepEqual([...parseSinfoStates('node1 idle\nnode2 alloc\n\nnode2 idle\n')], [['node1', 'idle'], ['node2', 'alloc']]);
 });
 
 test('notebooks/mach4.yaml, the reference cluster, is a valid machine map of 4 nodes × 5 guests', async () => {
