@@ -78,3 +78,23 @@ export function policyNames(config: unknown): string[] {
   const policies = (config as { policies?: { name?: unknown }[] } | null)?.policies;
   return Array.isArray(policies) ? policies.map((p) => String(p?.name ?? '')).filter(Boolean) : [];
 }
+
+/**
+ * The batch's `dynamic_move` rows (an online optimizer's moves), oldest first;
+ * `before`/`after` as JSON text. No rows when there were none, or when the
+ * store predates the table (an old store opened read-only is not migrated).
+ */
+export async function dynamicMoves(store: ExpertStore, batchId: number): Promise<Columns> {
+  try {
+    return await queryColumns(
+      store,
+      `SELECT run, "at", node, guest, action, "before"::VARCHAR AS "before", "after"::VARCHAR AS "after",
+              objective_before, objective_after, kept, policy, objective, threshold
+       FROM dynamic_move WHERE batch_id = $1 ORDER BY "at"`,
+      [batchId],
+    );
+  } catch (error) {
+    if (/dynamic_move does not exist/i.test((error as Error).message)) return {};
+    throw error;
+  }
+}

@@ -6,6 +6,7 @@
  * only; the page itself is `renderReport` (pure).
  */
 import { cellText } from '../cli/format.js';
+import { ReadOnlyStoreError } from '../errors.js';
 import { defaultRegistry } from '../mine/registry.js';
 import { parsedTable } from '../mine/sql.js';
 import { ensureParsed } from '../mine/engine.js';
@@ -16,7 +17,9 @@ import { comparisonTable } from './comparison-table.js';
 import { toNumber } from './numbers.js';
 import type { ExpertStore } from '../store/types.js';
 import type { Columns } from './columns.js';
-import { parsedColumns, parseJson, policyNames, queryRows, resolveBatch, runWindows, type BatchRow } from './data.js';
+import { dynamicMoves, parsedColumns, parseJson, policyNames, queryRows, resolveBatch, runWindows, type BatchRow } from './data.js';
+import { movesFigure, movesTable } from './moves.js';
+import { rowCount } from './columns.js';
 import type { ThreadAffinity } from './heatmap.js';
 import type { ParseErrorSummary, ReportComparison, ReportModel, TableData } from './report.js';
 import { withoutSinceBoot } from './since-boot.js';
@@ -75,6 +78,7 @@ export async function loadReportModel(store: ExpertStore, batchRef: number | str
           : [];
       parseErrors.push({ parser: name, processes: report.parsedProcesses + report.cachedProcesses, rows: report.rows, errors: report.errors, samples });
     } catch (error) {
+      mustWrite(error);
       notes.push(`parser ${name} failed on this batch: ${(error as Error).message}`);
     }
   }
@@ -83,6 +87,7 @@ export async function loadReportModel(store: ExpertStore, batchRef: number | str
   try {
     runs = await options.runSummary(store, batchId);
   } catch (error) {
+    mustWrite(error);
     notes.push(`the per-run summary could not be built: ${(error as Error).message}`);
   }
 
@@ -103,6 +108,7 @@ export async function loadReportModel(store: ExpertStore, batchRef: number | str
       chartInput.monitor = { columns, x: 'line_ts', series: 'host', y: ys.filter((y) => y in columns), source: parser };
       break;
     } catch (error) {
+      mustWrite(error);
       notes.push(`monitor series from ${parser} could not be read: ${(error as Error).message}`);
     }
   }
@@ -111,12 +117,15 @@ export async function loadReportModel(store: ExpertStore, batchRef: number | str
     try {
       chartInput.threadCpu = monitorRows(await parsedColumns(store, 'pidstat', batchId));
     } catch (error) {
+      mustWrite(error);
       notes.push(`per-thread CPU from pidstat could not be read: ${(error as Error).message}`);
     }
   }
 
+  const moves = await dynamicMoves(store, batchId);
   return {
     batch: toReportBatch(batch),
+    ...(rowCount(moves) > 0 ? { moves: { figure: movesFigure(moves), table: movesTable(moves), objectives: [...new Set(moves.objective!.map(String))], kept: moves.kept!.filter((k) => k === true).length } } : {}),
     runs: columnsTable(runs),
     processes,
     policies: policiesOf(batch.config),
@@ -161,10 +170,20 @@ async function runStatistics(store: ExpertStore, batchId: number, runs: Columns,
       const comparison = await compare(store, [batchId], { metric: values.metric });
       comparisons.push({ metric: values.metric, table: comparisonTable(comparison, axisUnit(values.metric) || 'as printed'), method: comparison.method });
     } catch (error) {
+      mustWrite(error);
       notes.push(`${values.metric} could not be compared across policies: ${(error as Error).message}`);
     }
   }
   return { throughputs, monitors, comparisons };
+}
+
+/**
+ * A parse that must write into a store opened read-only is not a note: the
+ * caller (the CLI's withExistingStore) reopens the store for writing and
+ * builds the report again, so the report shows what a parse finds.
+ */
+function mustWrite(error: unknown): void {
+  if (error instanceof ReadOnlyStoreError) throw error;
 }
 
 /** Rows printed by monitors, since-boot averages left out (they are not samples of any run). */

@@ -48,6 +48,15 @@ export interface ReportComparison {
   method: string[];
 }
 
+export interface ReportMoves {
+  figure: Figure;
+  table: TableData;
+  /** The objectives measured (one per dynamic policy, usually one). */
+  objectives: string[];
+  /** How many of the moves were kept. */
+  kept: number;
+}
+
 /** Significant digits of the numbers in the report's tables. */
 const TABLE_DIGITS = 4;
 
@@ -65,6 +74,8 @@ export interface ReportModel {
   /** Per throughput: policies compared run by run (`compare()`). */
   comparisons?: ReportComparison[];
   charts: ReportChart[];
+  /** The moves of an online optimizer (`dynamic_move`), when the batch has any. */
+  moves?: ReportMoves;
   /** Notes on what could not be shown (e.g. a parser failed), shown as such, not hidden. */
   notes?: string[];
   generatedAt?: Date;
@@ -101,6 +112,8 @@ export function renderReport(model: ReportModel): string {
     sections.push(figureHtml(chart.figure, { id: `chart-${i + 1}` }));
   });
 
+  if (model.moves) sections.push(movesHtml(model.moves));
+
   sections.push(
     '<h2 id="runs">Runs</h2>',
     '<p class="meta">One row per workload run; monitor figures are averages over the run\'s own time window.</p>',
@@ -124,6 +137,18 @@ export function renderReport(model: ReportModel): string {
     `<pre>${escapeHtml(JSON.stringify(b.config, null, 2))}</pre>`,
   );
   return htmlPage({ title: `ExPerT report: ${b.name} (batch ${b.batchId})`, body: sections.filter(Boolean).join('\n') });
+}
+
+function movesHtml(m: ReportMoves): string {
+  const n = m.table.rows.length;
+  return [
+    '<h2 id="moves">Online optimizer: moves</h2>',
+    `<p class="meta">${n} move${n === 1 ? '' : 's'}, ${m.kept} kept, ${n - m.kept} undone; objective ${escapeHtml(m.objectives.join(', '))} summed over the guests. ` +
+      'Hollow circles: the objective over the interval before a move (the settings in force); triangles: over the interval after a kept move; crosses: after a move that was undone. ' +
+      'Hover for the guest, the action and the settings before → after.</p>',
+    figureHtml(m.figure, { id: 'moves-chart' }),
+    tableHtml(m.table, 'No moves.'),
+  ].join('\n');
 }
 
 function workloadsHtml(w: { total: number; failed: number; warmup: number }): string {

@@ -190,6 +190,7 @@ test('expert report writes one offline page that draws every chart in Chromium',
   assert.match(html, /<b>2 of 14 workload processes did not succeed<\/b>/);
   assert.match(html, /4 of them warm-ups, left out of the statistics/);
   assert.match(html, /<h2 id="comparison">Policies compared<\/h2>/);
+  assert.doesNotMatch(html, /id="moves"|moves-chart/, 'no online-optimizer section for a batch without moves');
 
   const model = await withStore((store) => loadReportModel(store, batchId, { runSummary: runSummaryColumns }));
   const { page, consoleErrors, blockedRequests } = await browser.open(out);
