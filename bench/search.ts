@@ -25,7 +25,9 @@ interface Surface {
   provenance: Record<string, unknown>;
   direction: Direction;
   space: SpaceSpec;
-  candidates: Array<{ name: string; placement: number[]; runs: number[] }>;
+  /** The monitor figures captured with each run (side[j][k]: run j, metric k of side_metrics). */
+  side_metrics?: string[];
+  candidates: Array<{ name: string; placement: number[]; runs: number[]; side?: Array<Array<number | null>> }>;
 }
 
 const SEEDS = 200;
@@ -41,25 +43,28 @@ const best = means.reduce((b, m) => (sign * m > sign * b ? m : b), means[0]!);
 const good = (c: number) => (sign > 0 ? means[c]! >= best * (1 - TOLERANCE) : means[c]! <= best * (1 + TOLERANCE));
 const goodCount = means.filter((_, c) => good(c)).length;
 const featureRows = surface.candidates.map((c) => features(space, c.placement));
+const side = surface.side_metrics?.length && surface.candidates.every((c) => c.side?.length === c.runs.length) ? surface.candidates.map((c) => c.side!) : undefined;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-const strategies: Record<string, (seed: number) => Strategy> = {
-  random: (seed) => random(n, 1, seed, 4),
-  exhaustive: (seed) => exhaustive(n, 1, seed),
-  halving: (seed) => halving(n, 1, surface.direction, seed),
-  model: (seed) => model(featureRows, { repetitions: 1, direction: surface.direction, seed }),
+// `model` sees the monitors of its earlier trials (side information) when the surface has them; `model_placement_only` never does.
+const strategies: Record<string, { make: (seed: number) => Strategy; side?: boolean }> = {
+  random: { make: (seed) => random(n, 1, seed, 4) },
+  exhaustive: { make: (seed) => exhaustive(n, 1, seed) },
+  halving: { make: (seed) => halving(n, 1, surface.direction, seed) },
+  model: { make: (seed) => model(featureRows, { repetitions: 1, direction: surface.direction, seed }), side: true },
+  model_placement_only: { make: (seed) => model(featureRows, { repetitions: 1, direction: surface.direction, seed }) },
 };
 
 console.log(`surface: ${n} placements of ${space.guests.length} guests, ${runs[0]!.length} captured runs each (${String(surface.provenance.testbed ?? '')})`);
-console.log(`best mean ${best.toPrecision(4)}; ${goodCount} placements within ${TOLERANCE * 100}% of it`);
+console.log(`best mean ${best.toPrecision(4)}; ${goodCount} placements within ${TOLERANCE * 100}% of it; side information: ${side ? surface.side_metrics!.join(', ') : 'none in this surface'}`);
 const trialsTo: Record<string, number> = {};
 const started = Date.now();
-for (const [name, make] of Object.entries(strategies)) {
+for (const [name, { make, side: withSide }] of Object.entries(strategies)) {
   const t0 = Date.now();
-  const trials = Array.from({ length: SEEDS }, (_, i) => replay(make(i + 1), runs, good, 1000 + i, { stopAtTarget: true, direction: surface.direction }).trialsToTarget);
+  const trials = Array.from({ length: SEEDS }, (_, i) => replay(make(i + 1), runs, good, 1000 + i, { stopAtTarget: true, direction: surface.direction, ...(withSide && side ? { side } : {}) }).trialsToTarget);
   trialsTo[name] = median(trials);
   console.log(`${name.padEnd(10)} median trials to within 5%: ${trialsTo[name]} (p90 ${[...trials].sort((a, b) => a - b)[Math.floor(0.9 * SEEDS)]}; ${((Date.now() - t0) / 1000).toFixed(1)} s for ${SEEDS} seeds)`);
 }
@@ -100,6 +105,7 @@ console.log(
     trials_to_5pct: trialsTo,
     random_trials: trialsTo.random,
     model_ratio: Number(modelRatio.toFixed(3)),
+    side_metrics: side ? surface.side_metrics : [],
     halving_runs: median(halvingRuns),
     halving_good_final: halvingGood / SEEDS,
     exhaustive_runs_same_choice: matching ? matching.runs : null,

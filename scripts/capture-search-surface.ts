@@ -19,13 +19,19 @@ import { runValues } from '../src/mine/run-values.js';
 import { parseSpecText } from '../src/tune/search/spec.js';
 import { searchCandidates } from '../src/tune/search/candidates.js';
 
-const REPS = Number(process.env.REPS ?? 2);
+const REPS = Number(process.env.REPS ?? 4);
+/** Monitor figures captured beside the objective, run by run: the side information the model strategy may use. */
+const SIDE = ['perf_context_switches', 'perf_cpu_clock'];
 const OUT = resolve('tests/fixtures/search/surface.json');
 const CLI = resolve('src/cli/main.ts');
 const TSX = import.meta.resolve('tsx');
 
 const BATCH = `name: search-surface
 machines: testbed
+monitors:
+  - name: perf
+    on: nodes
+    command: perf stat -x, -I 250 -e context-switches,cpu-clock -p {guest_pids}
 tests:
   - name: dd-write
     on: vms
@@ -83,14 +89,28 @@ try {
     const batches = await store.query(`SELECT batch_id FROM batch ORDER BY batch_id`);
     batchIds = batches.rows.map((r) => Number(r[0]));
     const values = await runValues(store, batchIds, { metric: 'dd_rate_bps' });
-    const byPolicy = new Map<string, Array<{ position: number; value: number }>>();
+    const sideOf = new Map<string, Array<number | null>>();
+    for (const [k, metric] of SIDE.entries()) {
+      for (const run of (await runValues(store, batchIds, { metric })).runs) {
+        const key = `${run.batch_id}:${run.run}`;
+        if (!sideOf.has(key)) sideOf.set(key, SIDE.map(() => null));
+        sideOf.get(key)![k] = run.value;
+      }
+    }
+    const byPolicy = new Map<string, Array<{ position: number; value: number; side: Array<number | null> }>>();
     const position = await store.query(`SELECT DISTINCT batch_id, run, position FROM process WHERE role = 'workload'`);
     const positionOf = new Map(position.rows.map((r) => [`${r[0]}:${r[1]}`, Number(r[2])]));
     for (const run of values.runs) {
       if (!byPolicy.has(run.policy)) byPolicy.set(run.policy, []);
-      byPolicy.get(run.policy)!.push({ position: positionOf.get(`${run.batch_id}:${run.run}`) ?? 0, value: run.value });
+      const key = `${run.batch_id}:${run.run}`;
+      // A run whose monitor gave no sample in its window keeps null there: the model then goes without.
+      const side = sideOf.get(key) ?? SIDE.map(() => null);
+      byPolicy.get(run.policy)!.push({ position: positionOf.get(key) ?? 0, value: run.value, side });
     }
-    surface = candidates.map((c, i) => ({ name: c.name, placement: enumeration!.placements[i], runs: (byPolicy.get(c.name) ?? []).sort((a, b) => a.position - b.position).map((r) => r.value) }));
+    surface = candidates.map((c, i) => {
+      const measured = (byPolicy.get(c.name) ?? []).sort((a, b) => a.position - b.position);
+      return { name: c.name, placement: enumeration!.placements[i], runs: measured.map((r) => r.value), side: measured.map((r) => r.side) };
+    });
     const missing = surface.filter((s) => s.runs.length < REPS);
     if (missing.length) throw new Error(`${missing.length} candidates lack runs (e.g. ${missing[0]!.name}): ${values.excluded.slice(0, 3).map((e) => e.reason).join('; ')}`);
   } finally {
@@ -112,11 +132,13 @@ try {
           qemu,
           testbed: 'expert testbed up --vms 3 --accel tcg (1 node, 3 guests, 1 vCPU and 256 MiB each, on a 2-CPU machine shared with other work, so the noise is real)',
           objective: 'dd_rate_bps: the node total of the 3 guests\' dd write rates in one run (bytes/s), as Mine\'s run values give it',
+          side: 'side[i] of a candidate: the node\'s perf stat figures (per 250 ms interval, over the QEMU processes) averaged over run i\'s workload window, in side_metrics order',
           batches: batchIds,
           batch: BATCH,
           spec: SPEC,
         },
         metric: 'dd_rate_bps',
+        side_metrics: SIDE,
         direction: 'max',
         space: spec.space,
         candidates: surface,

@@ -23,7 +23,7 @@ export const tuneMagic: Magic = {
 %tune restore
 %tune search SPEC.yaml [--apply]
 
-%%tune search [--apply]
+%%tune search [--apply] [--dry-run [--sample N]]
 batch: ./batch.yaml            # or an inline batch
 candidates: [...]              # or generate: {...}
 objective: {sql: "...", direction: max}
@@ -38,8 +38,11 @@ current trial and restores its tuning.`,
       return;
     }
     const [verb, ...flags] = call.args;
-    if (verb !== 'search') throw new UserError('the cell form is %%tune search [--apply]; see %tune?');
-    const unknown = flags.find((f) => f !== '--apply');
+    if (verb !== 'search') throw new UserError('the cell form is %%tune search [--apply] [--dry-run [--sample N]]; see %tune?');
+    const sampleAt = flags.indexOf('--sample');
+    const sample = sampleAt < 0 ? undefined : Number(flags[sampleAt + 1]);
+    if (sample !== undefined && !(Number.isInteger(sample) && sample > 0)) throw new UserError(`--sample wants a whole number of candidates, got '${flags[sampleAt + 1] ?? ''}'; see %tune?`);
+    const unknown = flags.find((f, i) => !['--apply', '--dry-run'].includes(f) && !(sampleAt >= 0 && (i === sampleAt || i === sampleAt + 1)));
     if (unknown) throw new UserError(`unexpected argument '${unknown}'; see %tune?`);
     // The search's progress (trials, the best so far) is not an error: one display updated in place.
     const restore = captureOutput({ stdout: false, stderr: progressDisplay(context) });
@@ -48,6 +51,8 @@ current trial and restores its tuning.`,
       code = await runSearchCommand('<%%tune search cell>', {
         store: context.storeFile,
         apply: flags.includes('--apply'),
+        dryRun: flags.includes('--dry-run'),
+        ...(sample ? { sample } : {}),
         format: 'table',
         text: bodyAtCellLines(call),
       });

@@ -54,6 +54,7 @@ test('magics run batches and queries, and -o hands an Arquero table to TypeScrip
       '  direction: max',
       'repetitions: 2',
     ].join('\n'),
+    ['%%tune search --dry-run --sample 3', 'batch: {name: space-base, tests: [{name: w, command: echo 5}]}', 'space:', '  guests:', '    vm1: {cpus: [any, 0, 1]}', '    vm2: {cpus: [any, 0, 1]}', 'objective: {metric: w, direction: max}'].join('\n'),
   ]);
   for (const [i, r] of results.entries()) assert.equal(r.status, 'ok', `cell ${i}: ${JSON.stringify(r.outputs)}`);
   assert.match(text(results[1]!, 'stdout'), /batch 1 finished: 1 of 1 workload succeeded/);
@@ -65,6 +66,9 @@ test('magics run batches and queries, and -o hands an Arquero table to TypeScrip
   assert.match(text(results[8]!, 'stdout'), /base-a\s+2\s+5\b/);
   assert.equal(text(results[8]!, 'stderr'), '', 'the search progress is not on stderr');
   assert.match(plain(results[8]!), /best \(max\): base-[ab] = 5/, 'it is in the progress display');
+  // The dry run: the space's size (3 × 3 placements) in the display, a sample of 3 candidates, nothing run.
+  assert.match(plain(results[9]!), /space: 9 placements of 2 guests/);
+  assert.equal(text(results[9]!, 'stdout').trim().split('\n').filter((l) => /vm1@|baseline/.test(l)).length, 3, text(results[9]!, 'stdout'));
 });
 
 test('user errors are one clear message with the cell position, not a stack trace', async () => {

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { exhaustive, halving, random } from '../../src/tune/optimize/basic.js';
 import { withConfirmation } from '../../src/tune/optimize/confirm.js';
 import { certainty, ranked, separated } from '../../src/tune/optimize/estimate.js';
-import { fitWith } from '../../src/tune/optimize/gp.js';
-import { expectedImprovement, model } from '../../src/tune/optimize/model.js';
+import { fitGp, fitWith } from '../../src/tune/optimize/gp.js';
+import { expectedImprovement, model, withSide } from '../../src/tune/optimize/model.js';
 import { climber, helps, noiseOf } from '../../src/tune/optimize/hill-climb.js';
 import type { History, Strategy } from '../../src/tune/optimize/types.js';
 import { normaliseSpace } from '../../src/tune/space/dimensions.js';
@@ -154,7 +154,7 @@ test('hill climb (pure): guests and knobs in turn, never the current choice, see
 });
 
 test('the captured surface (tests/fixtures/search) is every placement of its space, named as the search names them; replay draws only captured runs', () => {
-  const surface = JSON.parse(readFileSync('tests/fixtures/search/surface.json', 'utf8')) as { space: SpaceSpec; candidates: Array<{ name: string; placement: number[]; runs: number[] }>; provenance: { captured_by: string } };
+  const surface = JSON.parse(readFileSync('tests/fixtures/search/surface.json', 'utf8')) as { space: SpaceSpec; side_metrics: string[]; candidates: Array<{ name: string; placement: number[]; runs: number[]; side: Array<Array<number | null>> }>; provenance: { captured_by: string } };
   assert.equal(surface.provenance.captured_by, 'scripts/capture-search-surface.ts');
   const space = normaliseSpace(surface.space);
   const { placements } = enumerate(space);
@@ -163,7 +163,11 @@ test('the captured surface (tests/fixtures/search) is every placement of its spa
     assert.deepEqual(c.placement, placements[i]);
     assert.equal(c.name, placementName(space, placements[i]!));
     assert.ok(c.runs.length >= 2 && c.runs.every((v) => v > 0));
+    // The monitors' figures of each run, captured with it (the model's side information).
+    assert.equal(c.side.length, c.runs.length);
+    for (const figures of c.side) assert.equal(figures.length, surface.side_metrics.length);
   });
+  assert.deepEqual(surface.side_metrics, ['perf_context_switches', 'perf_cpu_clock']);
   const runs = surface.candidates.map((c) => c.runs);
   const seen: number[][] = runs.map(() => []);
   const spy: Strategy = { name: 'spy', next: (h) => { h.forEach((v, c) => (seen[c] = [...v])); return h.size ? undefined : { candidates: [0, 1, 2], repetitions: 5 }; } };
@@ -181,3 +185,41 @@ test('the captured surface (tests/fixtures/search) is every placement of its spa
 function exhaustiveOrderOf(n: number, seed: number): number[] {
   return exhaustive(n, 1, seed).next(new Map())!.candidates;
 }
+
+test('side information: tried candidates carry their standardised median side figure, untried ones the GP prediction of it; fewer than 3 measured, nothing appended', () => {
+  const feats = [[0, 0], [1, 0], [0, 1], [1, 1], [0.5, 0.5]];
+  const side = new Map<number, number[][]>([
+    [0, [[10, 12, 11], [5]]],
+    [1, [[20], [6]]],
+    [3, [[40, 44], []]],
+  ]);
+  const out = withSide(feats, side, 2);
+  // Metric 0 measured on 3 candidates: appended; metric 1 on 2: left out.
+  assert.equal(out[0]!.length, 3);
+  const medians = [11, 20, 42];
+  const mu = medians.reduce((a, b) => a + b, 0) / 3;
+  const sd = Math.sqrt(medians.reduce((a, v) => a + (v - mu) ** 2, 0) / 2);
+  [0, 1, 3].forEach((c, i) => assert.ok(Math.abs(out[c]![2]! - (2 * (medians[i]! - mu)) / sd) < 1e-12, `candidate ${c}`));
+  const fit = fitGp([feats[0]!, feats[1]!, feats[3]!], medians.map((m) => (m - mu) / sd))!;
+  for (const c of [2, 4]) assert.ok(Math.abs(out[c]![2]! - 2 * fit.predict(feats[c]!).mean) < 1e-12, `untried ${c} gets the prediction`);
+  assert.deepEqual(out.map((r) => r.slice(0, 2)), feats, 'the placement features stay first');
+  assert.equal(withSide(feats, new Map([[0, [[1]]], [1, [[2]]]]), 1), feats);
+  assert.equal(withSide(feats, side, 0), feats, 'weight 0: not used');
+});
+
+test('replay hands the strategy each drawn run\'s side figures together with its objective value', () => {
+  const runs = [[1, 2, 3], [10, 20, 30]];
+  const side = runs.map((r) => r.map((v) => [v * 100, v === 2 ? null : -v]));
+  let seen: { history: History; side: ReadonlyMap<number, readonly (readonly number[])[]> | undefined } | undefined;
+  const spy: Strategy = { name: 'spy', next: (h, s) => { if (h.size) { seen = { history: new Map(h), side: s && new Map(s) }; return undefined; } return { candidates: [0, 1], repetitions: 6 }; } };
+  replay(spy, runs, () => false, 11, { direction: 'max', side });
+  assert.ok(seen?.side);
+  for (const c of [0, 1]) {
+    const values = seen.history.get(c)!;
+    const [first, second] = seen.side.get(c)!;
+    assert.deepEqual(first, values.map((v) => v * 100), 'metric 0 from the same runs, in order');
+    assert.deepEqual(second, values.filter((v) => v !== 2).map((v) => -v), 'a null figure gives none');
+  }
+  replay(spy, runs, () => false, 11, { direction: 'max' });
+  assert.equal(seen.side, undefined, 'no side in the surface: the strategy gets none');
+});

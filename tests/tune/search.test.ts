@@ -98,7 +98,8 @@ test('successive halving keeps the better half, doubles its runs, and stops once
 
 test('a space searched by the model within its trial budget; the winner applied with --apply, restorable', async () => {
   const specFile = join(dir, 'space.yaml');
-  writeFileSync(join(dir, 'space-batch.yaml'), `name: search-space\nmachines: {nodes: [{name: n1, host: local}]}\ntests:\n  - name: nice-seen\n    on: nodes\n    command: ${JSON.stringify(NICE_OF_GUEST)}\n`);
+  // A vmstat monitor beside a workload that lasts over a second: the model gets its figures as side information.
+  writeFileSync(join(dir, 'space-batch.yaml'), `name: search-space\nmachines: {nodes: [{name: n1, host: local}]}\nmonitors:\n  - {name: vmstat, on: nodes, command: vmstat -n 1}\ntests:\n  - name: nice-seen\n    on: nodes\n    command: ${JSON.stringify(`sleep 1.3; ${NICE_OF_GUEST}`)}\n`);
   writeFileSync(specFile, `batch: space-batch.yaml\nspace:\n  guests:\n    ${GUEST}: {cpus: [any, 0], nice: [0, 2, 4, 6]}\nstrategy: model\nround: 2\nobjective:\n  sql: ${JSON.stringify(OBJECTIVE)}\n  direction: max\nrepetitions: 1\nconfirm: {rounds: 1}\nbudget: {trials: 9, time: 5m}\n`);
   const storeFile = join(dir, 'space.duckdb');
   const before = new Map([...threadComms(guest.pid).keys()].map((tid) => [tid, procState(guest.pid, tid)]));
@@ -109,6 +110,7 @@ test('a space searched by the model within its trial budget; the winner applied 
   assert.match(ranking[0]!.policy, new RegExp(`^${GUEST}@(\\*|0)\\+n6$`));
   assert.match(r.stderr, /^\d trial\(s\) \(\d+ run\(s\) in \d round\(s\)\) of a space of 8, [\d.]+ s, strategy model, ended: (done|trial budget)$/m);
   assert.match(r.stderr, /^how sure: /m);
+  assert.match(r.stderr, /^side information: vmstat_cs, vmstat_sy, vmstat_us$/m, 'picked from the monitors, none named in the spec');
   assert.match(r.stderr, /^applied .*: \d+\/\d+ actions verified; undo with: expert tune restore$/m);
   for (const [tid] of before) assert.equal(procState(guest.pid, tid).nice, 6, 'the winner is in force');
   const restored = await expert('tune', 'restore', '--store', storeFile, '--format', 'json');

@@ -6,7 +6,7 @@
  * say how sure it is about the one it names.
  */
 import { ranked, separated } from './estimate.js';
-import type { Direction, History, Round, Strategy } from './types.js';
+import type { Direction, History, Round, SideHistory, Strategy } from './types.js';
 
 export interface ConfirmOptions {
   top?: number;
@@ -22,9 +22,9 @@ export function withConfirmation(inner: Strategy, options: ConfirmOptions): Stra
   let added = 0;
   return {
     name: inner.name,
-    next(history: History): Round | undefined {
+    next(history: History, side?: SideHistory): Round | undefined {
       if (exploring) {
-        const round = inner.next(history);
+        const round = inner.next(history, side);
         if (round) return round;
         exploring = false;
       }

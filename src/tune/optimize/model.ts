@@ -13,7 +13,7 @@ import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import { median } from '../../stats/sample.js';
 import { shuffled } from './basic.js';
 import { fitGp, fitWith, type GpFit } from './gp.js';
-import { signOf, type Direction, type History, type Strategy } from './types.js';
+import { signOf, type Direction, type History, type SideHistory, type Strategy } from './types.js';
 
 export interface ModelOptions {
   repetitions: number;
@@ -25,6 +25,8 @@ export interface ModelOptions {
   startup?: number;
   /** Exploration margin in standard deviations of the objective. Default 0.01. */
   xi?: number;
+  /** How much the side metrics weigh against the placement's own features (0: not used). Default 1. */
+  sideWeight?: number;
 }
 
 const normalPdf = (z: number) => Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
@@ -37,8 +39,35 @@ export function expectedImprovement(mean: number, variance: number, best: number
   return gain * normalCdf(z, 0, 1) + sd * normalPdf(z);
 }
 
-export function model(features: readonly (readonly number[])[], options: ModelOptions): Strategy {
-  const n = features.length;
+/**
+ * The placements' features with the side metrics appended (standardised,
+ * times `weight`): a tried candidate's measured median, an untried one's as a
+ * GP of that metric over the features predicts it. Monitor figures such as the
+ * QEMU threads' context switches or CPU time vary with the placement more
+ * smoothly and less noisily than the objective, so two placements that load
+ * the machine alike end up close even before either's objective is known.
+ */
+export function withSide(features: readonly (readonly number[])[], side: SideHistory | undefined, weight: number): readonly (readonly number[])[] {
+  if (!side || weight <= 0) return features;
+  const metrics = Math.max(0, ...[...side.values()].map((v) => v.length));
+  const columns: number[][] = [];
+  for (let k = 0; k < metrics; k++) {
+    const observed = [...side].filter(([, v]) => (v[k]?.length ?? 0) > 0).map(([c, v]) => [c, median(v[k]!)] as const);
+    if (observed.length < 3) continue;
+    const values = observed.map(([, v]) => v);
+    const mu = values.reduce((a, b) => a + b, 0) / values.length;
+    const sd = Math.sqrt(values.reduce((a, v) => a + (v - mu) ** 2, 0) / (values.length - 1));
+    if (!(sd > 0)) continue;
+    const measured = new Map(observed.map(([c, v]) => [c, (v - mu) / sd]));
+    const fit = fitGp(observed.map(([c]) => features[c]!), observed.map(([c]) => measured.get(c)!));
+    if (!fit) continue;
+    columns.push(features.map((f, c) => weight * (measured.get(c) ?? fit.predict(f).mean)));
+  }
+  return columns.length ? features.map((f, c) => [...f, ...columns.map((col) => col[c]!)]) : features;
+}
+
+export function model(placementFeatures: readonly (readonly number[])[], options: ModelOptions): Strategy {
+  const n = placementFeatures.length;
   const order = shuffled(n, options.seed);
   const roundSize = options.roundSize ?? 2;
   const startup = Math.min(options.startup ?? 3, n);
@@ -49,7 +78,7 @@ export function model(features: readonly (readonly number[])[], options: ModelOp
 
   return {
     name: 'model',
-    next(history: History) {
+    next(history: History, side?: SideHistory) {
       for (const c of history.keys()) tried.add(c);
       if (tried.size >= n) return undefined;
       if (started < startup) {
@@ -59,6 +88,7 @@ export function model(features: readonly (readonly number[])[], options: ModelOp
         return { candidates, repetitions: options.repetitions };
       }
       const observed = [...history].filter(([, v]) => v.length > 0);
+      const features = withSide(placementFeatures, side, options.sideWeight ?? 1);
       const x: (readonly number[])[] = observed.map(([c]) => features[c]!);
       const raw = observed.map(([, v]) => sign * median(v));
       const weights = observed.map(([, v]) => 1 / v.length);

@@ -17,19 +17,39 @@ export interface ReplayResult {
   final: number | undefined;
 }
 
-export function replay(strategy: Strategy, runs: readonly (readonly number[])[], good: (candidate: number) => boolean, seed: number, options: { stopAtTarget?: boolean; direction: Direction }): ReplayResult {
+export interface ReplayOptions {
+  stopAtTarget?: boolean;
+  direction: Direction;
+  /** Side metrics captured with each run: side[c][j][k] is metric k of candidate c's run j (null: none). Drawn with the run. */
+  side?: readonly (readonly (readonly (number | null)[])[])[];
+}
+
+export function replay(strategy: Strategy, runs: readonly (readonly number[])[], good: (candidate: number) => boolean, seed: number, options: ReplayOptions): ReplayResult {
   const random = seededRandom(seed);
   const history = new Map<number, number[]>();
+  const side = new Map<number, number[][]>();
   let trials = 0;
   let runCount = 0;
   let trialsToTarget = Infinity;
-  for (let round = strategy.next(history); round; round = strategy.next(history)) {
+  const sideOf = options.side ? () => side : () => undefined;
+  for (let round = strategy.next(history, sideOf()); round; round = strategy.next(history, sideOf())) {
     for (const c of round.candidates) {
       trials++;
       const captured = runs[c]!;
-      const drawn = Array.from({ length: round.repetitions }, () => captured[random.upTo(captured.length - 1)]!);
+      const picks = Array.from({ length: round.repetitions }, () => random.upTo(captured.length - 1));
+      const drawn = picks.map((j) => captured[j]!);
       runCount += drawn.length;
       history.set(c, [...(history.get(c) ?? []), ...drawn]);
+      if (options.side) {
+        const metrics = side.get(c) ?? [];
+        for (const j of picks) {
+          options.side[c]![j]!.forEach((v, k) => {
+            metrics[k] ??= [];
+            if (v !== null) metrics[k]!.push(v);
+          });
+        }
+        side.set(c, metrics);
+      }
       if (trialsToTarget === Infinity && good(c)) trialsToTarget = trials;
     }
     if (options.stopAtTarget && trialsToTarget !== Infinity) break;

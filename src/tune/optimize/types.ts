@@ -15,9 +15,16 @@ export interface Round {
 /** Values per candidate, in the order they were measured. */
 export type History = ReadonlyMap<number, readonly number[]>;
 
+/**
+ * Side information per candidate: for each side metric (in a fixed order),
+ * the values its runs' monitors gave (context switches, CPU time of the QEMU
+ * threads, ...). Only the model strategy reads it.
+ */
+export type SideHistory = ReadonlyMap<number, readonly (readonly number[])[]>;
+
 export interface Strategy {
   readonly name: string;
-  next(history: History): Round | undefined;
+  next(history: History, side?: SideHistory): Round | undefined;
 }
 
 /** +1 when higher is better: every strategy compares `sign * value`. */

@@ -123,6 +123,7 @@ export async function runSearchCommand(file: string, options: SearchCommandOptio
     process.stdout.write(formatRows(columns, rows, options.format));
     const best = result.best;
     process.stderr.write(`${result.trials.length} trial(s) (${result.runs} run(s) in ${result.rounds} round(s)) of a space of ${result.spaceSize}, ${(result.elapsedMs / 1000).toFixed(1)} s, strategy ${result.strategy}, ended: ${result.ended}\n`);
+    if (result.strategy === 'model') process.stderr.write(`side information: ${result.sideColumns.length ? result.sideColumns.join(', ') : 'none (no monitor counted context switches or CPU time; see side: in the spec)'}\n`);
     if (!best) {
       process.stderr.write('no candidate produced a measurement: check the objective against one of the trial batches\n');
       return 1;

@@ -54,3 +54,30 @@ export async function valuesByCandidate(store: ExpertStore, objective: Objective
   }
   throw new UserError(`objective.sql: this round ran ${names.length} candidates in batch ${batchId}, so each value must say whose it is: use {policy} in the query (the candidate's name as an SQL string) or return a policy column (e.g. JOIN process USING (process_id) and SELECT p.policy)`);
 }
+
+/** Side columns picked when a spec names none: host monitors that count context switches or CPU time. */
+const AUTO_SIDE = /^(perf_(context_switches|cs|cpu_clock|task_clock|cpu_migrations)|vmstat_(cs|us|sy)|mpstat_pct_(usr|sys)|sar_pct_(user|system))$/;
+
+export function autoSideColumns(columns: readonly string[]): string[] {
+  return columns.filter((c) => AUTO_SIDE.test(c)).sort();
+}
+
+/**
+ * The side metrics of a trial batch per candidate: for each column, every
+ * run's value (runs that lack it give none). `columns` undefined picks them
+ * from this batch's run summary (autoSideColumns) and says which.
+ */
+export async function sideByCandidate(store: ExpertStore, batchId: number, names: readonly string[], columns: readonly string[] | undefined): Promise<{ columns: string[]; values: Map<string, number[][]> }> {
+  const picked = columns ? [...columns] : autoSideColumns((await runValues(store, [batchId], { metric: 'duration_s' })).columns);
+  const values = new Map(names.map((n) => [n, [] as number[][]]));
+  for (const [k, metric] of picked.entries()) {
+    let measured;
+    try {
+      measured = await runValues(store, [batchId], { metric });
+    } catch (error) {
+      throw new UserError(`side: ${metric} (batch ${batchId}): ${(error as Error).message}`);
+    }
+    for (const [name, perMetric] of values) perMetric[k] = measured.runs.filter((r) => r.policy === name && Number.isFinite(r.value)).map((r) => r.value);
+  }
+  return { columns: picked, values };
+}

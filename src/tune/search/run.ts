@@ -19,7 +19,7 @@ import { createTuneHook } from '../hook.js';
 import { certainty, ranked, type Certainty } from '../optimize/estimate.js';
 import type { Direction } from '../optimize/types.js';
 import { searchCandidates, type SearchCandidate } from './candidates.js';
-import { valuesByCandidate } from './objective.js';
+import { sideByCandidate, valuesByCandidate } from './objective.js';
 import { placementHook } from './placement-hook.js';
 import type { SearchSpec, StrategyName } from './spec.js';
 import { makeStrategy, strategyName } from './strategy.js';
@@ -68,6 +68,8 @@ export interface SearchResult {
   elapsedMs: number;
   /** Why the search ended. */
   ended: 'done' | 'trial budget' | 'time budget' | 'interrupted';
+  /** The monitor columns the model used as side information (empty: none). */
+  sideColumns: string[];
 }
 
 export interface SearchOptions {
@@ -95,6 +97,9 @@ export async function runSearch(spec: SearchSpec, options: SearchOptions): Promi
   const direction = spec.objective.direction;
   const maxTrials = spec.budget?.trials ?? Infinity;
   const history = new Map<number, number[]>();
+  // Side information only the model reads; its columns are fixed by the spec or by the first round.
+  const side = strategyName(spec) === 'model' && spec.side?.length !== 0 ? new Map<number, number[][]>() : undefined;
+  let sideColumns = spec.side;
   const batches = new Map<number, number[]>();
   const trials: Trial[] = [];
   const tune = createTuneHook(options.journalPath ? { journalPath: options.journalPath } : {});
@@ -103,7 +108,7 @@ export async function runSearch(spec: SearchSpec, options: SearchOptions): Promi
   let ended: SearchResult['ended'] = 'done';
   let rounds = 0;
 
-  for (let round = strategy.next(history); round; round = strategy.next(history)) {
+  for (let round = strategy.next(history, side); round; round = strategy.next(history, side)) {
     if (options.signal?.aborted) {
       ended = 'interrupted';
       break;
@@ -125,6 +130,15 @@ export async function runSearch(spec: SearchSpec, options: SearchOptions): Promi
     options.onRound?.({ index: rounds, candidates: chosen.map((c) => c.name), repetitions: round.repetitions });
     const cut = await runRound(spec, options, hooks, chosen, round.repetitions, rounds, msLeft);
     const byName = await valuesByCandidate(options.store, spec.objective, cut.batchId, chosen.map((c) => c.name));
+    if (side) {
+      const measured = await sideByCandidate(options.store, cut.batchId, chosen.map((c) => c.name), sideColumns);
+      sideColumns = measured.columns;
+      picked.forEach((index, k) => {
+        const perMetric = side.get(index) ?? sideColumns!.map(() => []);
+        measured.values.get(chosen[k]!.name)!.forEach((v, m) => perMetric[m]!.push(...v));
+        side.set(index, perMetric);
+      });
+    }
     picked.forEach((index, k) => {
       const c = chosen[k]!;
       const values = byName.get(c.name) ?? [];
@@ -157,6 +171,7 @@ export async function runSearch(spec: SearchSpec, options: SearchOptions): Promi
     certainty: certainty(history, direction, names),
     elapsedMs: Date.now() - started,
     ended,
+    sideColumns: side ? (sideColumns ?? []) : [],
   };
 }
 

@@ -35,6 +35,11 @@ export interface SearchSpec {
   round?: number;
   /** Confirmation rounds of the best few after random/model explored (default {top: 3, rounds: 2}; rounds: 0 for none). */
   confirm?: { top?: number; rounds?: number };
+  /**
+   * Monitor columns of the run summary the model strategy uses as side information (`perf_context_switches`,
+   * `vmstat_cs`, ...). Default: those of the first round's runs that count context switches or CPU time; `[]`: none.
+   */
+  side?: string[];
 }
 
 export type StrategyName = 'random' | 'exhaustive' | 'halving' | 'model';
@@ -115,6 +120,7 @@ const searchSpecSchema: Schema = {
     seed: { schema: { type: 'integer', min: 0, max: 0xffffffff } },
     round: { schema: { type: 'integer', min: 1 } },
     confirm: { schema: { type: 'object', fields: { top: { schema: { type: 'integer', min: 2 } }, rounds: { schema: { type: 'integer', min: 0 } } } } },
+    side: { schema: { type: 'list', items: text } },
   },
 };
 
