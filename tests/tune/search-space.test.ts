@@ -131,6 +131,12 @@ test('dry run: size, what constraints and symmetry took out, a seeded sample; an
     const rows = JSON.parse(r.stdout) as Array<{ candidate: number; policy: string; applies: string }>;
     assert.deepEqual(rows.map((x) => [x.candidate, x.policy, x.applies]), d.rows);
     assert.ok(rows.some((x) => /vm\d: (pin \d|nice 5)/.test(x.applies)));
+    // The space is known before the testbed is up: a dry run does not load the batch's machines.
+    writeFileSync(join(dir, 'b.yaml'), 'name: b\nmachines: testbed\ntests: [{name: t, on: vms, command: "true"}]\n');
+    writeFileSync(join(dir, 't.yaml'), text.replace(/^batch: .*$/m, 'batch: b.yaml'));
+    const early = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'tune', 'search', join(dir, 't.yaml'), '--dry-run', '--sample', '5', '--format', 'json'], { encoding: 'utf8' });
+    assert.equal(early.status, 0, early.stderr);
+    assert.deepEqual((JSON.parse(early.stdout) as Array<{ candidate: number }>).map((x) => x.candidate), d.rows.map((r) => r[0]));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

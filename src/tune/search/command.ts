@@ -24,14 +24,16 @@ import { parseSpecText, type SearchSpec } from './spec.js';
 import { strategyName } from './strategy.js';
 import { runSearch, type SearchResult } from './run.js';
 
-export async function loadSearchSpec(file: string): Promise<{ spec: SearchSpec; base: ResolvedBatchConfig }> {
-  let text: string;
+async function readSpecFile(file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (error) {
     throw new UserError(`cannot read search spec ${file}: ${(error as Error).message}`);
   }
-  return parseSearchSpec(text, file, dirname(resolve(file)));
+}
+
+export async function loadSearchSpec(file: string): Promise<{ spec: SearchSpec; base: ResolvedBatchConfig }> {
+  return parseSearchSpec(await readSpecFile(file), file, dirname(resolve(file)));
 }
 
 /** A search spec's text (a file's, or a `%%tune search` cell's); `dir` is where its relative paths start. */
@@ -90,13 +92,15 @@ export interface SearchCommandOptions {
 }
 
 export async function runSearchCommand(file: string, options: SearchCommandOptions): Promise<number> {
-  const { spec, base } = options.text === undefined ? await loadSearchSpec(file) : await parseSearchSpec(options.text, file, process.cwd());
   if (options.dryRun) {
+    // The space needs only the spec: its batch (and the machines it names, e.g. a testbed not up yet) is not loaded.
+    const spec = parseSpecText(options.text ?? (await readSpecFile(file)), file);
     const { summary, columns, rows } = dryRun(spec, options.sample ?? 10);
     process.stderr.write(`${summary}; a sample of ${rows.length}:\n`);
     process.stdout.write(formatRows(columns, rows, options.format));
     return 0;
   }
+  const { spec, base } = options.text === undefined ? await loadSearchSpec(file) : await parseSearchSpec(options.text, file, process.cwd());
   const timeBudgetMs = spec.budget?.time === undefined ? undefined : parseWindow(spec.budget.time);
   const store = await openStore(options.store);
   const executors = createExecutorPool();
