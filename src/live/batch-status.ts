@@ -35,6 +35,25 @@ export interface MonitorFigure {
   value: number;
 }
 
+/** One move of an online optimizer (`dynamic_move`), as the live views show it. */
+export interface LiveMove {
+  atMs: number;
+  run: number | null;
+  node: string;
+  guest: string;
+  action: string;
+  /** Settings as `cpus 0, nice 5` (`*`: not pinned). */
+  before: string;
+  after: string;
+  objective: string | null;
+  objectiveBefore: number | null;
+  objectiveAfter: number | null;
+  kept: boolean;
+}
+
+/** How many of the latest moves the live views carry. */
+export const LIVE_MOVES = 5;
+
 export interface BatchStatus {
   batchId: number;
   name: string;
@@ -45,6 +64,8 @@ export interface BatchStatus {
   processes: ProcessState[];
   lines: number;
   latest: MonitorFigure[];
+  /** The online optimizer's moves so far (`dynamic_move`): how many, how many kept, and the latest few, newest last. */
+  moves: { total: number; kept: number; latest: LiveMove[] };
 }
 
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : Number(v ?? 0));
@@ -114,6 +135,57 @@ export async function readBatchStatus(store: ExpertStore, batchId: number, nowMs
     processes: states,
     lines: states.reduce((a, p) => a + p.lines, 0),
     latest: await latestFigures(store, batchId),
+    moves: await readMoves(store, batchId),
+  };
+}
+
+/** Settings JSON (`{"cpus":"0","nice":5}`) as `cpus 0, nice 5`. */
+function settings(value: unknown): string {
+  try {
+    const parsed = (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown> | null;
+    return parsed && typeof parsed === 'object' ? Object.entries(parsed).map(([k, v]) => `${k} ${String(v)}`).join(', ') : String(value ?? '');
+  } catch {
+    return String(value);
+  }
+}
+
+/**
+ * The optimizer's moves: the run writes each into `dynamic_move` as it is
+ * measured, so a live reader sees them within its next poll. A store from
+ * before the table (opened read-only, not migrated) has none.
+ */
+export async function readMoves(store: ExpertStore, batchId: number, keep = LIVE_MOVES): Promise<BatchStatus['moves']> {
+  let counts, latest;
+  try {
+    counts = await store.query(`SELECT count(*), count(*) FILTER (WHERE kept) FROM dynamic_move WHERE batch_id = $1`, [batchId]);
+    latest = await store.query(
+      `SELECT epoch_ms("at"), run, node, guest, action, "before"::VARCHAR, "after"::VARCHAR, objective, objective_before, objective_after, kept
+       FROM dynamic_move WHERE batch_id = $1 ORDER BY "at" DESC LIMIT ${Math.trunc(keep)}`,
+      [batchId],
+    );
+  } catch (error) {
+    if (/dynamic_move does not exist/i.test((error as Error).message)) return { total: 0, kept: 0, latest: [] };
+    throw error;
+  }
+  const [total, kept] = counts.rows[0] ?? [0, 0];
+  return {
+    total: num(total),
+    kept: num(kept),
+    latest: latest.rows
+      .map(([at, run, node, guest, action, before, after, objective, ob, oa, k]) => ({
+        atMs: num(at),
+        run: run === null ? null : num(run),
+        node: String(node),
+        guest: String(guest),
+        action: String(action),
+        before: settings(before),
+        after: settings(after),
+        objective: (objective as string | null) ?? null,
+        objectiveBefore: ob === null ? null : num(ob),
+        objectiveAfter: oa === null ? null : num(oa),
+        kept: k === true,
+      }))
+      .reverse(),
   };
 }
 

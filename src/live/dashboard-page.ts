@@ -15,6 +15,9 @@ export function dashboardPage(title: string, token: string): string {
 body { font: 14px system-ui, sans-serif; margin: 1em; color: #222; }
 #progress { font-weight: 600; margin-bottom: .3em; }
 #state { color: #666; margin-bottom: 1em; }
+#moves table { border-collapse: collapse; font-size: 13px; margin-bottom: 1em; }
+#moves th, #moves td { border: 1px solid #ddd; padding: 2px 6px; text-align: left; }
+#moves td.kept { color: #2a7a2a; font-weight: 600; } #moves td.undone { color: #b02a2a; }
 .place { margin-top: 1.2em; }
 .place h2 { font-size: 15px; margin: .2em 0; }
 .chart { width: 100%; height: 260px; }
@@ -23,6 +26,7 @@ body { font: 14px system-ui, sans-serif; margin: 1em; color: #222; }
 </head><body>
 <div id="progress">connecting…</div>
 <div id="state"></div>
+<div id="moves"></div>
 <div id="charts"></div>
 <script>
 const GROUPS = [
@@ -95,6 +99,32 @@ function showStatus(status) {
   document.getElementById('state').textContent = status.lines + ' lines · processes ' +
     Object.entries(status.states).map(([k, v]) => v + ' ' + k).join(', ');
   document.title = 'ExPerT · batch ' + status.batchId + ' ' + status.status;
+  showMoves(status.moves);
+}
+
+// The online optimizer's latest moves (dynamic_move), newest last: kept or undone and the objective's change.
+function showMoves(moves) {
+  const box = document.getElementById('moves');
+  if (!moves || moves.total === 0) { box.textContent = ''; return; }
+  const head = document.createElement('div');
+  head.className = 'moves-head';
+  head.textContent = 'online optimizer: ' + moves.total + ' move' + (moves.total === 1 ? '' : 's') + ' so far, ' + moves.kept + ' kept' +
+    (moves.total > moves.latest.length ? ' (the latest ' + moves.latest.length + ')' : '');
+  const table = document.createElement('table');
+  const row = (cells, tag, cls) => {
+    const tr = document.createElement('tr');
+    cells.forEach((c, i) => { const td = document.createElement(tag); td.textContent = c; if (cls && cls[i]) td.className = cls[i]; tr.appendChild(td); });
+    table.appendChild(tr);
+  };
+  row(['time', 'run', 'guest', 'action', 'settings', 'objective', 'change', ''], 'th');
+  const fmt = (v) => v === null ? '-' : Math.abs(v) >= 1e4 ? v.toPrecision(3) : String(Math.round(v * 100) / 100);
+  for (const m of moves.latest) {
+    const change = m.objectiveBefore && m.objectiveAfter !== null ? (100 * (m.objectiveAfter - m.objectiveBefore)) / m.objectiveBefore : null;
+    row([new Date(m.atMs).toLocaleTimeString(), m.run === null ? '' : String(m.run), m.node + '/' + m.guest, m.action, m.before + ' → ' + m.after,
+      (m.objective || '') + ' ' + fmt(m.objectiveBefore) + ' → ' + fmt(m.objectiveAfter),
+      change === null ? '' : (change > 0 ? '+' : '') + change.toFixed(1) + '%', m.kept ? 'kept' : 'undone'], 'td', [, , , , , , , m.kept ? 'kept' : 'undone']);
+  }
+  box.replaceChildren(head, table);
 }
 
 function relayout() {

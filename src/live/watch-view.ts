@@ -7,6 +7,9 @@
  *   ...
  *   latest      cs    bo    us  sy  wa   perf
  *   local      812  1040     3   2   0   cache_misses=1.2e+06 context_switches=812
+ *
+ *   moves: 6 so far, 1 kept (the latest 5)
+ *   09:45:15  run 3  node1/vm2  undone  pin   write_bps 1.44e+07 → 1.17e+07 (-19%)  cpus *, nice 0 → cpus 1, nice 0
  */
 import type { BatchStatus } from './batch-status.js';
 import { formatEta } from './progress.js';
@@ -58,5 +61,36 @@ export function renderWatch(status: BatchStatus, width = 100): string {
       lines.push(pad(`${pad(place, w)}  ${vm.join(' ')}   ${perf.join(' ') || '-'}`, width));
     }
   }
+  lines.push(...movesLines(status.moves, width));
   return lines.map((l) => l.trimEnd()).join('\n');
+}
+
+/** An online optimizer's latest moves, one line each: when, where, kept or undone, the knob, the objective before → after, the settings (cut first when the line is too wide). */
+function movesLines(moves: BatchStatus['moves'] | undefined, width: number): string[] {
+  if (!moves || moves.total === 0) return [];
+  const shown = moves.latest;
+  const head = `moves: ${moves.total} so far, ${moves.kept} kept${moves.total > shown.length ? ` (the latest ${shown.length})` : ''}`;
+  const rows = shown.map((m) => {
+    const change = m.objectiveBefore && m.objectiveAfter !== null ? ` (${signed((100 * (m.objectiveAfter - m.objectiveBefore)) / m.objectiveBefore)})` : '';
+    return [
+      new Date(m.atMs).toISOString().slice(11, 19),
+      m.run === null ? '' : `run ${m.run}`,
+      where(m.node, m.guest),
+      m.kept ? 'kept' : 'undone',
+      m.action,
+      `${m.objective ?? 'objective'} ${figure(m.objectiveBefore)} → ${figure(m.objectiveAfter)}${change}`,
+      `${m.before} → ${m.after}`,
+    ];
+  });
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return ['', head, ...rows.map((r) => pad(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '), width))];
+}
+
+function figure(value: number | null): string {
+  return value === null ? '-' : compact(Math.round(value));
+}
+
+function signed(pct: number): string {
+  const text = Math.abs(pct) >= 10 ? Math.abs(pct).toFixed(0) : Math.abs(pct).toFixed(1);
+  return `${pct > 0 ? '+' : pct < 0 ? '-' : ''}${text}%`;
 }
