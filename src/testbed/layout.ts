@@ -8,6 +8,7 @@ import { UserError } from '../errors.js';
 import type { MachineMap } from '../batch/config/types.js';
 import { lookupName } from '../batch/ssh/known-hosts.js';
 import type { TestbedState } from './state.js';
+import { testbedFiles } from './paths.js';
 
 export interface NodeLayout { node: string; guests: string[] }
 
@@ -62,6 +63,16 @@ export function machineMap(state: TestbedState): TestbedMachineMap {
       vms: n.guests.map((g) => ({ name: g.name, host: '127.0.0.1', port: g.sshPort, user: 'root' })),
     })),
   };
+}
+
+/**
+ * How `slurm: {vms: discover}` logs into guests it finds that are this testbed's (their QEMU files lie in
+ * its run folder): the same user and SSH files as the testbed's machine map gives them, and its facts.
+ */
+export function testbedGuestAccess(state: TestbedState): { run: string; user: string; ssh: NonNullable<MachineMap['ssh']>; facts: Record<string, unknown> } {
+  const map = machineMap(state);
+  const user = map.nodes.flatMap((n) => n.vms ?? []).find((vm) => vm.user)?.user ?? 'root';
+  return { run: testbedFiles(state.dir).run, user, ssh: map.ssh!, facts: map.testbed };
 }
 
 export function machineMapYaml(state: TestbedState): string {

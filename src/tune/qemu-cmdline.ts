@@ -54,3 +54,82 @@ export function guestNameFromArgv(argv: readonly string[]): string | undefined {
 export function hasDebugThreads(argv: readonly string[]): boolean {
   return argv.some((arg) => /(^|,)debug-threads=(on|yes|true)(,|$)/.test(arg));
 }
+
+/**
+ * One user-mode network forward, `hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT`
+ * (QEMU's syntax, net/slirp.c): connections to HOSTADDR:HOSTPORT on the node
+ * reach GUESTPORT in the guest. An empty HOSTADDR binds every address.
+ */
+export interface HostForward {
+  protocol: 'tcp' | 'udp';
+  /** As written ('' when empty: every address); IPv6 without its brackets. */
+  hostAddr: string;
+  hostPort: number;
+  guestAddr: string;
+  guestPort: number;
+  /** The option text, for messages. */
+  text: string;
+}
+
+/** A `hostfwd=` value that is not QEMU's syntax (QEMU itself would refuse it). */
+export class HostForwardError extends Error {
+  constructor(readonly text: string, reason: string) {
+    super(`hostfwd=${text} ${reason}`);
+    this.name = 'HostForwardError';
+  }
+}
+
+/** The user-net backends' `hostfwd=` values, in order: `-netdev user,...`, `-nic user,...`, `-net user,...`, and `-netdev` as JSON (`{"type":"user","hostfwd":[{"str":...}]}`, as libvirt writes it). */
+export function hostForwardsFromArgv(argv: readonly string[]): HostForward[] {
+  const out: HostForward[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const option = /^--?(netdev|nic|net)(=(.*))?$/s.exec(arg);
+    if (!option) continue;
+    const value = option[3] ?? argv[++i];
+    if (value === undefined) break;
+    for (const text of userNetForwards(value)) out.push(parseHostForward(text));
+  }
+  return out;
+}
+
+function userNetForwards(value: string): string[] {
+  if (value.trimStart().startsWith('{')) {
+    let json: unknown;
+    try { json = JSON.parse(value); } catch { return []; }
+    const netdev = json as { type?: unknown; hostfwd?: unknown };
+    if (netdev.type !== 'user' || !Array.isArray(netdev.hostfwd)) return [];
+    return netdev.hostfwd.map((f: unknown) => (f as { str?: unknown }).str).filter((s): s is string => typeof s === 'string');
+  }
+  const parts = splitQemuOpts(value);
+  // The backend is the implied first key (`user,...`) or `type=user`.
+  const backend = parts[0]?.includes('=') ? parts.find((p) => p.startsWith('type='))?.slice(5) : parts[0];
+  if (backend !== 'user') return [];
+  return parts.filter((p) => p.startsWith('hostfwd=')).map((p) => p.slice('hostfwd='.length));
+}
+
+/** Parses one `hostfwd=` value as QEMU does: protocol (tcp when empty), host address (may be empty), `-`, guest address (may be empty), guest port. */
+export function parseHostForward(text: string): HostForward {
+  const m = /^(tcp|udp|)?:(\[[^\]]*\]|[^:\-[\]]*):(\d+)-(\[[^\]]*\]|[^:[\]]*):(\d+)$/.exec(text);
+  if (!m) throw new HostForwardError(text, 'is not [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT');
+  const unbracket = (s: string) => (s.startsWith('[') ? s.slice(1, -1) : s);
+  const hostPort = Number(m[3]);
+  const guestPort = Number(m[5]);
+  for (const port of [hostPort, guestPort]) if (port < 1 || port > 65535) throw new HostForwardError(text, `has port ${port}, outside 1-65535`);
+  return { protocol: m[1] === 'udp' ? 'udp' : 'tcp', hostAddr: unbracket(m[2]!), hostPort, guestAddr: unbracket(m[4]!), guestPort, text };
+}
+
+/** A forward's host address binds every address of the node (so it is reached at the node's own address). */
+export function bindsAllAddresses(forward: Pick<HostForward, 'hostAddr'>): boolean {
+  return forward.hostAddr === '' || forward.hostAddr === '0.0.0.0' || forward.hostAddr === '::';
+}
+
+/**
+ * Where the guest's SSH server is reached, as seen on its node: the TCP
+ * forward to guest port 22 (one binding every address first, since that is
+ * reachable from other hosts), or undefined when there is none.
+ */
+export function sshForwardFromArgv(argv: readonly string[]): HostForward | undefined {
+  const ssh = hostForwardsFromArgv(argv).filter((f) => f.protocol === 'tcp' && f.guestPort === 22);
+  return ssh.find(bindsAllAddresses) ?? ssh[0];
+}

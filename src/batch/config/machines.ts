@@ -40,7 +40,7 @@ export async function resolveMachines(spec: unknown, context: MachineContext): P
   if (spec === undefined) return structuredClone(LOCAL_MACHINES);
   if (spec === 'slurm' || typeof spec !== 'string') {
     const given = spec === 'slurm' ? { slurm: true } : (spec as MachineMap);
-    const map = checkMachineMap(await expandSlurmMap(given, context.source, ['machines'], context.env), context.source, ['machines'], context.dir);
+    const map = checkMachineMap(await expandSlurmMap(given, context.source, ['machines'], context.env, context.cwd), context.source, ['machines'], context.dir);
     requireAllocationForSrun(map, context.source, ['machines'], context.env);
     return map;
   }
@@ -69,7 +69,7 @@ export async function loadMachineMap(spec: string, options: { cwd?: string; env?
   const env = options.env ?? process.env;
   if (spec === 'slurm') {
     const source = ConfigSource.fromObject({ slurm: true }, '--machines slurm');
-    return checkMachineMap(await expandSlurmMap({ slurm: true }, source, [], env), source, [], cwd);
+    return checkMachineMap(await expandSlurmMap({ slurm: true }, source, [], env, cwd), source, [], cwd);
   }
   const file = spec === 'testbed' ? testbedMachinesFile(cwd, env) : resolve(cwd, expandHome(spec));
   const shown = displayPath(file, cwd);
@@ -89,7 +89,7 @@ async function machineMapFromText(text: string, file: string, cwd: string, env: 
   for (const set of sets) applySet(source, set);
   const value = source.toJS();
   validate(value, machineMapSchema, source);
-  const map = checkMachineMap(await expandSlurmMap(value as MachineMap, source, [], env), source, [], dirname(file));
+  const map = checkMachineMap(await expandSlurmMap(value as MachineMap, source, [], env, cwd), source, [], dirname(file));
   requireAllocationForSrun(map, source, [], env);
   return map;
 }

@@ -95,14 +95,22 @@ export const slurmMachinesSchema: Schema = {
   fields: {
     vms: {
       schema: {
-        type: 'object',
-        fields: {
-          count: { schema: { type: 'integer', min: 0 }, required: true },
-          name: { schema: str },
-          host: { schema: str },
-          port: { schema: { type: 'union', string: str, number: port, expected: 'a port number or a template like "220{index}"' } },
-          user: { schema: str },
+        type: 'union',
+        string: { type: 'string', enum: ['discover'] },
+        object: {
+          type: 'object',
+          fields: {
+            // Required unless `discover: true` (machine-map.ts says so at the `vms:` position).
+            count: { schema: { type: 'integer', min: 0 } },
+            name: { schema: str },
+            host: { schema: str },
+            port: { schema: { type: 'union', string: str, number: port, expected: 'a port number or a template like "220{index}"' } },
+            user: { schema: str },
+            discover: { schema: { type: 'boolean' } },
+            identityFile: { schema: str },
+          },
         },
+        expected: '`discover`, a template {count, name?, host?, port?, user?}, or {discover: true, user?, identityFile?}',
       },
     },
   },
@@ -116,7 +124,7 @@ export const machineMapSchema: Schema = {
     ssh: { schema: sshSchema },
     testbed: { schema: { type: 'map', values: { type: 'any' } } },
     launcher: { schema: launcher },
-    slurm: { schema: { type: 'union', boolean: { type: 'boolean' }, object: slurmMachinesSchema, expected: 'true, or {vms: {count, name?, host?, port?, user?}}' } },
+    slurm: { schema: { type: 'union', boolean: { type: 'boolean' }, object: slurmMachinesSchema, expected: 'true, or {vms: {count, name?, host?, port?, user?}}, or {vms: discover}' } },
     srun: { schema: { type: 'object', fields: { args: { schema: { type: 'list', items: str } } } } },
   },
 };

@@ -26,10 +26,27 @@ export interface NodeSpec {
 
 export type Launcher = 'ssh' | 'srun';
 
-/** `slurm:` in a machine map: nodes from the current allocation (SLURM_JOB_NODELIST), guests per node from a template. */
+/** `slurm:` in a machine map: nodes from the current allocation (SLURM_JOB_NODELIST), guests per node from a template, or found on each node. */
 export interface SlurmMachines {
-  /** `{count, name?, host?, port?, user?}`; `{node}`, `{host}` (the node's NodeAddr), `{index}` (1-based guest) and `{node_index}` (1-based node) are filled per node. */
-  vms?: { count: number; name?: string; host?: string; port?: string | number; user?: string };
+  /**
+   * A template `{count, name?, host?, port?, user?}`: `{node}`, `{host}` (the node's NodeAddr), `{index}` (1-based guest)
+   * and `{node_index}` (1-based node) are filled per node. Or `discover` / `{discover: true, user?, identityFile?}`: Tune's
+   * discovery through srun on each node finds its QEMU guests (name from `-name`, SSH address from the user-net forward to port 22).
+   */
+  vms?: 'discover' | SlurmVms;
+}
+
+export interface SlurmVms {
+  /** Template guests per node (required unless `discover`). */
+  count?: number;
+  name?: string;
+  host?: string;
+  port?: string | number;
+  user?: string;
+  /** Find each node's guests with Tune's discovery instead of a template. */
+  discover?: boolean;
+  /** With `discover`: the key the guests take (the map's `ssh.identityFile`). */
+  identityFile?: string;
 }
 
 /** srun options for every step (the machine map's `srun:`). */
