@@ -172,3 +172,19 @@ test('threads a crashed earlier run left tuned are restored when the next batch 
   assert.deepEqual(snapshot(g), initial);
   assert.deepEqual(await new Journal(journalPath).entries(), []);
 });
+
+test('a policy that matches no thread (an IOThread pin on a guest without IOThreads) is said once per batch, with the nodes it looked on; its runs are untreated', async () => {
+  const a = await startPausedGuest(`hook-w-${process.pid}`, { smp: 1, iothreads: 0 });
+  guests.push(a);
+  const before = snapshot(a);
+  const plan = expandPlan({ ...config([{ name: 'ghost', identify: { vms: [a.name] }, pin: { cpus: [0], threads: 'iothread' } }], 'true'), tests: [{ name: 'look', on: 'nodes', command: 'true', repeat: 2 }] });
+  const warnings: string[] = [];
+  const outcome = await runBatch(plan, { store, hooks: [createTuneHook({ journalPath: join(dir, 'warn-journal.json') })], onEvent: (e) => e.type === 'warning' && warnings.push(e.message) });
+  assert.equal(outcome.ok, true, JSON.stringify({ outcome, warnings }));
+  const said = warnings.filter((w) => w.includes("policy 'ghost' changed nothing"));
+  assert.equal(said.length, 1, `once for both runs: ${warnings.join(' | ')}`);
+  assert.match(said[0]!, /no guest thread on n1 matched its identify \(see expert tune discover\); its runs are untreated/);
+  const tuning = await store.query(`SELECT count(*)::INTEGER FROM tuning WHERE batch_id = $1`, [outcome.batchId]);
+  assert.equal(tuning.rows[0]![0], 0);
+  assert.deepEqual(snapshot(a), before, 'the guest that is there was not touched');
+});
