@@ -82,6 +82,15 @@ export interface ReportModel {
   generator?: string;
 }
 
+/** "2 runs, 6 workload processes": the run summary has a row per workload process (one per guest), not per run. */
+function runCount(runs: ReportModel['runs']): string {
+  const at = runs.columns.indexOf('run');
+  const batchAt = runs.columns.indexOf('batch_id');
+  const n = at < 0 ? runs.rows.length : new Set(runs.rows.map((r) => `${batchAt < 0 ? '' : String(r[batchAt])}:${String(r[at])}`)).size;
+  const processes = runs.rows.length;
+  return `${n} run${n === 1 ? '' : 's'}${processes !== n ? `, ${processes} workload process${processes === 1 ? '' : 'es'}` : ''}`;
+}
+
 export function renderReport(model: ReportModel): string {
   const b = model.batch;
   const sections: string[] = [];
@@ -90,7 +99,7 @@ export function renderReport(model: ReportModel): string {
     b.description ? `<p>${escapeHtml(b.description)}</p>` : '',
     `<p class="meta">Status <b>${escapeHtml(b.status)}</b> · created ${escapeHtml(cellText(b.createdAt))}` +
       (b.finishedAt ? ` · finished ${escapeHtml(cellText(b.finishedAt))}` : '') +
-      ` · ${model.runs.rows.length} run${model.runs.rows.length === 1 ? '' : 's'} · report generated ${escapeHtml((model.generatedAt ?? new Date()).toISOString())}` +
+      ` · ${runCount(model.runs)} · report generated ${escapeHtml((model.generatedAt ?? new Date()).toISOString())}` +
       ` by ${escapeHtml(model.generator ?? 'expert report')} with plotly.js ${escapeHtml(plotlyVersion())}</p>`,
   );
   if (model.workloads) sections.push(workloadsHtml(model.workloads));
@@ -116,7 +125,7 @@ export function renderReport(model: ReportModel): string {
 
   sections.push(
     '<h2 id="runs">Runs</h2>',
-    '<p class="meta">One row per workload run; monitor figures are averages over the run\'s own time window.</p>',
+    '<p class="meta">One row per workload process of a run (one per guest); monitor figures are averages over the process\'s own time window.</p>',
     tableHtml(withoutRedundantColumns(model.runs), 'No workload run recorded.'),
   );
   sections.push('<h2 id="policies">Policies</h2>');

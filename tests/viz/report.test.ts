@@ -188,6 +188,7 @@ test('expert report writes one offline page that draws every chart in Chromium',
   assert.ok(html.includes('dd writes &lt;script&gt;alert(1)&lt;/script&gt; &amp; vmstat'));
   assert.doesNotMatch(html, /<script[^>]+src=/, 'nothing loaded from elsewhere');
   assert.match(html, /<b>2 of 14 workload processes did not succeed<\/b>/);
+  assert.match(html, / · 14 runs · report generated /, 'one workload per run here: runs, not processes');
   assert.match(html, /4 of them warm-ups, left out of the statistics/);
   assert.match(html, /<h2 id="comparison">Policies compared<\/h2>/);
   assert.doesNotMatch(html, /id="moves"|moves-chart/, 'no online-optimizer section for a batch without moves');
