@@ -13,7 +13,9 @@ export { createTuneHook, nodeTargets, runNodeTargets, parseWindow, type TuneHook
 export { startDynamicTuning, type DynamicPolicy, type DynamicAction, type Snapshot, type GuestSnapshot, type DynamicTuning } from './dynamic.js';
 export { loadPolicyFile, parsePolicyText } from './policy-file.js';
 export { runSearch, objectiveValues, type SearchResult, type Trial, type CandidateResult } from './search/run.js';
-export { loadSearchSpec, runSearchCommand, rankingRows, dryRun } from './search/command.js';
+export { loadSearchSpec, parseSearchSpec, runSearchCommand, rankingRows, dryRun } from './search/command.js';
+/** A placement's policy parts applied before each run of it (a batch that runs a found placement beside other policies). */
+export { placementHook } from './search/placement-hook.js';
 export { candidatesOf, checkSpec, type SearchSpec, type GenerateSpec, type Objective, type StrategyName } from './search/spec.js';
 export { searchCandidates, type SearchCandidate, type CandidateSet } from './search/candidates.js';
 export * as space from './space/index.js';

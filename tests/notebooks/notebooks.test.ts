@@ -53,14 +53,14 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function runNotebook(name: string, params: Record<string, string | number>): Promise<{ ok: boolean; cells: Cell[]; stderr: string }> {
+async function runNotebook(name: string, params: Record<string, string | number>, timeoutMs = 420_000): Promise<{ ok: boolean; cells: Cell[]; stderr: string }> {
   const out = join(dir, name.replace(/\.ipynb$/, '.out.ipynb'));
   const args = [CLI, 'notebook', 'run', join(NOTEBOOKS, name), '--out', out];
   for (const [key, value] of Object.entries(params)) args.push('-p', `${key}=${value}`);
   let ok = true;
   let stderr = '';
   try {
-    ({ stderr } = await run(process.execPath, args, { env, cwd: dir, maxBuffer: 256 << 20, timeout: 420_000 }));
+    ({ stderr } = await run(process.execPath, args, { env, cwd: dir, maxBuffer: 256 << 20, timeout: timeoutMs }));
   } catch (error) {
     ok = false;
     stderr = String((error as { stderr?: string }).stderr ?? error);
@@ -119,7 +119,8 @@ async function cliJson<T>(args: string[]): Promise<T> {
 }
 
 test('02-pinning-study runs at CI size: interleaved, a warm-up, compared run by run; its HTML draws offline', async () => {
-  const result = await runNotebook('02-pinning-study.ipynb', { guests: 2, size: '1m', reps: 3, store: studyStore() });
+  // The search and the online optimizer at CI size too: 4 placements measured, the climber 30 s.
+  const result = await runNotebook('02-pinning-study.ipynb', { guests: 2, size: '1m', reps: 3, searchTrials: 4, climbSeconds: 30, store: studyStore() }, 900_000);
   assertAllCellsRan('02-pinning-study', result);
   await assertTestbedDown('02-pinning-study');
 
@@ -150,6 +151,38 @@ test('02-pinning-study runs at CI size: interleaved, a warm-up, compared run by 
   assert.ok(prose.includes(`Pinning every guest to one core moved the median node-total write throughput by **${signedPercent(allToOne.delta_pct, 2)}**`), prose);
   assert.doesNotMatch(prose, /kB\/s|undefined|NaN/);
 
+  // The search section: the space as the dry run counts it, at most 4 placements measured, a ranking.
+  const htmlOutputs = result.cells.flatMap((c) => c.outputs ?? []).map((o) => text(o.data?.['text/html'] as string | string[] | undefined));
+  assert.match(prose, /space: 18 placements of 2 guests \(18 combinations of 3 choices; 0 ruled out by constraints, 0 swaps of interchangeable guests left out\); strategy model\./);
+  const searched = /The search measured \*\*(\d+) of 18 placements\*\* \((\d+) runs in (\d+) rounds; ended: (done|trial budget)\)\. Best: \*\*`([^`]+)`\*\*\. How sure: (sure|fairly sure|not sure)/.exec(prose);
+  assert.ok(searched, prose);
+  assert.ok(Number(searched[1]) >= 2 && Number(searched[1]) <= 4, searched[0]);
+  const found = searched[5]!;
+  assert.ok(htmlOutputs.some((h) => h.includes('<th>rank</th>') && h.includes(found)), 'the ranking table names the best');
+  // The found placement beside the hand-picked ones, in one batch, as the CLI's compare computes it from the store.
+  const check = await cliJson<{ group: string; n: number; delta_pct: number | null }[]>(['compare', 'placement-check', '--metric', 'iozone_write_kbps', '--store', studyStore()]);
+  const groups = ['baseline', 'pin-one', 'pin-all-to-one', ...(found === 'baseline' ? [] : [found])];
+  assert.deepEqual(check.map((r) => [r.group, r.n]), groups.map((g) => [g, 3]));
+  assert.ok(htmlOutputs.some((h) => groups.every((g) => h.includes(`<td>${g.replace(/&/g, '&amp;')}</td>`)) && h.includes('CI of the change')), 'a compare table with the found and the hand-picked policies');
+  if (found !== 'baseline') {
+    const f = check.find((r) => r.group === found)!;
+    assert.ok(prose.includes(`the found placement \`${found}\` moved the median node-total write throughput by **${signedPercent(f.delta_pct, 2)}**`), prose);
+  }
+  // The online optimizer: its moves in the store, charted and counted in the text; nothing left tuned.
+  const moves = await cliJson<{ n: number; kept: number; batch_id: number }[]>(['mine', 'sql', '--store', studyStore(),
+    `SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE kept)::INTEGER AS kept, any_value(batch_id) AS batch_id FROM dynamic_move
+     WHERE batch_id = (SELECT max(batch_id) FROM batch WHERE name = 'online-climb')`]);
+  const { n: moveCount, kept } = moves[0]!;
+  assert.ok(moveCount >= 1, 'the climber moved at least once in 30 s');
+  assert.match(prose, new RegExp(`\\*\\*${moveCount} moves\\*\\* in 30 s, \\*\\*${kept} kept\\*\\*, ${moveCount - kept} undone\\. The optimizer changed (\\d+) thread settings; \\1 of them were restored`));
+  const movesChart = htmlOutputs.find((h) => h.includes('before the move'));
+  assert.ok(movesChart, 'a moves chart');
+  const spec = JSON.parse(/spec = (\{.*\});\nfunction draw\(\)/.exec(movesChart)![1]!) as { data: { name: string; y: number[] }[] };
+  assert.equal(spec.data.filter((t) => t.name === 'before the move').reduce((a, t) => a + t.y.length, 0), moveCount, 'one point per move');
+  assert.equal(spec.data.filter((t) => t.name === 'after: kept').reduce((a, t) => a + t.y.length, 0), kept);
+  const left = await cliJson<{ n: number }[]>(['mine', 'sql', '--store', studyStore(), `SELECT count(*)::INTEGER AS n FROM tuning WHERE restored_at IS NULL`]);
+  assert.equal(left[0]!.n, 0, 'every tuned thread restored');
+
   const html = join(dir, 'study.html');
   await run(process.execPath, [CLI, 'notebook', 'publish', join(dir, '02-pinning-study.out.ipynb'), '--html', html], { env, cwd: dir });
   assert.deepEqual(externalReferences(readFileSync(html, 'utf8')), [], 'the published study references nothing outside itself');
@@ -160,13 +193,15 @@ test('02-pinning-study runs at CI size: interleaved, a warm-up, compared run by 
     // A run counts for a monitor when every one of its guests had a sample of it in its window (as runValues and compare).
     const measured = studyRows.filter((r) => r.warmup !== true);
     const runsWithPerf = [...new Set(measured.map((r) => r.run))].filter((run) => measured.filter((r) => r.run === run).every((r) => Number.isFinite(r.perf_context_switches))).length;
-    const expected = runsWithPerf > 0 ? 3 : 2;
+    // The study's charts, then the moves chart of the online optimizer.
+    const expected = (runsWithPerf > 0 ? 3 : 2) + 1;
     await waitForCharts(page, expected);
     const charts = await renderedCharts(page);
-    assert.equal(charts.length, expected, 'throughput per policy, per guest (tuned or not), and against the cache metric when perf had samples');
+    assert.equal(charts.length, expected, 'throughput per policy, per guest (tuned or not), against the cache metric when perf had samples, and the moves');
     assert.equal(charts[0]!.points, 9, 'one point per measured run');
     assert.equal(charts[1]!.points, 18, 'one point per guest of each measured run');
     if (runsWithPerf > 0) assert.equal(charts[2]!.points, runsWithPerf, 'one point per run and node');
+    assert.equal(charts.at(-1)!.points, 2 * moveCount, 'the moves chart: before and after of every move');
     await page.screenshot({ path: join(ROOT, 'test-output', 'study.png'), fullPage: true });
     assert.deepEqual(blockedRequests, [], 'the page asked for nothing outside itself');
     assert.deepEqual(consoleErrors, []);
