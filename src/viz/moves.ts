@@ -15,7 +15,7 @@ import { significant, signedPercent, toNumber } from './numbers.js';
 import type { TableData } from './report.js';
 import { escapeAnnotation } from './timeseries.js';
 
-/** The objectives the hill-climber measures (summed over the guests), as axis titles. */
+/** The guest figures the hill-climber sums over the guests, as axis titles (a monitor column is titled by its name). */
 const OBJECTIVE_TITLES: Record<string, string> = {
   write_bps: 'Guests’ write rate (B/s)',
   read_bps: 'Guests’ read rate (B/s)',

@@ -82,6 +82,11 @@ export interface ReportModel {
   generator?: string;
 }
 
+/** What a climb's objective figure is: a guest counter summed over the guests, or a monitor column averaged over the run's monitors (src/tune/dynamic-climb.ts). */
+function objectiveMeaning(objective: string): string {
+  return /^(vmstat|perf)_/.test(objective) ? `${objective}, the mean of the run's own monitor samples over each window` : `${objective} summed over the guests`;
+}
+
 /** "2 runs, 6 workload processes": the run summary has a row per workload process (one per guest), not per run. */
 function runCount(runs: ReportModel['runs']): string {
   const at = runs.columns.indexOf('run');
@@ -152,7 +157,7 @@ function movesHtml(m: ReportMoves): string {
   const n = m.table.rows.length;
   return [
     '<h2 id="moves">Online optimizer: moves</h2>',
-    `<p class="meta">${n} move${n === 1 ? '' : 's'}, ${m.kept} kept, ${n - m.kept} undone; objective ${escapeHtml(m.objectives.join(', '))} summed over the guests. ` +
+    `<p class="meta">${n} move${n === 1 ? '' : 's'}, ${m.kept} kept, ${n - m.kept} undone; objective ${escapeHtml(m.objectives.map(objectiveMeaning).join('; '))}. ` +
       'Hollow circles: the objective over the interval before a move (the settings in force); triangles: over the interval after a kept move; crosses: after a move that was undone. ' +
       'Hover for the guest, the action and the settings before → after.</p>',
     figureHtml(m.figure, { id: 'moves-chart' }),
