@@ -103,15 +103,24 @@ function slurmHint(slurm: NonNullable<TestbedStatus['slurm']>, slurmMachines: st
   return [
     `testbed: slurm: ${slurm.nodes.map((n) => `${n.name} ${n.state ?? '?'}`).join(', ')} in partition ${slurm.partition}; Slurm's commands need:`,
     `testbed:   export SLURM_CONF=${slurm.conf}`,
-    `testbed: then e.g. \`salloc -N ${slurm.nodes.length}\` and, inside it, \`expert tune discover --machines slurm\` or a batch with \`machines: slurm\` (nodes only) or \`machines: ${slurmMachines}\` (with the guests)`,
+    `testbed: then e.g. \`salloc -N ${slurm.nodes.length}\` and, inside it, \`expert tune discover --machines slurm\` or a batch with \`machines: slurm\` (nodes only) or \`machines: {slurm: {vms: discover}}\` (with each node's guests, found there; ${slurmMachines} says the same)`,
     '',
   ].join('\n');
 }
 
 function guestTable(s: TestbedStatus, format: OutputFormat): string {
   const columns = ['node', 'guest', 'pid', 'running', 'ssh_host', 'ssh_port', 'accel', 'memory_mb', 'cpus', 'threads'];
-  const rows = s.guests.map((g) => [g.node, g.name, g.pid, g.running, g.sshHost, g.sshPort, s.accel, s.memoryMb, s.cpus,
+  const rows: unknown[][] = s.guests.map((g) => [g.node, g.name, g.pid, g.running, g.sshHost, g.sshPort, s.accel, s.memoryMb, s.cpus,
     format === 'json' ? g.threads : g.threads.map((t) => `${t.tid}:${t.name}`).join(' ')]);
+  // With --slurm, what the table format prints on stderr, per guest's node (csv/json print data only on stdout).
+  if (s.slurm) {
+    const slurm = s.slurm;
+    columns.push('slurm_state', 'slurmd_pid', 'slurmd_in_node_ns', 'slurmctld_pid', 'slurm_partition', 'slurm_conf');
+    s.guests.forEach((g, i) => {
+      const n = slurm.nodes.find((node) => node.name === g.node);
+      rows[i]!.push(n?.state ?? null, n?.running ? n.slurmdPid ?? null : null, n?.inNodeNamespace ?? false, slurm.controllerRunning ? slurm.controllerPid ?? null : null, slurm.partition, slurm.conf);
+    });
+  }
   return formatRows(columns, rows, format);
 }
 

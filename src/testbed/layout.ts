@@ -99,6 +99,7 @@ export function slurmMachineMap(state: TestbedState): Omit<TestbedMachineMap, 'n
 export function slurmMachineMapYaml(state: TestbedState): string {
   return `# Written by \`expert testbed up --slurm\` (${state.startedAt}): the testbed's guests for a batch run inside
 # \`salloc\` on the testbed's Slurm (SLURM_CONF=${state.slurm?.conf ?? '?'}); \`machines: ./.expert/testbed/slurm-machines.yaml\`.
+# \`machines: {slurm: {vms: discover}}\` finds the same guests through srun without this file.
 # \`expert testbed down\` removes it.
 ` + stringify(slurmMachineMap(state));
 }
