@@ -4,7 +4,8 @@
  * allocation of both nodes (tests/slurm/harness.ts), Tune's discovery through
  * srun seeing on each node only that node's guest, a pin through srun that
  * changes the guest's real affinity and a restore that gives it back, a batch
- * whose node processes are job steps, and `down` leaving no slurmd,
+ * whose node processes are job steps, a batch on `slurm: {vms: discover}`
+ * (guests found through srun on each node), and `down` leaving no slurmd,
  * slurmctld, QEMU or sshd behind. Heavy: run under the shared lock.
  */
 import { after, before, test } from 'node:test';
@@ -110,6 +111,13 @@ test('a second up --slurm reuses what runs (same slurmd PIDs), and `testbed stat
   assert.equal(again.status.slurm!.controllerPid, status.slurm!.controllerPid);
   const { stderr } = await cli(['testbed', 'status', '--format', 'table'], env);
   assert.match(stderr, new RegExp(`slurm: slurmctld pid ${status.slurm!.controllerPid}; node1=slurmd pid ${status.slurm!.nodes[0]!.slurmdPid} idle, node2=slurmd pid ${status.slurm!.nodes[1]!.slurmdPid} idle; partition testbed; SLURM_CONF=`));
+  // csv and json say the same, as columns of each guest's row (its node's slurmd).
+  const json = JSON.parse((await cli(['testbed', 'status', '--format', 'json'], env)).stdout) as Array<Record<string, unknown>>;
+  assert.deepEqual(json.map((r) => [r.node, r.guest, r.slurm_state, r.slurmd_pid, r.slurmd_in_node_ns, r.slurmctld_pid, r.slurm_partition, r.slurm_conf]),
+    status.slurm!.nodes.map((n, i) => [n.name, status.guests[i]!.name, 'idle', n.slurmdPid, true, status.slurm!.controllerPid, 'testbed', status.slurm!.conf]));
+  const csv = (await cli(['testbed', 'status', '--format', 'csv'], env)).stdout.trim().split('\n');
+  assert.match(csv[0]!, /,slurm_state,slurmd_pid,slurmd_in_node_ns,slurmctld_pid,slurm_partition,slurm_conf$/);
+  assert.equal(csv[1]!.split(',').slice(-6).join(','), `idle,${status.slurm!.nodes[0]!.slurmdPid},true,${status.slurm!.controllerPid},testbed,${status.slurm!.conf}`);
 });
 
 test('inside salloc -N 2, Tune\'s discovery through srun sees on each node only that node\'s guest', { skip }, async () => {
@@ -166,6 +174,54 @@ test('a batch on the slurm machine map: node processes are job steps on their no
   } finally {
     await store.close();
   }
+  assert.deepEqual(steps(cluster, alloc!.jobId), []);
+});
+
+test('machines: {slurm: {vms: discover}}: each node\'s guests found through srun there, every guest\'s lines stored (no slurm-machines.yaml)', { skip }, async () => {
+  await writeFile(join(cwd, 'discover.yaml'), [
+    'name: testbed-slurm-discover',
+    'machines:',
+    '  slurm: {vms: discover}',
+    'tests:',
+    `  - {name: lines, on: vms, command: ${JSON.stringify('for i in 1 2 3; do echo "$(hostname) line $i"; done')}}`,
+    '',
+  ].join('\n'));
+  const { stdout } = await cli(['run', 'discover.yaml', '--store', 'discover.duckdb', '--format', 'json'], alloc!.env);
+  const rows = JSON.parse(stdout) as Array<{ label: string; status: string; exit_code: number }>;
+  assert.deepEqual(rows.map((r) => `${r.label}:${r.status}:${r.exit_code}`).sort(), status.guests.map((g) => `lines baseline #1 @${g.node}/${g.name}:exited:0`).sort());
+  const store = await openStore(join(cwd, 'discover.duckdb'), { readOnly: true });
+  try {
+    const lines = (await store.query("SELECT p.host || ' ' || p.vm || ': ' || l.text FROM line l JOIN process p USING (process_id) ORDER BY p.vm, l.seq")).rows.map((r) => String(r[0]));
+    assert.deepEqual(lines, status.guests.flatMap((g) => [1, 2, 3].map((i) => `${g.node} ${g.name}: ${g.name} line ${i}`)));
+    // The map the batch ran on: each guest where its QEMU forwards SSH, logged into with the testbed's key; its facts in provenance.
+    const [config, provenance] = (await store.query('SELECT config, provenance FROM batch')).rows[0]!.map((v) => JSON.parse(String(v)));
+    assert.deepEqual(config.machines.nodes.map((n: { name: string; vms: unknown[] }) => [n.name, n.vms]), status.guests.map((g) => [g.node, [{ name: g.name, host: g.sshHost, port: g.sshPort, user: 'root' }]]));
+    assert.equal(config.machines.ssh.identityFile, join(cwd, '.expert', 'testbed', 'id_ed25519'));
+    assert.equal(provenance.testbed.accel, status.accel, 'the testbed\'s facts are in provenance, as with machines: testbed');
+  } finally {
+    await store.close();
+  }
+  assert.deepEqual(steps(cluster, alloc!.jobId), []);
+});
+
+test('vms: discover and a QEMU without an SSH forward on node1: exit 2 at the config\'s line, naming node and guest', { skip }, async () => {
+  const state = (await readState(testbedFiles(join(cwd, '.expert', 'testbed')).state))!;
+  const pidFile = join(cwd, 'nonet.pid');
+  // A real QEMU in node1's namespace, with no network at all (so no hostfwd to read).
+  execFileSync('nsenter', ['--target', String(state.nodes[0]!.nsInit), '--pid', '--mount', '--', 'qemu-system-x86_64', '-name', 'guest=nonet,debug-threads=on',
+    '-machine', 'none', '-display', 'none', '-nodefaults', '-monitor', 'none', '-pidfile', pidFile, '-daemonize']);
+  try {
+    await assert.rejects(cli(['run', 'discover.yaml', '--store', 'discover.duckdb'], alloc!.env), (e: Error & { code?: number; stderr?: string }) => {
+      assert.equal(e.code, 2);
+      assert.match(e.stderr!, /discover\.yaml:3:\d+: machines\.slurm\.vms: discover: guest nonet \(QEMU pid \d+ there\) found on node node1 has no user-net forward to its port 22/);
+      return true;
+    });
+  } finally {
+    for (const line of processesMentioning(pidFile)) process.kill(Number(line.split(':')[0]), 'SIGKILL');
+  }
+  // SIGKILL is delivered at once; the exit (and its reaping by node1's init) a moment later.
+  for (let i = 0; i < 50 && processesMentioning(pidFile).length; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(processesMentioning(pidFile), []);
   assert.deepEqual(steps(cluster, alloc!.jobId), []);
 });
 
