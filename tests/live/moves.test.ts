@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { HeadlessChromium } from '../viz/browser.js';
 import { until } from '../helpers/processes.js';
 import { openStore } from '../../src/store/store.js';
-import { startPausedGuest, type PausedGuest } from '../tune/guests.js';
+import { climbPolicyLines, startPausedGuest, type PausedGuest } from '../tune/guests.js';
 import { LiveDir, startCli } from './helpers.js';
 
 let d: LiveDir;
@@ -30,16 +30,7 @@ before(async () => {
       '    on: nodes',
       '    command: sleep 14',
       'policies:',
-      '  - name: climb',
-      '    dynamic:',
-      '      optimizer: hill-climb',
-      '      objective: cpu_pct',
-      '      interval: 300ms',
-      '      settle: 100ms',
-      '      moves: [pin, nice]',
-      '      cpus: [any, 0]',
-      '      nice: [0, 7]',
-      `      guests: [${name}]`,
+      ...climbPolicyLines(name),
       '',
     ].join('\n'),
   );

@@ -15,7 +15,7 @@ import { expandPlan } from '../../src/batch/plan/index.js';
 import { runBatch } from '../../src/batch/runner/index.js';
 import { defaultHooks } from '../../src/batch/runner/default-hooks.js';
 import { openStore } from '../../src/store/store.js';
-import { procState, startPausedGuest, threadComms } from './guests.js';
+import { climbPolicyLines, procState, startPausedGuest, threadComms } from './guests.js';
 
 test('hill-climb policy: moves recorded in dynamic_move, in force during the run, all restored', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'expert-climb-'));
@@ -35,16 +35,7 @@ test('hill-climb policy: moves recorded in dynamic_move, in force during the run
         '    on: nodes',
         `    command: ${JSON.stringify(watch)}`,
         'policies:',
-        '  - name: climb',
-        '    dynamic:',
-        '      optimizer: hill-climb',
-        '      objective: cpu_pct',
-        '      interval: 400ms',
-        '      settle: 100ms',
-        '      moves: [pin, nice]',
-        '      cpus: [any, 0]',
-        '      nice: [0, 7]',
-        `      guests: [${name}]`,
+        ...climbPolicyLines(name, { interval: '400ms' }),
         '',
       ].join('\n'),
       { file: 'climb.yaml', cwd: dir },
@@ -99,15 +90,7 @@ test('hill-climb on a monitor column: the objective is the run\'s own vmstat cs 
         '    on: nodes',
         `    command: sleep ${monitors ? 9 : 1}`,
         'policies:',
-        '  - name: climb',
-        '    dynamic:',
-        '      optimizer: hill-climb',
-        '      objective: vmstat_cs',
-        '      interval: 1500ms',
-        '      settle: 100ms',
-        '      moves: [nice]',
-        '      nice: [0, 7]',
-        `      guests: [${name}]`,
+        ...climbPolicyLines(name, { objective: 'vmstat_cs', interval: '1500ms', moves: ['nice'], cpus: null }),
         '',
       ].join('\n');
     const run = async (monitors: boolean) => {

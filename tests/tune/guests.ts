@@ -118,3 +118,33 @@ export async function addIothread(qmpSocket: string, id: string): Promise<void> 
     });
   });
 }
+
+export interface ClimbPolicyOptions {
+  objective?: string;
+  interval?: string;
+  settle?: string;
+  moves?: string[];
+  /** Omitted when undefined; default [any, 0]. */
+  cpus?: Array<string | number> | null;
+  nice?: number[];
+}
+
+/**
+ * The YAML lines of a `policies:` list holding one hill-climb policy `climb` on one guest:
+ * by default cpu_pct over 300 ms windows, pin and nice moves between [any, 0] and [0, 7].
+ */
+export function climbPolicyLines(guest: string, o: ClimbPolicyOptions = {}): string[] {
+  const cpus = o.cpus === undefined ? ['any', 0] : o.cpus;
+  return [
+    '  - name: climb',
+    '    dynamic:',
+    '      optimizer: hill-climb',
+    `      objective: ${o.objective ?? 'cpu_pct'}`,
+    `      interval: ${o.interval ?? '300ms'}`,
+    `      settle: ${o.settle ?? '100ms'}`,
+    `      moves: [${(o.moves ?? ['pin', 'nice']).join(', ')}]`,
+    ...(cpus ? [`      cpus: [${cpus.join(', ')}]`] : []),
+    `      nice: [${(o.nice ?? [0, 7]).join(', ')}]`,
+    `      guests: [${guest}]`,
+  ];
+}

@@ -20,7 +20,7 @@ import { reportCommand } from '../../src/cli/plot.js';
 import { openStore } from '../../src/store/store.js';
 import { dynamicMoves, movesFigure, movesTable } from '../../src/viz/index.js';
 import type { Figure } from '../../src/viz/figure.js';
-import { startPausedGuest } from '../tune/guests.js';
+import { climbPolicyLines, startPausedGuest } from '../tune/guests.js';
 import { HeadlessChromium } from './browser.js';
 import { expectedPoints, renderedCharts, waitForCharts } from './points.js';
 
@@ -56,16 +56,7 @@ test('expert report of a hill-climb batch charts its moves over time and lists t
           '    repeat: 2',
           'policies:',
           '  - name: baseline',
-          '  - name: climb',
-          '    dynamic:',
-          '      optimizer: hill-climb',
-          '      objective: cpu_pct',
-          '      interval: 300ms',
-          '      settle: 100ms',
-          '      moves: [pin, nice]',
-          '      cpus: [any, 0]',
-          '      nice: [0, 7]',
-          `      guests: [${name}]`,
+          ...climbPolicyLines(name),
           '',
         ].join('\n'),
         { file: 'climb.yaml', cwd: dir },
