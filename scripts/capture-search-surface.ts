@@ -20,9 +20,15 @@ import { parseSpecText } from '../src/tune/search/spec.js';
 import { searchCandidates } from '../src/tune/search/candidates.js';
 
 const REPS = Number(process.env.REPS ?? 4);
+/**
+ * GUESTS=3 (default): vm1, vm2 {cpus: any|0|1, nice: 0|10}, vm3 {cpus}: 108 placements, into surface.json.
+ * GUESTS=5: five guests {cpus: any|0|1}: 243 placements, into surface-5.json (the crowded case: 5 guests on 2 CPUs).
+ */
+const GUESTS = Number(process.env.GUESTS ?? 3);
+if (GUESTS !== 3 && GUESTS !== 5) throw new Error(`GUESTS must be 3 or 5, got ${process.env.GUESTS}`);
 /** Monitor figures captured beside the objective, run by run: the side information the model strategy may use. */
 const SIDE = ['perf_context_switches', 'perf_cpu_clock'];
-const OUT = resolve('tests/fixtures/search/surface.json');
+const OUT = resolve(GUESTS === 3 ? 'tests/fixtures/search/surface.json' : `tests/fixtures/search/surface-${GUESTS}.json`);
 const CLI = resolve('src/cli/main.ts');
 const TSX = import.meta.resolve('tsx');
 
@@ -45,10 +51,11 @@ repetitions: ${REPS}
 objective: {metric: dd_rate_bps, direction: max}
 space:
   guests:
-    vm1: {cpus: [any, 0, 1], nice: [0, 10]}
-    vm2: {cpus: [any, 0, 1], nice: [0, 10]}
-    vm3: {cpus: [any, 0, 1]}
-`;
+${
+  GUESTS === 3
+    ? '    vm1: {cpus: [any, 0, 1], nice: [0, 10]}\n    vm2: {cpus: [any, 0, 1], nice: [0, 10]}\n    vm3: {cpus: [any, 0, 1]}\n'
+    : Array.from({ length: GUESTS }, (_, i) => `    vm${i + 1}: {cpus: [any, 0, 1]}\n`).join('')
+}`;
 
 function expert(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done, reject) => {
@@ -68,7 +75,7 @@ function expert(cwd: string, ...args: string[]): Promise<{ code: number; stdout:
 const dir = mkdtempSync(join(tmpdir(), 'expert-surface-'));
 const started = new Date();
 try {
-  const up = await expert(dir, 'testbed', 'up', '--vms', '3', '--accel', 'tcg');
+  const up = await expert(dir, 'testbed', 'up', '--vms', String(GUESTS), '--accel', 'tcg');
   if (up.code !== 0) throw new Error(`testbed up failed: ${up.stderr}`);
   writeFileSync(join(dir, 'batch.yaml'), BATCH);
   writeFileSync(join(dir, 'spec.yaml'), SPEC);
@@ -130,8 +137,8 @@ try {
           commit: git('rev-parse', 'HEAD'),
           host: { hostname: hostname(), kernel: release(), cpu: cpus()[0]?.model, cpus: cpus().length },
           qemu,
-          testbed: 'expert testbed up --vms 3 --accel tcg (1 node, 3 guests, 1 vCPU and 256 MiB each, on a 2-CPU machine shared with other work, so the noise is real)',
-          objective: 'dd_rate_bps: the node total of the 3 guests\' dd write rates in one run (bytes/s), as Mine\'s run values give it',
+          testbed: `expert testbed up --vms ${GUESTS} --accel tcg (1 node, ${GUESTS} guests, 1 vCPU and 256 MiB each, on a 2-CPU machine shared with other work, so the noise is real)`,
+          objective: `dd_rate_bps: the node total of the ${GUESTS} guests' dd write rates in one run (bytes/s), as Mine's run values give it`,
           side: 'side[i] of a candidate: the node\'s perf stat figures (per 250 ms interval, over the QEMU processes) averaged over run i\'s workload window, in side_metrics order',
           batches: batchIds,
           batch: BATCH,
