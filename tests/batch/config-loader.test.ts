@@ -150,7 +150,11 @@ describe('loadBatchConfig: errors name file:line:column', () => {
   });
 
   it('a list where a mapping is expected', async () => {
-    await expectError(`name: t\n${LOCAL}tests:\n  - name: a\n    command: echo\n    params: [1, 2]\n`, 9, 13, /tests\[0\]\.params: expected a mapping, got a list/);
+    await expectError(`name: t\n${LOCAL}tests:\n  - name: a\n    command: echo\n    params: [1, 2]\n`, 9, 13, /tests\[0\]\.params: expected a mapping, got a list of 2$/);
+  });
+
+  it('an empty list where a non-empty one is expected says it is empty', async () => {
+    await expectError(`name: t\n${LOCAL}tests: []\n`, 6, 8, /tests: expected a non-empty list, got an empty list$/);
   });
 
   it('a bad duration', async () => {

@@ -104,7 +104,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 export function describe(value: unknown): string {
   if (value === null || value === undefined) return 'nothing (an empty value)';
-  if (Array.isArray(value)) return 'a list';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : `a list of ${value.length}`;
   if (value instanceof Uint8Array) return 'binary data';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `'${value.length > 60 ? value.slice(0, 57) + '...' : value}'`;
