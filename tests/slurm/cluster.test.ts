@@ -171,6 +171,10 @@ test('a batch with machines: slurm runs on the 4 nodes of the allocation through
   assert.deepEqual(exits.map((e) => [e.exit_code, e.status, Number(e.n)]), [[0, 'exited', 4], [3, 'exited', 4]]);
   const provenance = JSON.parse(String((await rows(store, 'SELECT provenance FROM batch WHERE batch_id = $1', [r.batchId]))[0]!.provenance));
   assert.equal(provenance.slurm.job_id, alloc.jobId);
+  // A monitor's stop is a TERM it dies of, as for the same batch run locally (Slurm sends it to the step's task alone).
+  const monitors = (id: number) => rows(store, "SELECT host, status, signal FROM process WHERE batch_id = $1 AND role = 'monitor' ORDER BY host", [id]);
+  assert.deepEqual(await monitors(r.batchId), ['n1', 'n2', 'n3', 'n4'].flatMap((host) => [1, 2].map(() => ({ host, status: 'killed', signal: 'SIGTERM' }))), 'a monitor per node and run');
+  assert.deepEqual((await monitors(l.batchId)).map((m) => [m.status, m.signal]), (await monitors(r.batchId)).map((m) => [m.status, m.signal]));
   assert.deepEqual(steps(cluster, alloc.jobId), [], 'every step ended with the batch');
 });
 

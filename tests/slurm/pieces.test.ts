@@ -15,6 +15,7 @@ import { MARKER_PREFIX, parseMarker, srunArgv, stepScript } from '../../src/batc
 import { allocationNodes } from '../../src/slurm/machine-map.js';
 import { jobScript, sbatchArgs } from '../../src/slurm/submit.js';
 import { parseBatchConfigText } from '../../src/batch/config/index.js';
+import { pgrep, until } from '../helpers/processes.js';
 
 const NONCE = 'c0ffee';
 const PREFIX = `${MARKER_PREFIX}${NONCE} `;
@@ -90,16 +91,21 @@ test('the step script reports a signal the program died of (srun alone would say
   assert.match(exited.stdout.toString(), new RegExp(`${PREFIX}exit code 138\\n$`));
 });
 
-test('the step script: a TERM for the step reaches the program, not the reporter, which then reports it', async () => {
-  const argv = srunArgv({ node: 'n1', command: 'echo up; sleep 30', nonce: NONCE });
+test('the step script: a signal for the step reaches only its task (as Slurm sends it), which passes it to the program and its children, then reports it', async () => {
+  const tag = `expert-fwd-${process.pid}-${Date.now()}`;
+  const argv = srunArgv({ node: 'n1', command: `sh -c 'sleep 30; : ${tag}' & echo up; sleep 30; : ${tag}`, nonce: NONCE });
   const script = argv.slice(argv.indexOf('/bin/sh'));
   const child = spawn(script[0]!, script.slice(1), { detached: true, env: { PATH: process.env.PATH!, SLURM_JOB_ID: '1', SLURM_STEP_ID: '2' } });
   let out = '';
   await new Promise<void>((up) => child.stdout!.on('data', (d: Buffer) => { out += d; if (out.includes('up\n')) up(); }));
-  process.kill(-child.pid!, 'SIGTERM'); // as Slurm signals every process of the step
+  // Slurm's proctrack/cgroup sends a signal other than KILL to the task alone (slurmstepd's child): the reporter.
+  const task = Number(new RegExp(`${PREFIX}step 1\\.2 (\\d+)`).exec(out)?.[1]);
+  assert.equal(task, child.pid, 'the task the marker names is the reporter srun started');
+  process.kill(task, 'SIGTERM');
   const code = await new Promise((done) => child.on('close', (c) => done(c)));
   assert.match(out, new RegExp(`${PREFIX}exit signal 15\\n$`));
   assert.equal(code, 143);
+  assert.ok(await until(() => pgrep(tag).length === 0, 5000), `the program's children got the TERM too: left ${pgrep(tag)}`);
 });
 
 test('without perl the step script execs the command: exit codes exact, no exit marker', async () => {

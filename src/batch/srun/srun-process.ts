@@ -2,8 +2,10 @@
  * One node process running as a Slurm job step through a local `srun`.
  * stdout goes through the marker filter (the step wrapper's `step` and
  * `exit` markers, see step-command.ts), then, like stderr, is cut into
- * lines byte for byte. Stopping it stops the whole step (`scancel` of the
- * step: Slurm signals every process of the step, also children that left
+ * lines byte for byte. Stopping it stops the whole step: `scancel -s TERM`
+ * of the step (Slurm gives it to the task, whose reporter passes it to the
+ * program's tree, see step-command.ts), after the grace `scancel -s KILL`
+ * (Slurm kills every process in the step's cgroup, also children that left
  * the session), and only then the local srun.
  */
 import { waitAtMost } from '../wait-at-most.js';

@@ -17,11 +17,17 @@
  *      the step id is what `scancel` needs to stop the whole step;
  *   2. sets the environment and folder;
  *   3. where perl exists (Debian's perl-base is essential), execs a tiny reporter that runs
- *      `/bin/sh -c COMMAND` as its child, ignores the signals a stop sends (Slurm signals
- *      every process of the step) and, once the child ended, prints
- *      `EXPERT-SRUN-<nonce> exit code N` or `... exit signal N`: srun alone reports a
- *      signal as exit code 128+N, which a program may also exit with;
+ *      `/bin/sh -c COMMAND` as its child (in a process group of its own) and, once the child
+ *      ended, prints `EXPERT-SRUN-<nonce> exit code N` or `... exit signal N`: srun alone
+ *      reports a signal as exit code 128+N, which a program may also exit with;
  *      elsewhere it execs the command (exit codes exact, a signal shows as 128+N).
+ *      A signal for the step reaches only its task, the reporter: Slurm's proctrack/cgroup
+ *      sends every signal but KILL to the processes whose parent is slurmstepd (measured:
+ *      `scancel -s TERM` of the step left `sh -c 'vmstat 1'` and vmstat running, the step
+ *      listed, until the KILL). So the reporter passes INT, TERM, HUP, QUIT, USR1, USR2 and
+ *      ALRM on the way tree_signal does over SSH (ssh/remote-command.ts): the child first (so
+ *      the shell reports that signal), then its descendants found in /proc, then its group.
+ *      A signal the task inherited as ignored stays ignored; PIPE is the reporter's own.
  * The nonce makes the markers impossible to print by accident.
  */
 import { quote } from '../../shell.js';
@@ -43,17 +49,26 @@ export interface StepCommandOptions {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Signals the reporter ignores while it waits (a stop reaches every process of the step). */
-const REPORTER_IGNORES = 'INT TERM HUP QUIT USR1 USR2 ALRM PIPE';
+/** Signals the reporter passes on to the program (a stop, `scancel -s SIG`): Slurm signals only the task. */
+const REPORTER_FORWARDS = 'INT TERM HUP QUIT USR1 USR2 ALRM';
 
 const REPORTER = [
-  'my ($n, $c) = @ARGV; my @s = qw(' + REPORTER_IGNORES + ');',
+  'my ($n, $c) = @ARGV; my @s = qw(' + REPORTER_FORWARDS + ' PIPE); my ($p, $pend);',
   // What the program would have inherited: keep a signal ignored only if it already was.
   'my %w = map { ($_, defined $SIG{$_} && $SIG{$_} eq "IGNORE") } @s;',
-  '$SIG{$_} = "IGNORE" for @s;',
-  'my $p = fork;',
+  // Every descendant of the program, from one pass over /proc (field 4 of stat is the parent).
+  'sub tree { my %k; opendir(my $d, "/proc") or return (); for my $e (readdir $d) { next if $e !~ /^\\d+$/;',
+  '  open(my $f, "<", "/proc/$e/stat") or next; my $t = <$f>; close $f; push @{$k{$1}}, $e if defined $t && $t =~ /\\) \\S+ (\\d+)/ }',
+  '  my @q = ($p); my @o; while (@q) { my $x = pop @q; for (@{$k{$x} || []}) { push @o, $_; push @q, $_ } } return @o }',
+  // Snapshot first (once the child dies its children are reparented), then the child, the rest, the group.
+  'sub fwd { my $g = shift; if (!$p) { $pend = $g; return } my @t = tree(); kill $g, $p; kill $g, @t if @t; kill $g, -$p }',
+  '$SIG{PIPE} = "IGNORE"; for my $g (grep { $_ ne "PIPE" } @s) { $SIG{$g} = $w{$g} ? "IGNORE" : sub { fwd($g) } }',
+  '$p = fork;',
   // The child (or, if fork failed, the reporter itself: no report then) becomes the command.
-  'if (!defined $p || $p == 0) { $SIG{$_} = $w{$_} ? "IGNORE" : "DEFAULT" for @s; exec "/bin/sh", "-c", $c; exit 127 }',
+  'if (!defined $p || $p == 0) { setpgrp(0, 0) if defined $p; $SIG{$_} = $w{$_} ? "IGNORE" : "DEFAULT" for @s; exec "/bin/sh", "-c", $c; exit 127 }',
+  // A signal that came between fork and the assignment of $p.
+  'fwd($pend) if $pend;',
+  // perl runs a handler and goes on waiting (waitpid restarts after EINTR).
   'waitpid($p, 0); my $st = $?;',
   'my $r = ($st & 127) ? "signal " . ($st & 127) : "code " . ($st >> 8);',
   'syswrite STDOUT, "' + MARKER_PREFIX + '$n exit $r\\n";',
