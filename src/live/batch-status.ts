@@ -199,23 +199,32 @@ async function latestFigures(store: ExpertStore, batchId: number): Promise<Monit
   return latest.sort((a, b) => a.host.localeCompare(b.host) || (a.guest ?? '').localeCompare(b.guest ?? '') || a.name.localeCompare(b.name));
 }
 
-/** Every vmstat/perf figure of the batch above `after` (process_id → last seq read), oldest first. */
-export async function readFigures(store: ExpertStore, batchId: number, after: ReadonlyMap<number, number>): Promise<FigurePoint[]> {
-  return queryFigures(store, batchId, after, 'ORDER BY at_ms, x.process_id, x.seq');
+/**
+ * Every vmstat/perf figure of the batch above `after` (process_id → last seq read), oldest first. `vmstatFields`:
+ * which vmstat columns (default the live views' five; a hill climb on `vmstat_free` asks for `free`).
+ */
+export async function readFigures(store: ExpertStore, batchId: number, after: ReadonlyMap<number, number>, vmstatFields: readonly string[] = VMSTAT_FIELDS): Promise<FigurePoint[]> {
+  return queryFigures(store, batchId, after, 'ORDER BY at_ms, x.process_id, x.seq', vmstatFields);
 }
 
-async function queryFigures(store: ExpertStore, batchId: number, after: ReadonlyMap<number, number>, tail: string): Promise<FigurePoint[]> {
+async function queryFigures(store: ExpertStore, batchId: number, after: ReadonlyMap<number, number>, tail: string, vmstatFields: readonly string[] = VMSTAT_FIELDS): Promise<FigurePoint[]> {
+  // Column names go into the SQL: only plain identifiers (the parser's own are).
+  const fields = vmstatFields.filter((f) => /^[a-z][a-z0-9_]*$/.test(f));
   const cursor =
     after.size === 0
       ? 'SELECT NULL::BIGINT AS pid, NULL::BIGINT AS seq WHERE false'
       : `SELECT * FROM (VALUES ${[...after].map(([p, s]) => `(${Math.trunc(p)}, ${Math.trunc(s)})`).join(', ')}) v(pid, seq)`;
   const id = Math.trunc(batchId);
   const parts = [
-    `SELECT x.process_id, x.seq, epoch_ms(x.line_ts) AS at_ms, p.host, p.vm, p.policy, f.name, f.value
+    ...(fields.length
+      ? [
+          `SELECT x.process_id, x.seq, epoch_ms(x.line_ts) AS at_ms, p.host, p.vm, p.policy, f.name, f.value
      FROM parsed.vmstat x JOIN process p ON p.process_id = x.process_id AND p.batch_id = ${id}
      LEFT JOIN (${cursor}) c ON c.pid = x.process_id
-     CROSS JOIN LATERAL (VALUES ${VMSTAT_FIELDS.map((f) => `('vmstat_${f}', x."${f}"::DOUBLE)`).join(', ')}) f(name, value)
+     CROSS JOIN LATERAL (VALUES ${fields.map((f) => `('vmstat_${f}', x."${f}"::DOUBLE)`).join(', ')}) f(name, value)
      WHERE NOT x.parse_error AND NOT x.since_boot AND x.seq > coalesce(c.seq, -1)`,
+        ]
+      : []),
     `SELECT x.process_id, x.seq, epoch_ms(x.line_ts) AS at_ms, p.host, p.vm, p.policy,
        'perf_' || regexp_replace(x.event, '[^A-Za-z0-9]+', '_', 'g') AS name, x.value
      FROM parsed."perf-stat" x JOIN process p ON p.process_id = x.process_id AND p.batch_id = ${id}

@@ -13,8 +13,7 @@
 import type { DynamicPolicySpec, GuestFigure } from '../batch/config/types.js';
 import { UserError } from '../errors.js';
 import type { ExpertStore } from '../store/types.js';
-import { cpuChoice } from './space/dimensions.js';
-import type { Choice } from './space/types.js';
+import { climbScope } from './dynamic-check.js';
 import { climber, helps, noiseOf, type ClimbSetting, type Move } from './optimize/hill-climb.js';
 import type { Journal } from './journal.js';
 import { restoreEntries, type RestoreResult } from './restore.js';
@@ -102,12 +101,9 @@ export function startHillClimb(options: HillClimbOptions): HillClimb {
 
   const loop = async () => {
     const discoveries = await discoverAll(options.nodes);
-    const wanted = spec.guests ? new Set(spec.guests) : undefined;
-    const guests = [...discoveries].flatMap(([node, d]) => d.guests.filter((g) => !wanted || wanted.has(g.name)).map((g) => ({ node, name: g.name, pid: g.pid })));
+    // Guests not running and CPUs not online are left out (the hook warns of them when the run starts).
+    const { guests, cpuChoices } = climbScope(spec, discoveries);
     if (guests.length === 0) return;
-    const topology = [...discoveries.values()][0]!.topology.cpus.map((c) => c.cpu);
-    const cpuChoices: Choice[] = (spec.cpus ?? ['any', ...topology]).map((c, i) => cpuChoice(c, ['dynamic', 'cpus', i]));
-    if (!cpuChoices.some((c) => !c.cpus)) cpuChoices.unshift({ label: '*' });
     const niceChoices = [...new Set([0, ...(spec.nice ?? [0, 5, 10])])];
     const settings = new Map<string, ClimbSetting>(guests.map((g) => [g.name, { cpus: cpuChoices.findIndex((c) => !c.cpus), nice: 0 }]));
     const climb = climber(guests.map((g) => g.name), spec.moves ?? ['pin', 'nice'], { cpus: cpuChoices.length, nice: niceChoices.length }, spec.seed ?? 1);

@@ -14,6 +14,7 @@ import type { ActionResult } from './apply.js';
 import { startDynamicTuning, type DynamicPolicy, type DynamicTuning } from './dynamic.js';
 import { startHillClimb, type HillClimb, type MoveRow } from './dynamic-climb.js';
 import { missingMonitor } from './monitor-window.js';
+import { climbScope } from './dynamic-check.js';
 import { defaultJournalPath, entryKey, Journal } from './journal.js';
 import { isNoOpPolicy } from './planner.js';
 import { restoreEntries, type RestoreResult } from './restore.js';
@@ -130,6 +131,8 @@ export function createTuneHook(options: TuneHookOptions = {}): RunHook {
           : [];
       const missing = policy.dynamic && missingMonitor(policy.dynamic.objective, context.config);
       if (missing) warnings.push(`policy '${policy.name}': ${missing}`);
+      // Named guests not on this run's nodes, CPUs not online there: the climb leaves them out, and says so.
+      if (policy.dynamic) warnings.push(...climbScope(policy.dynamic, applied.discoveries).warnings.map((w) => `policy '${policy.name}': ${w}`));
       return { placeholders: guestPlaceholders(applied.discoveries), warnings };
     },
 

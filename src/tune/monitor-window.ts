@@ -36,13 +36,15 @@ export interface MonitorWindow {
 
 export function monitorWindow(store: ExpertStore, batchId: number, run: number, column: string): MonitorWindow {
   const read = new Map<number, number>();
+  // Only the column climbed on (any the vmstat parser gives, not just the live views' five).
+  const vmstatFields = column.startsWith('vmstat_') ? [column.slice('vmstat_'.length)] : [];
   let buffered: FigurePoint[] = [];
   return {
     async mean(fromMs, toMs) {
       await parseMonitors(store, batchId);
       const mine = await store.query(`SELECT process_id FROM process WHERE batch_id = $1 AND run = $2 AND role = 'monitor'`, [batchId, run]);
       const monitors = new Set(mine.rows.map((r) => Number(r[0])));
-      for (const p of await readFigures(store, batchId, read)) {
+      for (const p of await readFigures(store, batchId, read, vmstatFields)) {
         read.set(p.processId, Math.max(read.get(p.processId) ?? -1, p.seq));
         if (p.name === column && monitors.has(p.processId)) buffered.push(p);
       }

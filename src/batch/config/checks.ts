@@ -11,6 +11,7 @@ import { MatrixError, paramCombinations } from '../plan/matrix.js';
 import { PlacementError, placementNames, resolvePlacement } from '../plan/targets.js';
 import { DEFAULT_POLICY } from '../plan/expand.js';
 import { targetPercent } from '../plan/adaptive.js';
+import { dynamicProblems } from '../../tune/dynamic-check.js';
 
 const RESERVED = new Set<string>([...BUILTIN_PLACEHOLDERS, ...RUNTIME_PLACEHOLDERS]);
 
@@ -56,6 +57,11 @@ export function checkConfig(config: BatchConfig, machines: MachineMap, source: C
         if (!guestNames.includes(vm)) throw source.error(['policies', p, 'identify', 'vms', k], `no guest named \`${vm}\` in the machine map${suggestion(vm, guestNames)}`);
       });
     }
+    // An objective, window, guest or CPU the climb could never use would run silently with no move.
+    // Guests are checked here only when the map lists every node's; otherwise the run's discovery finds them (and warns).
+    const listed = machines.nodes.every((n) => n.vms !== undefined) ? guestNames : undefined;
+    const problem = policy.dynamic && dynamicProblems(policy.dynamic, monitors, listed)[0];
+    if (problem) throw source.error(['policies', p, 'dynamic', ...problem.path], problem.message);
   });
 
   const resolved: ResolvedBatchConfig = {
