@@ -4,11 +4,12 @@
  * the current allocation (what `machines: slurm` resolves to).
  */
 import type { Command } from 'commander';
-import { access } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { collect } from './options.js';
 import { DEFAULT_STORE_PATH } from '../store/store.js';
 import { UserError } from '../errors.js';
-import { submitBatch } from '../slurm/submit.js';
+import { jobScript, sbatchArgs, submitBatch } from '../slurm/submit.js';
+import { batchMachines, checkSubmission, otherMachinesError } from '../slurm/submit-check.js';
 import { loadMachineMap } from '../batch/config/machines.js';
 import { printData } from './format.js';
 
@@ -21,6 +22,7 @@ interface SubmitFlags {
   output?: string;
   jobName?: string;
   wait?: boolean;
+  allowOtherMachines?: boolean;
 }
 
 export function registerSlurm(program: Command): void {
@@ -38,12 +40,22 @@ export function registerSlurm(program: Command): void {
     .option('--output <pattern>', "the job's output file (sbatch --output)", 'expert-slurm-%j.out')
     .option('--job-name <name>', 'the job name', 'expert')
     .option('--wait', 'wait for the job to end; exit with its exit code')
+    .option('--allow-other-machines', "submit even when the batch's machines: are not the job's nodes (e.g. machines: testbed over SSH)")
     .action(async (file: string, flags: SubmitFlags) => {
       const nodes = Number(flags.nodes);
       if (!/^\d+$/.test(flags.nodes) || nodes < 1) throw new UserError(`-N ${flags.nodes}: expected a number of nodes, 1 or more`);
-      await access(file).catch(() => { throw new UserError(`${file}: cannot read the batch config`); });
+      const text = await readFile(file, 'utf8').catch(() => { throw new UserError(`${file}: cannot read the batch config`); });
+      // Where the batch will run, before anything queues: a job whose nodes idle while SSH measures others is a mistake.
+      const machines = batchMachines(text, file, flags.set, process.cwd(), process.env);
+      if (machines.place === 'elsewhere') {
+        if (!flags.allowOtherMachines) throw otherMachinesError(machines);
+        process.stderr.write(`warning: ${machines.said} runs over SSH outside the job's allocation (--allow-other-machines): of the job's ${nodes} node${nodes === 1 ? '' : 's'}, the first only runs \`expert run\`\n`);
+      } else if (machines.place === 'this-node' && nodes > 1) {
+        process.stderr.write(`warning: ${machines.said}: every process runs on the job's first node, ${nodes === 2 ? 'the other one sits' : `the other ${nodes - 1} sit`} idle (machines: slurm uses them all)\n`);
+      }
       const expert = [process.execPath, ...process.execArgv, process.argv[1]!];
       const options = { batchFile: file, store: flags.store, nodes, partition: flags.partition, time: flags.time, set: flags.set, output: flags.output, jobName: flags.jobName, cwd: process.cwd(), expert };
+      await checkSubmission({ partition: flags.partition, nodes, sbatchArgs: sbatchArgs(options, false), script: jobScript(options) });
       if (!flags.wait) {
         const { jobId } = await submitBatch(options);
         process.stdout.write(`job ${jobId}\n`);
@@ -65,7 +77,7 @@ export function registerSlurm(program: Command): void {
     .description('print the machine map of the current allocation (the nodes `machines: slurm` gives)')
     .option('--format <format>', 'table|csv|json')
     .action(async (flags: { format?: string }) => {
-      const map = await loadMachineMap('slurm');
+      const map = await loadMachineMap('slurm', { as: '`expert slurm machines`' });
       await printData(['node', 'host', 'launcher'], map.nodes.map((n) => [n.name, n.host, n.launcher ?? 'ssh']), flags);
     });
 }

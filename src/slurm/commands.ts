@@ -24,7 +24,8 @@ export function slurmCommand(
       const said = (stderr || stdout || e.message).trim().split('\n').slice(-3).join('; ');
       const why = e.killed ? `did not answer within ${options.timeoutMs ?? 30_000} ms` : `failed: ${said}`;
       const status = typeof e.code === 'number' ? e.code : undefined;
-      reject(Object.assign(new UserError(`\`${program} ${args.join(' ')}\` ${why}`), { status }));
+      // `said`: Slurm's own words, for callers that phrase the error themselves.
+      reject(Object.assign(new UserError(`\`${program} ${args.join(' ')}\` ${why}`), { status, said: e.killed ? why : said }));
     });
     if (options.input !== undefined) child.stdin?.end(options.input);
   });

@@ -209,13 +209,32 @@ describe('planRows (--dry-run)', () => {
     }, { env: {} });
     const { columns, rows } = planRows(expandPlan(resolved));
     assert.deepEqual(columns, [...PLAN_COLUMNS]);
-    assert.deepEqual(columns, ['position', 'run', 'test', 'params', 'policy', 'rep', 'warmup', 'role', 'name', 'target', 'host', 'timeout_ms', 'command']);
+    assert.deepEqual(columns, ['position', 'run', 'test', 'params', 'policy', 'rep', 'warmup', 'role', 'name', 'target', 'host', 'launcher', 'timeout_ms', 'command']);
     assert.deepEqual(rows, [
-      [1, 1, 'w', 'n=1', 'baseline', 1, false, 'monitor', 'vmstat', 'local', 'local', null, 'vmstat -n 1'],
-      [1, 1, 'w', 'n=1', 'baseline', 1, false, 'workload', 'w', 'local', 'local', 5000, 'echo 1'],
-      [2, 2, 'w', 'n=2', 'baseline', 1, false, 'monitor', 'vmstat', 'local', 'local', null, 'vmstat -n 1'],
-      [2, 2, 'w', 'n=2', 'baseline', 1, false, 'workload', 'w', 'local', 'local', 5000, 'echo 2'],
+      [1, 1, 'w', 'n=1', 'baseline', 1, false, 'monitor', 'vmstat', 'local', 'local', 'local', null, 'vmstat -n 1'],
+      [1, 1, 'w', 'n=1', 'baseline', 1, false, 'workload', 'w', 'local', 'local', 'local', 5000, 'echo 1'],
+      [2, 2, 'w', 'n=2', 'baseline', 1, false, 'monitor', 'vmstat', 'local', 'local', 'local', null, 'vmstat -n 1'],
+      [2, 2, 'w', 'n=2', 'baseline', 1, false, 'workload', 'w', 'local', 'local', 'local', 5000, 'echo 2'],
     ]);
+  });
+
+  it('the launcher column: srun -w NODE (with the map\'s srun args) for srun nodes, ssh user@host:port for the rest, guests included', async () => {
+    const resolved = await resolveBatchConfig({
+      name: 'launchers',
+      machines: {
+        srun: { args: ['--mem=0'] },
+        nodes: [
+          { name: 'n1', host: '10.0.0.1', launcher: 'srun', vms: [{ name: 'vm1', port: 2201, user: 'root' }] },
+          { name: 'b', host: 'b.lab', port: 2222, user: 'alice' },
+        ],
+      },
+      tests: [{ name: 'w', on: ['n1', 'b', 'n1/vm1'], command: 'true' }],
+    }, { env: { SLURM_JOB_ID: '7', SLURM_JOB_NODELIST: 'n1' } });
+    const { columns, rows } = planRows(expandPlan(resolved));
+    const pick = (name: string) => rows.map((r) => r[columns.indexOf(name)]);
+    assert.deepEqual(pick('target'), ['n1', 'b', 'n1/vm1']);
+    assert.deepEqual(pick('host'), ['10.0.0.1', 'alice@b.lab:2222', 'root@10.0.0.1:2201']);
+    assert.deepEqual(pick('launcher'), ['srun -w n1 --mem=0', 'ssh alice@b.lab:2222', 'ssh root@10.0.0.1:2201']);
   });
 });
 

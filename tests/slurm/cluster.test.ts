@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { clusterDown, type LocalCluster } from '../../src/slurm/local-cluster.js';
@@ -253,6 +253,16 @@ function shortBatch(name: string): string {
   return file;
 }
 
+test('expert run --dry-run inside an allocation shows how each process starts: srun -w NODE', async () => {
+  const dry = runCli(['run', shortBatch('dry'), '--dry-run', '--format', 'csv'], alloc.env);
+  assert.equal(await dry.done, 0, dry.output());
+  const [header, ...lines] = dry.output().trim().split('\n').map((l) => l.split(','));
+  const at = (name: string) => lines.map((l) => l[header!.indexOf(name)]);
+  assert.deepEqual(at('target'), ['n1', 'n2', 'n3', 'n4']);
+  assert.deepEqual(at('launcher'), ['srun -w n1', 'srun -w n2', 'srun -w n3', 'srun -w n4']);
+  assert.deepEqual(steps(cluster, alloc.jobId), [], 'a dry run starts no step');
+});
+
 async function finishedBatch(storeFile: string): Promise<{ status: string; jobId: string; lines: string[] }> {
   const s = await openStore(storeFile, { readOnly: true });
   try {
@@ -270,6 +280,13 @@ test('outside an allocation, expert run of machines: slurm exits 2 saying so', a
   assert.equal(await run.done, 2, run.output());
   assert.match(run.output(), /outside\.yaml:2:\d+: .*needs a Slurm allocation.*salloc -N/);
   assert.equal(existsSync(join(dir, 'outside.duckdb')), false, 'bad input writes no store');
+  // Verbs without a config name what was typed (no file:line of a config that does not exist).
+  const machines = runCli(['slurm', 'machines'], outside);
+  assert.equal(await machines.done, 2, machines.output());
+  assert.match(machines.output(), /^expert: `expert slurm machines` needs a Slurm allocation, and this shell is not in one/);
+  const discover = runCli(['tune', 'discover', '--machines', 'slurm'], outside);
+  assert.equal(await discover.done, 2, discover.output());
+  assert.match(discover.output(), /^expert: `--machines slurm` needs a Slurm allocation/);
 });
 
 test('salloc -N 2 expert run: every line of both nodes, the batch finished, the job id in provenance', async () => {
@@ -299,4 +316,40 @@ test('expert slurm submit: the batch runs as an sbatch job and ends finished in 
   assert.equal(batch.status, 'finished');
   assert.equal(batch.jobId, jobId);
   assert.equal(batch.lines.length, 3);
+});
+
+test('expert slurm submit refuses, exit 2 and nothing queued: -N beyond the partition, a partition Slurm lacks, machines outside the job (unless --allow-other-machines)', async () => {
+  const name = `expert-refused-${process.pid}`;
+  const queued = () => execFileSync('squeue', ['-h', '-o', '%i %j'], { env: cluster.env, encoding: 'utf8' }).split('\n').filter((l) => l.endsWith(` ${name}`)).map((l) => l.split(' ')[0]!);
+  const submit = async (args: string[], env: NodeJS.ProcessEnv = cluster.env) => {
+    const run = runCli(['slurm', 'submit', ...args, '--job-name', name, '--store', join(dir, 'refused.duckdb')], env);
+    return { code: await run.done, output: run.output() };
+  };
+  const tooMany = await submit([shortBatch('too-many'), '-N', '5']);
+  assert.equal(tooMany.code, 2, tooMany.output);
+  assert.match(tooMany.output, /-N 5: the default partition expert has 4 nodes \(n\[1-4\]\)/);
+  const nope = await submit([shortBatch('nope'), '-N', '1', '--partition', 'nope']);
+  assert.equal(nope.code, 2, nope.output);
+  assert.match(nope.output, /--partition nope: Slurm has no partition of that name \(it has expert\)/);
+  // A testbed's machine map: SSH to machines that are not the job's nodes.
+  const testbedDir = join(dir, 'tb');
+  mkdirSync(testbedDir, { recursive: true });
+  writeFileSync(join(testbedDir, 'machines.yaml'), 'nodes:\n  - {name: node1, host: 127.0.0.1, port: 1}\n');
+  const file = join(dir, 'testbed.yaml');
+  writeFileSync(file, ['name: on-testbed', 'machines: testbed', 'tests:', '  - {name: hello, on: nodes, command: "echo hi"}', ''].join('\n'));
+  const env = { ...cluster.env, EXPERT_TESTBED_DIR: testbedDir };
+  const elsewhere = await submit(['testbed.yaml', '-N', '2'], env);
+  assert.equal(elsewhere.code, 2, elsewhere.output);
+  assert.match(elsewhere.output, /testbed\.yaml:2:11: `machines: testbed` .*over SSH on machines outside the job's allocation.*--allow-other-machines/);
+  assert.deepEqual(queued(), [], 'nothing was queued');
+  const forced = await submit(['testbed.yaml', '-N', '2', '--allow-other-machines'], env);
+  const jobId = /^job (\d+)$/m.exec(forced.output)?.[1];
+  try {
+    assert.equal(forced.code, 0, forced.output);
+    assert.match(forced.output, /warning: `machines: testbed` .*runs over SSH outside the job's allocation/);
+    assert.deepEqual(queued(), [jobId]);
+  } finally {
+    if (jobId) execFileSync('scancel', [jobId], { env: cluster.env });
+  }
+  assert.ok(await until(() => queued().length === 0, 30_000), `left: ${queued()}`);
 });

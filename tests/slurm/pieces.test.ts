@@ -7,13 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MarkerFilter } from '../../src/batch/srun/marker-filter.js';
 import { MARKER_PREFIX, parseMarker, srunArgv, stepScript } from '../../src/batch/srun/step-command.js';
 import { allocationNodes } from '../../src/slurm/machine-map.js';
 import { jobScript, sbatchArgs } from '../../src/slurm/submit.js';
+import { batchMachines, machineMapPlace, otherMachinesError, parsePartitions, partitionProblem } from '../../src/slurm/submit-check.js';
 import { parseBatchConfigText } from '../../src/batch/config/index.js';
 import { pgrep, until } from '../helpers/processes.js';
 
@@ -68,6 +69,7 @@ function runStep(command: string, options: { env?: Record<string, string>; cwd?:
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stdin.on('error', () => undefined); // EPIPE: the program ended without reading its stdin
     child.stdin.end(options.stdin ?? '');
     child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
   });
@@ -185,6 +187,48 @@ test('the sbatch job script runs expert run with the batch and store as absolute
     assert.deepEqual(sbatchArgs({ ...options, partition: 'p', time: '10:00' }, true).slice(0, 3), ['--parsable', '-N', '2']);
     assert.ok(sbatchArgs({ ...options, partition: 'p', time: '10:00' }, true).includes('--wait'));
     assert.throws(() => sbatchArgs({ ...options, nodes: 0 }, false), /-N 0/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Captured from the project's Slurm 22.05 (src/slurm/local-cluster.ts): `scontrol -o show partition`.
+const PARTITION_LINE = 'PartitionName=expert AllowGroups=ALL AllowAccounts=ALL AllowQos=ALL AllocNodes=ALL Default=YES QoS=N/A DefaultTime=NONE DisableRootJobs=NO ExclusiveUser=NO GraceTime=0 Hidden=NO MaxNodes=UNLIMITED MaxTime=UNLIMITED MinNodes=0 LLN=NO MaxCPUsPerNode=UNLIMITED Nodes=n[1-4] PriorityJobFactor=1 PriorityTier=1 RootOnly=NO ReqResv=NO OverSubscribe=NO OverTimeLimit=NONE PreemptMode=OFF State=UP TotalCPUs=8 TotalNodes=4 SelectTypeParameters=NONE JobDefaults=(null) DefMemPerNode=UNLIMITED MaxMemPerNode=UNLIMITED TRES=cpu=8,mem=4M,node=4,billing=8';
+
+test('submit checks: a partition with fewer nodes (or a lower MaxNodes) than -N, or none of that name, is refused saying what it has', () => {
+  const small = PARTITION_LINE.replace('PartitionName=expert', 'PartitionName=small').replace('Default=YES', 'Default=NO').replace('MaxNodes=UNLIMITED', 'MaxNodes=1').replace('Nodes=n[1-4]', 'Nodes=n[1-2]').replace('TotalNodes=4', 'TotalNodes=2');
+  const parts = parsePartitions(`${PARTITION_LINE}\n${small}\n`);
+  assert.deepEqual(parts, [
+    { name: 'expert', totalNodes: 4, nodes: 'n[1-4]', maxNodes: undefined, isDefault: true },
+    { name: 'small', totalNodes: 2, nodes: 'n[1-2]', maxNodes: 1, isDefault: false },
+  ]);
+  assert.equal(partitionProblem(parts, undefined, 4), undefined);
+  assert.match(String(partitionProblem(parts, undefined, 5)), /^-N 5: the default partition expert has 4 nodes \(n\[1-4\]\); .*PartitionConfig.*at most 4/);
+  assert.match(String(partitionProblem(parts, 'small', 3)), /^-N 3: partition small has 2 nodes \(n\[1-2\]\)/);
+  assert.match(String(partitionProblem(parts, 'small', 2)), /^-N 2: partition small takes at most 1 node per job \(MaxNodes\)/);
+  assert.match(String(partitionProblem(parts, 'nope', 1)), /^--partition nope: Slurm has no partition of that name \(it has expert, small\)/);
+});
+
+test("submit checks: machines: slurm, slurm: or srun nodes are the job's; host: local only is its first node; SSH maps and the testbed are elsewhere", () => {
+  assert.equal(machineMapPlace('slurm'), 'allocation');
+  assert.equal(machineMapPlace({ slurm: { vms: 'discover' } }), 'allocation');
+  assert.equal(machineMapPlace({ slurm: true, launcher: 'ssh' }), 'allocation');
+  assert.equal(machineMapPlace({ nodes: [{ name: 'a', host: 'h' }, { name: 'n1', launcher: 'srun' }] }), 'allocation');
+  assert.equal(machineMapPlace({ nodes: [{ name: 'a', host: 'local' }] }), 'this-node');
+  assert.equal(machineMapPlace({ nodes: [{ name: 'a', host: '10.0.0.1' }] }), 'elsewhere');
+  const dir = mkdtempSync(join(tmpdir(), 'expert-submit-'));
+  try {
+    const env = { EXPERT_TESTBED_DIR: join(dir, 'tb') };
+    const batch = (machines: string) => `name: x\n${machines}\ntests:\n  - {name: t, on: nodes, command: 'true'}\n`;
+    assert.throws(() => batchMachines(batch('machines: testbed'), 'b.yaml', [], dir, env), /^ConfigError: b\.yaml:2:11: .*cannot read the machine map .*tb\/machines\.yaml, which does not exist: run `expert testbed up` first/);
+    mkdirSync(join(dir, 'tb'));
+    writeFileSync(join(dir, 'tb', 'machines.yaml'), 'nodes:\n  - {name: node1, host: 127.0.0.1, port: 2201}\n');
+    const testbed = batchMachines(batch('machines: testbed'), 'b.yaml', [], dir, env);
+    assert.deepEqual([testbed.place, testbed.at?.line, testbed.at?.column], ['elsewhere', 2, 11]);
+    assert.match(otherMachinesError(testbed).message, /^b\.yaml:2:11: `machines: testbed` .*outside the job's allocation.*--allow-other-machines/);
+    assert.equal(batchMachines(batch('machines: testbed'), 'b.yaml', ['machines=slurm'], dir, env).place, 'allocation');
+    assert.equal(batchMachines(batch('machines: slurm'), 'b.yaml', ['machines=testbed'], dir, env).place, 'elsewhere');
+    assert.equal(batchMachines(batch(''), 'b.yaml', [], dir, env).place, 'this-node');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

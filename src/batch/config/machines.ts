@@ -17,6 +17,7 @@ import { ConfigSource, type ConfigPath } from './source.js';
 import type { MachineMap, NodeSpec, SshSettings, VmSpec } from './types.js';
 import { validate } from './validate.js';
 import { expandSlurmMap, requireAllocationForSrun } from './slurm-machines.js';
+import { allocationEnv, NotInAllocationError } from '../../slurm/allocation.js';
 
 export const LOCAL_MACHINES: MachineMap = { nodes: [{ name: 'local', host: 'local' }] };
 
@@ -62,12 +63,15 @@ export async function resolveMachines(spec: unknown, context: MachineContext): P
 
 /**
  * A machine map on its own (for verbs that take one, e.g. Tune's): `testbed`,
- * `slurm` or a path relative to `cwd`. Errors are ConfigErrors in that file.
+ * `slurm` or a path relative to `cwd`. Errors are ConfigErrors in that file;
+ * `slurm` outside an allocation says so naming `as` (default `--machines slurm`).
  */
-export async function loadMachineMap(spec: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<MachineMap> {
+export async function loadMachineMap(spec: string, options: { cwd?: string; env?: NodeJS.ProcessEnv; as?: string } = {}): Promise<MachineMap> {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   if (spec === 'slurm') {
+    // Named as the user asked for it (`--machines slurm`, or the verb itself): there is no file or line to point at.
+    if (!allocationEnv(env)) throw new NotInAllocationError(options.as ?? '`--machines slurm`');
     const source = ConfigSource.fromObject({ slurm: true }, '--machines slurm');
     return checkMachineMap(await expandSlurmMap({ slurm: true }, source, [], env, cwd), source, [], cwd);
   }

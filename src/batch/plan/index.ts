@@ -2,6 +2,6 @@ export { expandPlan, placeholderValues, where, planCells, cellKey, initialRepeat
 export { resolveOrder, arrange, shuffle, mulberry32 } from './order.js';
 export { medianInterval, precision, targetPercent, nextRound, type MedianInterval, type PrecisionVerdict } from './adaptive.js';
 export { paramCombinations, MatrixError, label as paramsLabel, type ParamCombination } from './matrix.js';
-export { planRows, hostText, PLAN_COLUMNS } from './rows.js';
+export { planRows, hostText, launcherText, PLAN_COLUMNS } from './rows.js';
 export { resolvePlacement, placementNames, PlacementError } from './targets.js';
 export { inferParser } from './parser-hint.js';
