@@ -99,7 +99,10 @@ export async function loadReportModel(store: ExpertStore, batchRef: number | str
   );
 
   const { throughputs, monitors, comparisons } = await runStatistics(store, batchId, runs, notes);
-  const chartInput: StandardChartInput = { throughputs, monitors, policies: policyNames(batch.config), windows: await runWindows(store, batchId), affinity: affinityOf(tuningRows) };
+  const moves = await dynamicMoves(store, batchId);
+  const climbing = dynamicPolicyNames(batch.config).filter((p) => tuningRows.some((r) => r.policy === p));
+  const affinity = affinityOf(tuningRows, { policies: new Set(climbing), ends: climbEnds(moves) });
+  const chartInput: StandardChartInput = { throughputs, monitors, policies: policyNames(batch.config), windows: await runWindows(store, batchId), affinity, ...(climbing.length ? { affinityClimbs: climbing } : {}) };
   for (const [parser, ys] of Object.entries(MONITOR_SERIES)) {
     if (!parserRoles.get(parser)?.has('monitor')) continue;
     try {
@@ -122,7 +125,6 @@ export async function loadReportModel(store: ExpertStore, batchRef: number | str
     }
   }
 
-  const moves = await dynamicMoves(store, batchId);
   return {
     batch: toReportBatch(batch),
     ...(rowCount(moves) > 0 ? { moves: { figure: movesFigure(moves), table: movesTable(moves), objectives: [...new Set(moves.objective!.map(String))], kept: moves.kept!.filter((k) => k === true).length } } : {}),
@@ -224,14 +226,60 @@ function policiesOf(config: unknown): { name: string; definition: unknown }[] {
   });
 }
 
-/** The last CPU set recorded per (policy, host, guest, thread), from Tune's `after.cpus`. */
-export function affinityOf(tuningRows: Record<string, unknown>[]): ThreadAffinity[] {
+/** An online optimizer's policies and where it left each guest (climbEnds), for affinityOf. */
+export interface ClimbAffinity {
+  policies: ReadonlySet<string>;
+  ends: ReadonlyMap<string, string>;
+}
+
+const guestKey = (run: unknown, node: unknown, guest: unknown) => `${cellText(run)}\u0000${cellText(node)}\u0000${cellText(guest)}`;
+
+/**
+ * Where an online optimizer left each guest of each run (`run, node, guest` → CPU set, `*` for not pinned): the
+ * settings of its last kept move, else those it started from. A move still being measured when the run ended
+ * (applied, never judged) and every undone one are not where it settled.
+ */
+export function climbEnds(moves: Columns): Map<string, string> {
+  const ends = new Map<string, string>();
+  for (let i = 0; i < rowCount(moves); i++) {
+    const key = guestKey(moves.run?.[i], moves.node?.[i], moves.guest?.[i]);
+    const cpusOf = (v: unknown) => String((parseJson(v) as { cpus?: unknown } | null)?.cpus ?? '*');
+    if (!ends.has(key)) ends.set(key, cpusOf(moves.before?.[i]));
+    if (moves.kept?.[i] === true) ends.set(key, cpusOf(moves.after?.[i]));
+  }
+  return ends;
+}
+
+/**
+ * The last CPU set recorded per (policy, host, guest, thread), from Tune's `after.cpus`. For an online optimizer's
+ * policy (`climb`), whose tuning rows are every pin it tried, each run's threads show where it settled instead
+ * (climbEnds; a thread it left unpinned shows its own affinity, the `before.cpus` of its first row), labelled
+ * with the run.
+ */
+export function affinityOf(tuningRows: Record<string, unknown>[], climb?: ClimbAffinity): ThreadAffinity[] {
   const latest = new Map<string, ThreadAffinity>();
+  const own = new Map<string, string>();
   for (const row of tuningRows) {
     const after = parseJson(row.after) as { cpus?: unknown } | null;
+    const where = `${cellText(row.host)}/${cellText(row.guest)} ${cellText(row.thread_kind)} ${cellText(row.tid)}`;
+    if (climb && row.policy && climb.policies.has(String(row.policy))) {
+      const thread = `${cellText(row.policy)} · run ${cellText(row.run)} · ${where}`;
+      const before = parseJson(row.before) as { cpus?: unknown } | null;
+      if (!own.has(thread) && typeof before?.cpus === 'string') own.set(thread, before.cpus);
+      const end = climb.ends.get(guestKey(row.run, row.host, row.guest)) ?? '*';
+      const cpus = end === '*' ? own.get(thread) : end;
+      if (cpus !== undefined) latest.set(thread, { thread, cpus });
+      continue;
+    }
     if (!after || typeof after.cpus !== 'string') continue;
-    const thread = `${row.policy ? `${cellText(row.policy)} · ` : ''}${cellText(row.host)}/${cellText(row.guest)} ${cellText(row.thread_kind)} ${cellText(row.tid)}`;
+    const thread = `${row.policy ? `${cellText(row.policy)} · ` : ''}${where}`;
     latest.set(thread, { thread, cpus: after.cpus });
   }
   return [...latest.values()];
+}
+
+/** Names of the config's policies with `dynamic:` (an online optimizer). */
+function dynamicPolicyNames(config: unknown): string[] {
+  const policies = (config as { policies?: Array<{ name?: unknown; dynamic?: unknown }> } | null)?.policies;
+  return Array.isArray(policies) ? policies.filter((p) => p?.dynamic).map((p) => String(p.name ?? '')) : [];
 }

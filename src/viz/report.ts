@@ -109,6 +109,7 @@ export function renderReport(model: ReportModel): string {
   );
   if (model.workloads) sections.push(workloadsHtml(model.workloads));
   if (model.notes?.length) sections.push(`<ul class="warn">${model.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
+  const header = sections.filter(Boolean).length;
 
   if (model.comparisons?.length) {
     sections.push('<h2 id="comparison">Policies compared</h2>');
@@ -118,6 +119,9 @@ export function renderReport(model: ReportModel): string {
     }
   }
 
+  // A reader looks first at what the optimizer did: right after the comparison, before the long run of charts.
+  if (model.moves) sections.push(movesHtml(model.moves));
+
   sections.push('<h2 id="charts">Charts</h2>');
   if (model.charts.length === 0) sections.push('<p class="meta">No chart: the batch has no parsed numeric results yet.</p>');
   model.charts.forEach((chart, i) => {
@@ -125,8 +129,6 @@ export function renderReport(model: ReportModel): string {
     if (chart.caption) sections.push(`<p class="meta">${escapeHtml(chart.caption)}</p>`);
     sections.push(figureHtml(chart.figure, { id: `chart-${i + 1}` }));
   });
-
-  if (model.moves) sections.push(movesHtml(model.moves));
 
   sections.push(
     '<h2 id="runs">Runs</h2>',
@@ -150,7 +152,18 @@ export function renderReport(model: ReportModel): string {
     '<h3>Resolved config</h3>',
     `<pre>${escapeHtml(JSON.stringify(b.config, null, 2))}</pre>`,
   );
-  return htmlPage({ title: `ExPerT report: ${b.name} (batch ${b.batchId})`, body: sections.filter(Boolean).join('\n') });
+  const body = sections.filter(Boolean);
+  // The page runs to many screens: a contents line under the header links every section.
+  body.splice(header, 0, contentsHtml(body.join('\n')));
+  return htmlPage({ title: `ExPerT report: ${b.name} (batch ${b.batchId})`, body: body.join('\n'), style: CONTENTS_STYLE });
+}
+
+const CONTENTS_STYLE = 'nav.contents { margin: .6rem 0 0; font-size: .9rem; } nav.contents a { margin-right: .9rem; white-space: nowrap; }';
+
+/** `Contents: Policies compared · Online optimizer: moves · Charts · ...`, from the page's own `<h2 id>` headings. */
+function contentsHtml(body: string): string {
+  const links = [...body.matchAll(/<h2 id="([^"]+)">(.*?)<\/h2>/g)].map(([, id, title]) => `<a href="#${id}">${title}</a>`);
+  return `<nav class="contents"><b>Contents</b>: ${links.join(' ')}</nav>`;
 }
 
 function movesHtml(m: ReportMoves): string {

@@ -54,6 +54,8 @@ export interface StandardChartInput {
   monitor?: { columns: Columns; x: string; series?: string; y: string[]; source: string };
   windows?: TimeWindow[];
   affinity?: ThreadAffinity[];
+  /** Policies in `affinity` that are online optimizers: their rows are where each run's climb settled. */
+  affinityClimbs?: string[];
   /** pidstat rows (`line_ts`, `command`, `tid` or `pid`, `pct_cpu`) for the per-thread CPU heatmap. */
   threadCpu?: Columns;
   /** Cap on throughput × monitor scatter charts. */
@@ -128,7 +130,11 @@ export function standardCharts(input: StandardChartInput): ReportChart[] {
   if (input.affinity?.length) {
     charts.push({
       title: 'CPU affinity of guest threads',
-      caption: 'Filled cells: the host CPUs each thread was allowed to run on after tuning.',
+      caption:
+        'Filled cells: the host CPUs each thread was allowed to run on after tuning.' +
+        (input.affinityClimbs?.length
+          ? ` For the online optimizer${input.affinityClimbs.length > 1 ? 's' : ''} (${input.affinityClimbs.join(', ')}), one row per thread and run: where the climb settled by the run's end, its kept moves only (a thread it left unpinned shows its own CPUs); the pins it tried and undid are in the moves section.`
+          : ''),
       figure: affinityFigure(input.affinity),
     });
   }

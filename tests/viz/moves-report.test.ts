@@ -94,6 +94,37 @@ test('expert report of a hill-climb batch charts its moves over time and lists t
   const kept = rows.filter((r) => r[6] === true).length;
   assert.ok(html.includes(`${rows.length} moves, ${kept} kept, ${rows.length - kept} undone; objective cpu_pct`), 'the summary line counts the moves');
 
+  // Near the top, where a reader looks first: after the comparison, before the charts; and in the contents line.
+  assert.ok(html.indexOf('<h2 id="moves">') < html.indexOf('<h2 id="charts">'), 'the moves section comes before the charts');
+  assert.match(html, /<nav class="contents"><b>Contents<\/b>: .*<a href="#moves">Online optimizer: moves<\/a>.*<a href="#charts">Charts<\/a>/);
+  assert.ok(html.indexOf('<nav class="contents">') > html.indexOf('</h1>') && html.indexOf('<nav class="contents">') < html.indexOf('<h2 id="moves">'), 'the contents line is under the header');
+
+  // The affinity chart shows where each climb run settled (its kept moves), not the pins it tried and undid.
+  const affinityAt = [...html.matchAll(/<h3>CPU affinity of guest threads<\/h3>\n<p class="meta">([^<]*)<\/p>\n<div id="(chart-\d+)"/g)][0];
+  assert.ok(affinityAt, 'the report has the affinity chart');
+  assert.match(affinityAt[1]!, /For the online optimizer \(climb\), one row per thread and run: where the climb settled by the run&#39;s end, its kept moves only/);
+  const affinity = figureIn(html, affinityAt[2]!);
+  const heat = affinity.data[0]!;
+  const labels = heat.y as string[];
+  const cells = heat.z as number[][];
+  const cpusOf = (row: number) => (heat.x as number[]).filter((_, c) => cells[row]![c] === 1).join(',');
+  const reader = await openStore(storePath, { readOnly: true });
+  try {
+    const threads = (await reader.query(`SELECT run, guest, tid, arg_min("before"->>'cpus', tuning_id) FROM tuning WHERE batch_id = $1 AND policy = 'climb' GROUP BY ALL`, [batchId])).rows;
+    assert.ok(threads.length > 0);
+    for (const [run, guest, tid, own] of threads) {
+      const kept = rows.filter((r) => Number(r[1]) === Number(run) && r[2] === guest && r[6] === true).map((r) => String((JSON.parse(String(r[8])) as { cpus: string }).cpus));
+      const settled = kept.length ? kept[kept.length - 1]! : '*';
+      const row = labels.findIndex((l) => l.startsWith(`climb · run ${run} · `) && l.endsWith(` ${tid}`));
+      assert.ok(row >= 0, `a row for thread ${tid} of run ${run}: ${labels.join(' | ')}`);
+      const expected = settled === '*' ? String(own) : settled;
+      const range = (list: string) => list.split(',').flatMap((p) => { const [a, b] = p.split('-').map(Number); return Array.from({ length: (b ?? a!) - a! + 1 }, (_, k) => a! + k); }).join(',');
+      assert.equal(cpusOf(row), range(expected), `thread ${tid} of run ${run}: ${settled === '*' ? 'no pin kept: its own CPUs' : 'the kept pin'}`);
+    }
+  } finally {
+    await reader.close();
+  }
+
   const figure = figureIn(html, 'moves-chart');
   // Two panels (one per climb run), each: a segment trace, the before points, kept and undone after points.
   const before = figure.data.filter((t) => t.name === 'before the move');
