@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { UserError } from '../errors.js';
 import { chooseAccel, type AccelRequest } from './accel.js';
 import { ensureGuestImage } from './image.js';
-import { BootFailure, makeDataDisk, PortInUse, QEMU, startQemu, waitForGuest } from './guest.js';
+import { BootFailure, consoleTail, makeDataDisk, PortInUse, QEMU, startQemu, waitForGuest } from './guest.js';
 import { knownHostsLines, LIMITS, checkInt, machineMapYaml, planLayout, slurmMachineMapYaml } from './layout.js';
 import { canIsolateNodes, startNodeSshd } from './node.js';
 import { cacheDir, testbedDir, testbedFiles } from './paths.js';
@@ -21,7 +21,7 @@ import type { GuestLaunch } from './qemu-args.js';
 import { freePort, makeClientKey } from './sshd.js';
 import { writeState, type GuestState, type NodeState, type TestbedState } from './state.js';
 import { teardown, withLock } from './down.js';
-import { libvirtSetupProblem, startDomain, startNodeLibvirt } from './libvirt.js';
+import { libvirtSetupProblem, nodeLibvirtDir, startDomain, startNodeLibvirt } from './libvirt.js';
 import { liveStatus, type TestbedStatus } from './status.js';
 import { slurmSetupProblem, startTestbedSlurm } from './slurm.js';
 
@@ -197,10 +197,13 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
       await writeState(files.state, state);
     } catch (error) {
       progress(`tearing down what was started (${error instanceof BootFailure ? 'a guest did not boot' : (error as Error).message.split('\n')[0]})`);
+      // libvirt keeps QEMU's own stderr (why it exited) in the domain log, which teardown removes with the node.
+      const domainLog = error instanceof BootFailure && manager === 'libvirt' ? await libvirtDomainLogTail(state, error.guest, files.run) : '';
       await teardown(dir);
       const kvmHint = state.accel === 'kvm' ? '\nKVM fails or hangs like this under nested virtualisation: try --accel tcg (or auto, which probes first).' : '';
       if (error instanceof BootFailure) {
-        throw new UserError(`testbed up: ${error.message}\n(console logs are in ${files.logs})${error.consoleTail ? '' : kvmHint}`, { cause: error });
+        const logged = domainLog ? `\nlast lines of libvirt's log for ${error.guest}:\n${domainLog}` : '';
+        throw new UserError(`testbed up: ${error.message}${logged}\n(console logs are in ${files.logs})${error.consoleTail ? '' : kvmHint}`, { cause: error });
       }
       if (error instanceof UserError) throw new UserError(`testbed up: ${error.message}${kvmHint}`, { cause: error });
       throw error;
@@ -273,4 +276,10 @@ async function startGuest(name: string, state: TestbedState, files: ReturnType<t
       throw error;
     }
   }
+}
+
+/** The end of libvirt's log of a guest's QEMU (the node's /var/log/libvirt/qemu/NAME.log, kept in its run folder). */
+async function libvirtDomainLogTail(state: TestbedState, guest: string, runDir: string): Promise<string> {
+  const node = state.nodes.find((n) => n.guests.some((g) => g.name === guest));
+  return node ? consoleTail(join(nodeLibvirtDir(runDir, node.name), 'log', `${guest}.log`), 15) : '';
 }

@@ -3,8 +3,13 @@
  * installed `expert` command and never `node dist/...`: a real `npm pack` of the
  * checkout, installed globally into a temporary prefix or into a temporary
  * project, and `npm link` (also from the checkout reached through a symlinked
- * folder). npm runs offline from its cache (`--offline`): the tests need no
- * network, and an install that would need one fails with npm's own message.
+ * folder). npm prefers its cache (`--prefer-offline`): what setup's `npm ci`
+ * cached is not fetched again, but the package documents a dependency
+ * resolution needs (which `npm ci` from a lockfile never fetches) come from the
+ * registry on a fresh machine, as they do for a user. danfojs asks for xlsx
+ * from cdn.sheetjs.com, which a machine that reaches only the registry cannot
+ * resolve (the project's `overrides` do not apply to an installed package): npm
+ * retries it quickly here and goes on without it, as it is optional.
  * Build first (`npx tsc -p tsconfig.json`): packing does not build.
  */
 import { spawnSync } from 'node:child_process';
@@ -28,7 +33,7 @@ const NPM_TIMEOUT_MS = 240_000;
 
 /** Runs npm with the flags every install here shares; throws with npm's stderr when it fails. */
 function npm(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; logs: string }): string {
-  const result = spawnSync('npm', [...args, '--offline', '--no-audit', '--no-fund', '--loglevel=error', '--logs-dir', options.logs], {
+  const result = spawnSync('npm', [...args, '--prefer-offline', '--fetch-retry-mintimeout=200', '--fetch-retry-maxtimeout=1000', '--no-audit', '--no-fund', '--loglevel=error', '--logs-dir', options.logs], {
     cwd: options.cwd,
     env: { ...process.env, npm_config_update_notifier: 'false', ...options.env },
     encoding: 'utf8',
