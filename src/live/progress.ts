@@ -18,6 +18,7 @@ export interface Progress {
   total: number;
   done: number;
   running: number;
+  /** Runs not started yet (done + running + left = total). */
   left: number;
   /** Seconds until the last run should end; null with no finished run to go by. */
   etaSeconds: number | null;
@@ -28,18 +29,18 @@ export interface Progress {
 export function progressOf(runs: readonly RunRow[], nowMs: number): Progress {
   const done = runs.filter((r) => r.ended);
   const running = runs.filter((r) => r.running && !r.ended);
-  const left = runs.length - done.length;
+  const notDone = runs.length - done.length;
   const durations = done.filter((r) => r.startedMs !== null && r.endedMs !== null).map((r) => r.endedMs! - r.startedMs!);
   let etaSeconds: number | null = null;
-  if (left === 0) etaSeconds = 0;
+  if (notDone === 0) etaSeconds = 0;
   else if (durations.length > 0) {
     const mean = durations.reduce((a, b) => a + b, 0) / durations.length;
     const current = running.reduce((a, r) => a + (r.startedMs === null ? 0 : Math.min(mean, nowMs - r.startedMs)), 0);
-    etaSeconds = Math.max(0, (mean * left - current) / 1000);
+    etaSeconds = Math.max(0, (mean * notDone - current) / 1000);
   }
   const started = runs.filter((r) => r.startedMs !== null).sort((a, b) => a.startedMs! - b.startedMs!);
   const policy = running[0]?.policy ?? started.at(-1)?.policy ?? null;
-  return { total: runs.length, done: done.length, running: running.length, left, etaSeconds, policy };
+  return { total: runs.length, done: done.length, running: running.length, left: notDone - running.length, etaSeconds, policy };
 }
 
 /** `95` → `1m35s`, `3700` → `1h01m`. */

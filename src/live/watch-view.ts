@@ -1,7 +1,7 @@
 /**
  * `expert watch`'s frame: one block of text for a batch's live state. Pure.
  *
- *   batch 3 'pinning' running · runs 4/12 done, 1 running, 8 left · ETA 2m10s · policy pin-one · 12 345 lines
+ *   batch 3 'pinning' running · runs 4/12 done, 1 running, 7 left · ETA 2m10s · policy pin-one · 12 345 lines
  *   node/guest  role      state    lines  process
  *   local       workload  running    812  iozone[size=16m] pin-one #2 @local
  *   ...
