@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { exhaustive, halving, random } from '../../src/tune/optimize/basic.js';
 import { withConfirmation } from '../../src/tune/optimize/confirm.js';
 import { certainty, ranked, separated } from '../../src/tune/optimize/estimate.js';
@@ -153,21 +153,32 @@ test('hill climb (pure): guests and knobs in turn, never the current choice, see
   assert.equal(helps(100, Number.NaN, 'max', 5, 0), false);
 });
 
-test('the captured surface (tests/fixtures/search) is every placement of its space, named as the search names them; replay draws only captured runs', () => {
+const SURFACES = readdirSync('tests/fixtures/search').filter((f) => /^surface(-\d+)?\.json$/.test(f)).sort();
+
+test('every captured surface (tests/fixtures/search/surface*.json) is every placement of its space, named as the search names them', () => {
+  assert.ok(SURFACES.includes('surface.json') && SURFACES.length >= 2, SURFACES.join(', '));
+  for (const file of SURFACES) {
+    const surface = JSON.parse(readFileSync(`tests/fixtures/search/${file}`, 'utf8')) as { space: SpaceSpec; side_metrics: string[]; candidates: Array<{ name: string; placement: number[]; runs: number[]; side: Array<Array<number | null>> }>; provenance: { captured_by: string; spec: string } };
+    assert.equal(surface.provenance.captured_by, 'scripts/capture-search-surface.ts', file);
+    const space = normaliseSpace(surface.space);
+    const { placements } = enumerate(space);
+    // Between 50 and 250 placements of 3 to 5 guests (the issue's range), each with repetitions.
+    assert.ok(placements.length >= 50 && placements.length <= 250, `${file}: ${placements.length}`);
+    assert.ok(space.guests.length >= 3 && space.guests.length <= 5, file);
+    assert.equal(surface.candidates.length, placements.length, file);
+    surface.candidates.forEach((c, i) => {
+      assert.deepEqual(c.placement, placements[i]);
+      assert.equal(c.name, placementName(space, placements[i]!));
+      assert.ok(c.runs.length >= 2 && c.runs.every((v) => v > 0), `${file}: ${c.name}`);
+      assert.equal(c.side.length, c.runs.length);
+      for (const figures of c.side) assert.equal(figures.length, surface.side_metrics.length);
+    });
+    assert.deepEqual(surface.side_metrics, ['perf_context_switches', 'perf_cpu_clock'], file);
+  }
+});
+
+test('the captured surface: replay draws only captured runs', () => {
   const surface = JSON.parse(readFileSync('tests/fixtures/search/surface.json', 'utf8')) as { space: SpaceSpec; side_metrics: string[]; candidates: Array<{ name: string; placement: number[]; runs: number[]; side: Array<Array<number | null>> }>; provenance: { captured_by: string } };
-  assert.equal(surface.provenance.captured_by, 'scripts/capture-search-surface.ts');
-  const space = normaliseSpace(surface.space);
-  const { placements } = enumerate(space);
-  assert.equal(surface.candidates.length, placements.length);
-  surface.candidates.forEach((c, i) => {
-    assert.deepEqual(c.placement, placements[i]);
-    assert.equal(c.name, placementName(space, placements[i]!));
-    assert.ok(c.runs.length >= 2 && c.runs.every((v) => v > 0));
-    // The monitors' figures of each run, captured with it (the model's side information).
-    assert.equal(c.side.length, c.runs.length);
-    for (const figures of c.side) assert.equal(figures.length, surface.side_metrics.length);
-  });
-  assert.deepEqual(surface.side_metrics, ['perf_context_switches', 'perf_cpu_clock']);
   const runs = surface.candidates.map((c) => c.runs);
   const seen: number[][] = runs.map(() => []);
   const spy: Strategy = { name: 'spy', next: (h) => { h.forEach((v, c) => (seen[c] = [...v])); return h.size ? undefined : { candidates: [0, 1, 2], repetitions: 5 }; } };
