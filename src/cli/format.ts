@@ -38,6 +38,12 @@ export function columnsOption(value: string | undefined): string[] | undefined {
   return names;
 }
 
+/** Refuses `--columns` names that are not among `columns` (before a verb does its work, so a typo costs nothing). */
+export function checkColumnNames(columns: readonly string[], picked: readonly string[] | undefined): void {
+  const unknown = (picked ?? []).find((c) => !columns.includes(c));
+  if (unknown !== undefined) throw new UserError(`--columns: no column '${unknown}'; the columns are: ${columns.join(', ')}`);
+}
+
 /** Prints a verb's rows to stdout in the format and columns its options ask for. */
 export function printData(columns: readonly string[], rows: readonly (readonly unknown[])[], options: DataOptions, extra: PrintOptions = {}): Promise<number> {
   const picked = columnsOption(options.columns);

@@ -10,7 +10,7 @@ import { createExecutorPool } from '../batch/executor-pool.js';
 import type { ExecutorPool } from '../batch/hooks.js';
 import { openStore, DEFAULT_STORE_PATH } from '../store/store.js';
 import type { ExpertStore } from '../store/types.js';
-import { formatRows, resolveFormat } from './format.js';
+import { checkColumnNames as checkColumns, columnsOption, dataOptions, printData, resolveFormat, type DataOptions } from './format.js';
 import { defaultJournalPath, Journal } from '../tune/journal.js';
 import { loadPolicyFile } from '../tune/policy-file.js';
 import { restoreEntries } from '../tune/restore.js';
@@ -48,6 +48,9 @@ async function nodesFor(hosts: string[], pool: ExecutorPool, machines?: string):
   }));
 }
 
+const APPLY_COLUMNS = ['node', 'guest', 'tid', 'kind', 'action', 'before', 'after', 'verified', 'error'];
+const RESTORE_COLUMNS = ['node', 'guest', 'tid', 'kind', 'outcome', 'error'];
+
 export const DISCOVER_COLUMNS = ['node', 'guest', 'pid', 'tid', 'kind', 'vcpu', 'comm', 'cpus', 'nice', 'manager', 'domain', 'cgroup', 'allowed_cpus'];
 
 export function discoveryRows(discoveries: Iterable<ParsedDiscovery>): unknown[][] {
@@ -64,22 +67,24 @@ function topologyText(d: ParsedDiscovery): string {
 export function registerTune(program: Command): void {
   const tune = program.command('tune').description('discover QEMU guests and their threads, apply/restore taskset·nice·ionice policies, search for a good policy');
 
-  tune
-    .command('discover')
-    .description('list the QEMU guests on a node with every host thread (kind, affinity, nice) and the CPU topology')
-    .option('--host <host>', 'node to look at: local (default) or an SSH host [user@]host[:port]; with --machines a node name (repeatable)', collect, [])
-    .option('--machines <file>', 'take the nodes (and SSH settings) from a machine map, or `testbed`')
-    .option('--format <format>', 'table|csv|json (json includes the topology)')
-    .action(async (options: { host: string[]; machines?: string; format?: string }) => {
+  dataOptions(
+    tune
+      .command('discover')
+      .description('list the QEMU guests on a node with every host thread (kind, affinity, nice) and the CPU topology (--format json without --columns: the whole discovery, topology included)')
+      .option('--host <host>', 'node to look at: local (default) or an SSH host [user@]host[:port]; with --machines a node name (repeatable)', collect, [])
+      .option('--machines <file>', 'take the nodes (and SSH settings) from a machine map, or `testbed`'),
+  ).action(async (options: { host: string[]; machines?: string } & DataOptions) => {
       const format = resolveFormat(options.format);
+      const columns = columnsOption(options.columns);
+      checkColumns(DISCOVER_COLUMNS, columns);
       const pool = createExecutorPool();
       try {
         const discoveries = await discoverAll(await nodesFor(options.host, pool, options.machines));
-        if (format === 'json') {
+        if (format === 'json' && !columns) {
           process.stdout.write(JSON.stringify([...discoveries.values()], null, 1) + '\n');
           return;
         }
-        process.stdout.write(formatRows(DISCOVER_COLUMNS, discoveryRows(discoveries.values()), format));
+        await printData(DISCOVER_COLUMNS, discoveryRows(discoveries.values()), options);
         for (const d of discoveries.values()) {
           if (format === 'table') process.stdout.write(topologyText(d));
           for (const w of d.warnings) process.stderr.write(`warning: ${w}\n`);
@@ -89,26 +94,26 @@ export function registerTune(program: Command): void {
       }
     });
 
-  tune
-    .command('apply')
-    .description('apply a policy now and leave it applied (recorded in the store, journaled for `tune restore`)')
-    .argument('<policy.yaml>', 'one policy (name, identify, pin, nice, ionice, chrt), or a `policies:` list with --policy')
-    .option('--policy <name>', 'which policy of a `policies:` list')
-    .option('--host <host>', 'node: local (default) or an SSH host; with --machines a node name (repeatable)', collect, [])
-    .option('--machines <file>', 'take the nodes (and SSH settings) from a machine map, or `testbed`')
-    .option('--store <file>', 'the DuckDB store file', DEFAULT_STORE_PATH)
-    .option('--journal <file>', 'restore journal (default .expert/tune/journal.json beside the store)')
-    .option('--format <format>', 'table|csv|json')
-    .action(async (file: string, options: { policy?: string; host: string[]; machines?: string; store: string; journal?: string; format?: string }) => {
-      const format = resolveFormat(options.format);
+  dataOptions(
+    tune
+      .command('apply')
+      .description('apply a policy now and leave it applied (recorded in the store, journaled for `tune restore`)')
+      .argument('<policy.yaml>', 'one policy (name, identify, pin, nice, ionice, chrt), or a `policies:` list with --policy')
+      .option('--policy <name>', 'which policy of a `policies:` list')
+      .option('--host <host>', 'node: local (default) or an SSH host; with --machines a node name (repeatable)', collect, [])
+      .option('--machines <file>', 'take the nodes (and SSH settings) from a machine map, or `testbed`')
+      .option('--store <file>', 'the DuckDB store file', DEFAULT_STORE_PATH)
+      .option('--journal <file>', 'restore journal (default .expert/tune/journal.json beside the store)'),
+  ).action(async (file: string, options: { policy?: string; host: string[]; machines?: string; store: string; journal?: string } & DataOptions) => {
+      resolveFormat(options.format);
+      checkColumns(APPLY_COLUMNS, columnsOption(options.columns));
       const policy = await loadPolicyFile(file, options.policy);
       const pool = createExecutorPool();
       const store = await openStore(options.store);
       try {
         const journal = new Journal(options.journal ?? defaultJournalPath(options.store));
         const applied = await applyPolicy(await nodesFor(options.host, pool, options.machines), policy, { store, batchId: null, journal }, parseWindow);
-        const columns = ['node', 'guest', 'tid', 'kind', 'action', 'before', 'after', 'verified', 'error'];
-        process.stdout.write(formatRows(columns, applied.results.map((r) => [r.node, r.guest, r.tid, r.threadKind, r.action, JSON.stringify(r.before), JSON.stringify(stripError(r.after)), r.verified, r.error ?? '']), format));
+        await printData(APPLY_COLUMNS, applied.results.map((r) => [r.node, r.guest, r.tid, r.threadKind, r.action, JSON.stringify(r.before), JSON.stringify(stripError(r.after)), r.verified, r.error ?? '']), options);
         const failed = applied.results.filter((r) => !r.verified).length;
         process.stderr.write(`${applied.results.length - failed} of ${applied.results.length} actions verified; undo with: expert tune restore${options.journal ? ` --journal ${options.journal}` : ''}\n`);
         if (failed) process.exitCode = 1;
@@ -118,30 +123,32 @@ export function registerTune(program: Command): void {
       }
     });
 
-  tune
-    .command('restore')
-    .description('return every thread a tuning changed (also by a crashed run) to its recorded state')
-    .option('--store <file>', 'the DuckDB store file (restored_at is set there)', DEFAULT_STORE_PATH)
-    .option('--journal <file>', 'restore journal (default .expert/tune/journal.json beside the store)')
-    .option('--format <format>', 'table|csv|json')
-    .action(async (options: { store: string; journal?: string; format?: string }) => {
-      const format = resolveFormat(options.format);
-      process.exitCode = await restoreCommand(options.store, options.journal, format);
+  dataOptions(
+    tune
+      .command('restore')
+      .description('return every thread a tuning changed (also by a crashed run) to its recorded state')
+      .option('--store <file>', 'the DuckDB store file (restored_at is set there)', DEFAULT_STORE_PATH)
+      .option('--journal <file>', 'restore journal (default .expert/tune/journal.json beside the store)'),
+  ).action(async (options: { store: string; journal?: string } & DataOptions) => {
+      resolveFormat(options.format);
+      checkColumns(RESTORE_COLUMNS, columnsOption(options.columns));
+      process.exitCode = await restoreCommand(options.store, options.journal, options);
     });
 
-  tune
-    .command('search')
-    .description('search candidate policies or a space of placements (rounds run as interleaved batches) and report the best by an objective (median and its interval), how many trials it used and how sure it is')
-    .argument('<spec.yaml>', 'search spec: batch, candidates, generate or space, objective {metric or sql, direction}, budget, strategy (random|exhaustive|halving|model)')
-    .option('--store <file>', 'the DuckDB store file', DEFAULT_STORE_PATH)
-    .option('--apply', 'apply the best policy at the end (left applied; undo with `expert tune restore`)')
-    .option('--dry-run', "run nothing: print the space's size and a sample of its candidates")
-    .option('--sample <n>', 'candidates the dry run shows (default 10)')
-    .option('--format <format>', 'table|csv|json')
-    .action(async (file: string, options: { store: string; apply?: boolean; dryRun?: boolean; sample?: string; format?: string }) => {
+  dataOptions(
+    tune
+      .command('search')
+      .description('search candidate policies or a space of placements (rounds run as interleaved batches) and report the best by an objective (median and its interval), how many trials it used and how sure it is')
+      .argument('<spec.yaml>', 'search spec: batch, candidates, generate or space, objective {metric or sql, direction}, budget, strategy (random|exhaustive|halving|model)')
+      .option('--store <file>', 'the DuckDB store file', DEFAULT_STORE_PATH)
+      .option('--apply', 'apply the best policy at the end (left applied; undo with `expert tune restore`)')
+      .option('--dry-run', "run nothing: print the space's size and a sample of its candidates")
+      .option('--sample <n>', 'candidates the dry run shows (default 10)'),
+  ).action(async (file: string, options: { store: string; apply?: boolean; dryRun?: boolean; sample?: string } & DataOptions) => {
       const sample = options.sample === undefined ? undefined : Number(options.sample);
       if (sample !== undefined && !(Number.isInteger(sample) && sample > 0)) throw new UserError(`--sample: expected a whole number above 0, got '${options.sample}'`);
-      process.exitCode = await runSearchCommand(file, { store: options.store, apply: options.apply === true, dryRun: options.dryRun === true, ...(sample ? { sample } : {}), format: resolveFormat(options.format) });
+      const columns = columnsOption(options.columns);
+      process.exitCode = await runSearchCommand(file, { store: options.store, apply: options.apply === true, dryRun: options.dryRun === true, ...(sample ? { sample } : {}), format: resolveFormat(options.format), ...(columns ? { columns } : {}) });
     });
 }
 
@@ -153,7 +160,7 @@ function stripError(after: unknown): unknown {
   return after;
 }
 
-async function restoreCommand(storePath: string, journalPath: string | undefined, format: ReturnType<typeof resolveFormat>): Promise<number> {
+async function restoreCommand(storePath: string, journalPath: string | undefined, output: DataOptions): Promise<number> {
   const journal = new Journal(journalPath ?? defaultJournalPath(storePath));
   const entries = await journal.entries();
   if (entries.length === 0) {
@@ -168,7 +175,7 @@ async function restoreCommand(storePath: string, journalPath: string | undefined
       stores.set(path, existsSync(path) ? await openStore(path).catch(() => undefined) : undefined);
     }
     const results = await restoreEntries(entries, { executorFor: (target) => pool.get(target), journal, storeFor: (e) => stores.get(e.store ?? storePath) });
-    process.stdout.write(formatRows(['node', 'guest', 'tid', 'kind', 'outcome', 'error'], results.map((r) => [r.node, r.guest, r.tid, r.threadKind, r.outcome, r.error ?? '']), format));
+    await printData(RESTORE_COLUMNS, results.map((r) => [r.node, r.guest, r.tid, r.threadKind, r.outcome, r.error ?? '']), output);
     const failed = results.filter((r) => r.outcome === 'failed').length;
     process.stderr.write(`${results.filter((r) => r.outcome === 'restored').length} restored, ${results.filter((r) => r.outcome === 'gone').length} gone, ${failed} failed${failed ? ` (still listed in ${journal.path})` : ''}\n`);
     return failed ? 1 : 0;

@@ -17,6 +17,18 @@ import { withMineLock } from './lock.js';
 import { ensureParsed } from './engine.js';
 import { defaultRegistry, type ParserRegistry } from './registry.js';
 import { ident, literal } from './sql.js';
+import { DIRECTIONS as FIO_DIRECTIONS } from './parsers/fio.js';
+import type { ParserDefinition } from './types.js';
+
+/** The figures of each monitor parser the summary averages over a workload's window (named `<parser>_<figure>`). */
+const MONITOR_FIGURES = {
+  vmstat: ['r', 'b', 'free', 'bi', 'bo', 'in', 'cs', 'us', 'sy', 'id', 'wa', 'st'],
+  mpstat: ['pct_usr', 'pct_sys', 'pct_iowait', 'pct_steal', 'pct_idle'],
+  iostat: ['r_s', 'w_s', 'rkb_s', 'wkb_s', 'pct_util', 'pct_iowait'],
+  sar: ['pct_user', 'pct_system', 'pct_iowait', 'pct_idle', 'cswch_s', 'tps'],
+} as const;
+
+const FIO_FIGURES = ['bw_kibps', 'iops'] as const;
 
 /** Per parser: SQL giving (process_id, metric, value) for a workload's own output. */
 const WORKLOAD_METRICS: Record<string, string> = {
@@ -24,12 +36,14 @@ const WORKLOAD_METRICS: Record<string, string> = {
       UNPIVOT (SELECT process_id, COLUMNS('_kbps$') FROM parsed.iozone WHERE NOT parse_error AND source <> 'report')
       ON COLUMNS(* EXCLUDE process_id) INTO NAME name VALUE value) GROUP BY ALL`,
   fio: `SELECT process_id, 'fio_' || ddir || '_' || name AS metric, sum(value) AS value FROM (
-      UNPIVOT (SELECT process_id, ddir, bw_kibps, iops FROM parsed.fio WHERE NOT parse_error)
-      ON bw_kibps, iops INTO NAME name VALUE value) GROUP BY ALL
+      UNPIVOT (SELECT process_id, ddir, ${FIO_FIGURES.join(', ')} FROM parsed.fio WHERE NOT parse_error)
+      ON ${FIO_FIGURES.join(', ')} INTO NAME name VALUE value) GROUP BY ALL
     UNION ALL
     SELECT process_id, 'fio_' || ddir || '_clat_mean_us', avg(clat_mean_us) FROM parsed.fio WHERE NOT parse_error GROUP BY ALL`,
   dd: `SELECT process_id, 'dd_rate_bps' AS metric, avg(rate_bps) AS value FROM parsed.dd WHERE NOT parse_error GROUP BY ALL`,
 };
+
+const figures = (parser: keyof typeof MONITOR_FIGURES) => MONITOR_FIGURES[parser].map(ident).join(', ');
 
 /**
  * Per monitor parser: SQL giving (process_id, line_ts, metric, value), averaged later over each window.
@@ -37,20 +51,46 @@ const WORKLOAD_METRICS: Record<string, string> = {
  */
 const MONITOR_SAMPLES: Record<string, string> = {
   vmstat: `SELECT process_id, line_ts, 'vmstat_' || name AS metric, value FROM (
-      UNPIVOT (SELECT process_id, line_ts, r, b, free, bi, bo, "in", cs, us, sy, id, wa, st FROM parsed.vmstat WHERE NOT parse_error AND NOT since_boot)
+      UNPIVOT (SELECT process_id, line_ts, ${figures('vmstat')} FROM parsed.vmstat WHERE NOT parse_error AND NOT since_boot)
       ON COLUMNS(* EXCLUDE (process_id, line_ts)) INTO NAME name VALUE value)`,
   'perf-stat': `SELECT process_id, line_ts, 'perf_' || regexp_replace(event, '[^A-Za-z0-9]+', '_', 'g') AS metric, value
       FROM parsed."perf-stat" WHERE NOT parse_error AND value IS NOT NULL`,
   mpstat: `SELECT process_id, line_ts, 'mpstat_' || name AS metric, value FROM (
-      UNPIVOT (SELECT process_id, line_ts, pct_usr, pct_sys, pct_iowait, pct_steal, pct_idle FROM parsed.mpstat WHERE NOT parse_error AND NOT average AND NOT since_boot AND cpu = 'all')
+      UNPIVOT (SELECT process_id, line_ts, ${figures('mpstat')} FROM parsed.mpstat WHERE NOT parse_error AND NOT average AND NOT since_boot AND cpu = 'all')
       ON COLUMNS(* EXCLUDE (process_id, line_ts)) INTO NAME name VALUE value)`,
   iostat: `SELECT process_id, line_ts, 'iostat_' || name AS metric, value FROM (
-      UNPIVOT (SELECT process_id, line_ts, r_s, w_s, rkb_s, wkb_s, pct_util, pct_iowait FROM parsed.iostat WHERE NOT parse_error AND NOT since_boot)
+      UNPIVOT (SELECT process_id, line_ts, ${figures('iostat')} FROM parsed.iostat WHERE NOT parse_error AND NOT since_boot)
       ON COLUMNS(* EXCLUDE (process_id, line_ts)) INTO NAME name VALUE value)`,
   sar: `SELECT process_id, line_ts, 'sar_' || name AS metric, value FROM (
-      UNPIVOT (SELECT process_id, line_ts, pct_user, pct_system, pct_iowait, pct_idle, cswch_s, tps FROM parsed.sar WHERE NOT parse_error AND NOT average AND NOT since_boot AND coalesce(cpu, 'all') = 'all')
+      UNPIVOT (SELECT process_id, line_ts, ${figures('sar')} FROM parsed.sar WHERE NOT parse_error AND NOT average AND NOT since_boot AND coalesce(cpu, 'all') = 'all')
       ON COLUMNS(* EXCLUDE (process_id, line_ts)) INTO NAME name VALUE value)`,
 };
+
+/** The columns every run summary has, whatever ran (`duration_s` is its one figure). */
+export const SUMMARY_BASE_COLUMNS = ['batch_id', 'batch', 'run', 'label', 'policy', 'params', 'rep', 'host', 'guest', 'status', 'exit_code', 'started_at', 'ended_at', 'duration_s', 'process_id', 'warmup', 'attempt'] as const;
+
+/**
+ * The metric columns a process with this parser can give the run summary, known before anything ran (the same
+ * lists the SQL above uses): `names` exactly, and `prefix` for names that come from the data (perf's event names).
+ * A workload gives its own figures, a monitor its samples' (`guest_` in front for a monitor inside a guest).
+ */
+export function summaryMetricsOf(parser: ParserDefinition, role: 'workload' | 'monitor'): { names: string[]; prefix?: string } {
+  if (role === 'workload') {
+    switch (parser.name) {
+      case 'dd':
+        return { names: ['dd_rate_bps'] };
+      case 'iozone':
+        return { names: parser.columns.filter((c) => /_kbps$/.test(c.name)).map((c) => `iozone_${c.name}`) };
+      case 'fio':
+        return { names: FIO_DIRECTIONS.flatMap((d) => [...FIO_FIGURES, 'clat_mean_us'].map((f) => `fio_${d}_${f}`)) };
+      default:
+        return { names: [] };
+    }
+  }
+  if (parser.name === 'perf-stat') return { names: [], prefix: 'perf_' };
+  const own = MONITOR_FIGURES[parser.name as keyof typeof MONITOR_FIGURES];
+  return { names: own ? own.map((f) => `${parser.name}_${f}`) : [] };
+}
 
 export interface SummaryOptions {
   batchId?: number;

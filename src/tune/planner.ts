@@ -73,6 +73,17 @@ function pinKinds(policy: PolicySpec): 'all' | Set<ThreadKind> {
 const IONICE_CLASSES: Record<string, IoniceClass> = { realtime: 'realtime', 'best-effort': 'best-effort', idle: 'idle', '1': 'realtime', '2': 'best-effort', '3': 'idle' };
 const SCHED_POLICIES: readonly SchedPolicyName[] = ['other', 'fifo', 'rr', 'batch', 'idle'];
 
+/** `5 not online on node1 (it has CPUs 0-1)` when some of `cpus` are not among the node's online CPUs (apply and search refuse them). */
+export function cpusNotOnline(cpus: readonly number[], cpusOnNode: readonly number[], node: string): string | undefined {
+  const absent = cpus.filter((c) => !cpusOnNode.includes(c));
+  return absent.length ? `${absent.join(',')} not online on ${node} (it has CPUs ${formatCpuList(cpusOnNode)})` : undefined;
+}
+
+/** The CPUs discovery saw online on a node (undefined when it read none: nothing to check against). */
+export function onlineCpus(discovery: NodeDiscovery): number[] | undefined {
+  return discovery.topology.cpus.length ? discovery.topology.cpus.map((c) => c.cpu) : undefined;
+}
+
 /** Checks the policy's values once, so a bad policy fails before any node is touched. */
 export function validatePolicy(policy: PolicySpec, cpusOnNode?: readonly number[], node?: string): void {
   const where = `policy ${policy.name}`;
@@ -81,10 +92,8 @@ export function validatePolicy(policy: PolicySpec, cpusOnNode?: readonly number[
     if (!Array.isArray(cpus) || cpus.length === 0 || !cpus.every((c) => Number.isInteger(c) && c >= 0)) {
       throw new UserError(`${where}: pin.cpus must be a non-empty list of CPU numbers, got ${JSON.stringify(cpus)}`);
     }
-    if (cpusOnNode) {
-      const absent = (cpus as number[]).filter((c) => !cpusOnNode.includes(c));
-      if (absent.length) throw new UserError(`${where}: pin.cpus ${absent.join(',')} not online on ${node} (it has CPUs ${formatCpuList(cpusOnNode)})`);
-    }
+    const offline = cpusOnNode ? cpusNotOnline(cpus as number[], cpusOnNode, node ?? '?') : undefined;
+    if (offline) throw new UserError(`${where}: pin.cpus ${offline}`);
     pinKinds(policy);
   }
   if (policy.nice !== undefined && (!Number.isInteger(policy.nice) || policy.nice < -20 || policy.nice > 19)) {
@@ -125,7 +134,7 @@ function actionsFor(thread: ThreadInfo, policy: PolicySpec, kinds: 'all' | Set<T
 }
 
 export function planPolicy(discovery: NodeDiscovery, policy: PolicySpec, inputs: PlanInputs = {}): NodePlan {
-  validatePolicy(policy, discovery.topology.cpus.length ? discovery.topology.cpus.map((c) => c.cpu) : undefined, discovery.node);
+  validatePolicy(policy, onlineCpus(discovery), discovery.node);
   if (isNoOpPolicy(policy)) return { node: discovery.node, policy: policy.name, guests: [], threads: [], domains: [], missing: [] };
   const { guests, missing } = selectGuests(discovery, policy, inputs);
   const kinds = pinKinds(policy);

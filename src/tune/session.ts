@@ -44,6 +44,18 @@ export async function discoverAll(nodes: readonly TuneNode[]): Promise<Map<strin
   return new Map(found);
 }
 
+/**
+ * `guest vm9 runs on none of node1 (QEMU guests found: node1/vm1)` when some named guests run on none of the
+ * discovered nodes (apply and search refuse them); undefined when each runs on one of them.
+ */
+export function guestsNowhere(named: readonly string[], discoveries: ReadonlyMap<string, ParsedDiscovery>): string | undefined {
+  const all = [...discoveries.values()];
+  const nowhere = named.filter((name) => !all.some((d) => d.guests.some((g) => g.name === name)));
+  if (nowhere.length === 0) return undefined;
+  const seen = all.flatMap((d) => d.guests.map((g) => `${d.node}/${g.name}`));
+  return `guest${nowhere.length > 1 ? 's' : ''} ${nowhere.join(', ')} run${nowhere.length > 1 ? '' : 's'} on none of ${[...discoveries.keys()].join(', ')} (QEMU guests found: ${seen.join(', ') || 'none'})`;
+}
+
 /** Fixes a top-k identify to the guests that are the k busiest across all nodes right now. */
 async function resolveIdentify(policy: PolicySpec, nodes: readonly TuneNode[], discoveries: Map<string, ParsedDiscovery>, context: SessionContext, parseWindow: (v: string | number) => number): Promise<PolicySpec> {
   if (!needsIoRates(policy)) return policy;
@@ -72,11 +84,8 @@ export async function applyPolicy(nodes: readonly TuneNode[], policy: PolicySpec
   const plans = nodes.map((n) => planPolicy(discoveries.get(n.node)!, resolved));
   const named = resolved.identify?.vms;
   if (Array.isArray(named) && !policy.identify?.top) {
-    const nowhere = named.filter((name) => plans.every((p) => p.missing.includes(name)));
-    if (nowhere.length) {
-      const seen = [...discoveries.values()].flatMap((d) => d.guests.map((g) => `${d.node}/${g.name}`));
-      throw new UserError(`policy ${policy.name}: guest${nowhere.length > 1 ? 's' : ''} ${nowhere.join(', ')} run${nowhere.length > 1 ? '' : 's'} on none of ${nodes.map((n) => n.node).join(', ')} (QEMU guests found: ${seen.join(', ') || 'none'})`);
-    }
+    const nowhere = guestsNowhere(named, discoveries);
+    if (nowhere) throw new UserError(`policy ${policy.name}: ${nowhere}`);
   }
   const results = (
     await Promise.all(

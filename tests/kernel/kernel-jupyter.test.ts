@@ -54,7 +54,7 @@ test('magics run batches and queries, and -o hands an Arquero table to TypeScrip
       '  direction: max',
       'repetitions: 2',
     ].join('\n'),
-    ['%%tune search --dry-run --sample 3', 'batch: {name: space-base, tests: [{name: w, command: echo 5}]}', 'space:', '  guests:', '    vm1: {cpus: [any, 0, 1]}', '    vm2: {cpus: [any, 0, 1]}', 'objective: {metric: w, direction: max}'].join('\n'),
+    ['%%tune search --dry-run --sample 3', 'batch: {name: space-base, tests: [{name: w, command: "dd if=/dev/zero of=/dev/null count=1"}]}', 'space:', '  guests:', '    vm1: {cpus: [any, 0, 1]}', '    vm2: {cpus: [any, 0, 1]}', 'objective: {metric: dd_rate_bps, direction: max}'].join('\n'),
   ]);
   for (const [i, r] of results.entries()) assert.equal(r.status, 'ok', `cell ${i}: ${JSON.stringify(r.outputs)}`);
   assert.match(text(results[1]!, 'stdout'), /batch 1 finished: 1 of 1 workload succeeded/);

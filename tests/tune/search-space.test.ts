@@ -100,7 +100,7 @@ test('space mistakes are reported at file:line:column', () => {
 
 test('dry run: size, what constraints and symmetry took out, a seeded sample; and through the CLI', () => {
   const text = [
-    'batch: {name: b, tests: [{name: t, on: nodes, command: "true"}]}',
+    'batch: {name: b, tests: [{name: t, on: nodes, command: "dd if=/dev/zero of=/dev/null count=1"}]}',
     'objective: {metric: dd_rate_bps, direction: max}',
     'strategy: model',
     'space:',
@@ -132,7 +132,7 @@ test('dry run: size, what constraints and symmetry took out, a seeded sample; an
     assert.deepEqual(rows.map((x) => [x.candidate, x.policy, x.applies]), d.rows);
     assert.ok(rows.some((x) => /vm\d: (pin \d|nice 5)/.test(x.applies)));
     // The space is known before the testbed is up: a dry run does not load the batch's machines.
-    writeFileSync(join(dir, 'b.yaml'), 'name: b\nmachines: testbed\ntests: [{name: t, on: vms, command: "true"}]\n');
+    writeFileSync(join(dir, 'b.yaml'), 'name: b\nmachines: testbed\ntests: [{name: t, on: vms, command: "dd if=/dev/zero of=/dev/null count=1"}]\n');
     writeFileSync(join(dir, 't.yaml'), text.replace(/^batch: .*$/m, 'batch: b.yaml'));
     const early = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'tune', 'search', join(dir, 't.yaml'), '--dry-run', '--sample', '5', '--format', 'json'], { encoding: 'utf8' });
     assert.equal(early.status, 0, early.stderr);

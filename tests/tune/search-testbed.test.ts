@@ -71,10 +71,11 @@ test('testbed: a search over 108 placements within its budget, the winner applie
     const before = await threads(dir);
     const search = await expert(dir, 'tune', 'search', 'spec.yaml', '--store', 'search.duckdb', '--format', 'json', '--apply');
     assert.equal(search.code, 0, search.stderr);
-    const summary = /^(\d+) trial\(s\) \((\d+) run\(s\) in (\d+) round\(s\)\) of a space of 108, ([\d.]+) s, strategy model, ended: (done|trial budget)$/m.exec(search.stderr);
+    const summary = /^(\d+) trials? of (\d+) distinct candidates? of the 108 in the space \((\d+) runs? in (\d+) rounds?\), ([\d.]+) s, strategy model, ended: (done|trial budget)$/m.exec(search.stderr);
     assert.ok(summary, search.stderr);
     assert.ok(Number(summary[1]) <= 7 && Number(summary[1]) >= 3, summary[0]);
-    assert.ok(Number(summary[4]) < 600, 'within the time budget');
+    assert.ok(Number(summary[2]) <= Number(summary[1]), 'confirmation rounds measure candidates again');
+    assert.ok(Number(summary[5]) < 600, 'within the time budget');
     assert.match(search.stderr, /^how sure: (sure|fairly sure|not sure): /m);
     const ranking = JSON.parse(search.stdout) as Array<{ policy: string; n: number; median: number }>;
     assert.ok(ranking.length >= 3 && ranking.every((r) => r.median > 0));

@@ -108,7 +108,11 @@ test('a space searched by the model within its trial budget; the winner applied 
   const ranking = JSON.parse(r.stdout) as Array<{ policy: string; n: number; median: number }>;
   assert.equal(ranking[0]!.median, 6);
   assert.match(ranking[0]!.policy, new RegExp(`^${GUEST}@(\\*|0)\\+n6$`));
-  assert.match(r.stderr, /^\d trial\(s\) \(\d+ run\(s\) in \d round\(s\)\) of a space of 8, [\d.]+ s, strategy model, ended: (done|trial budget)$/m);
+  const summary = /^(\d) trials of (\d) distinct candidates of the 8 in the space \((\d+) runs in (\d) rounds?\), [\d.]+ s, strategy model, ended: (done|trial budget)$/m.exec(r.stderr);
+  assert.ok(summary, r.stderr);
+  // Confirmation re-measures the best few: trials count each measuring, distinct candidates each once.
+  assert.equal(Number(summary[2]), new Set(ranking.map((x) => x.policy)).size);
+  assert.ok(Number(summary[2]) < Number(summary[1]), summary[0]);
   assert.match(r.stderr, /^how sure: /m);
   assert.match(r.stderr, /^side information: vmstat_cs, vmstat_sy, vmstat_us$/m, 'picked from the monitors, none named in the spec');
   assert.match(r.stderr, /^applied .*: \d+\/\d+ actions verified; undo with: expert tune restore$/m);
@@ -128,7 +132,7 @@ test('expert tune search from a spec file prints the ranking and the best with i
   const ranking = JSON.parse(r.stdout) as Array<{ policy: string; n: number; median: number }>;
   assert.deepEqual(ranking.map((x) => x.policy), ['nice7', `${GUEST}+nice3`, 'nice1', 'baseline']);
   assert.match(r.stderr, /^best \(max\): nice7 = 7 \(median, no interval \(n=2\)\)$/m);
-  assert.match(r.stderr, /^4 trial\(s\) \(8 run\(s\) in 1 round\(s\)\) of a space of 4, /m);
+  assert.match(r.stderr, /^4 trials of 4 distinct candidates of the 4 in the space \(8 runs in 1 round\), /m);
 });
 
 function expert(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

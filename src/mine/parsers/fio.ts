@@ -10,7 +10,8 @@
 import { num } from '../sql.js';
 import type { ParserDefinition } from '../types.js';
 
-const DIRECTIONS = ['read', 'write', 'trim'] as const;
+/** The data directions a row may be of (the run summary names its fio columns by them). */
+export const DIRECTIONS = ['read', 'write', 'trim'] as const;
 
 function jsonSelect(src: string): string {
   const perDir = DIRECTIONS.map(

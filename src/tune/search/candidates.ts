@@ -9,7 +9,7 @@ import { normaliseSpace, type NormalisedSpace } from '../space/dimensions.js';
 import { enumerate, type Enumeration } from '../space/enumerate.js';
 import { features } from '../space/features.js';
 import { placementPolicy } from '../space/placement-policy.js';
-import { candidatesOf, type SearchSpec } from './spec.js';
+import { candidatesOf, specError, type SearchSpec } from './spec.js';
 
 export interface SearchCandidate {
   name: string;
@@ -32,6 +32,13 @@ export function searchCandidates(spec: SearchSpec): CandidateSet {
   if (spec.space) {
     const space = normaliseSpace(spec.space);
     const enumeration = enumerate(space);
+    // Symmetry keeps one placement of each class, so only the constraints can leave none: a search of nothing is a mistake in the spec.
+    if (enumeration.placements.length === 0) {
+      const rules = (spec.space.constraints ?? []).map((c) => ('apart' in c ? `apart: [${c.apart.join(', ')}]` : `max_guests_per_cpu: ${c.max_guests_per_cpu}`));
+      const choices = `${space.dimensions.length} choice${space.dimensions.length === 1 ? '' : 's'}`;
+      const counted = enumeration.symmetric ? `all ${enumeration.ruledOut} combinations of ${choices} that are not swaps of interchangeable guests (${enumeration.product} in all)` : `all ${enumeration.product} combinations of ${choices}`;
+      throw specError(spec, ['space', 'constraints'], `the constraints (${rules.join('; ')}) leave no placement: they rule out ${counted}; loosen them or give more choices`, 'key');
+    }
     const candidates = enumeration.placements.map((p) => {
       const { name, parts } = placementPolicy(space, p);
       return { name, policy: { name }, parts, features: features(space, p) };

@@ -4,23 +4,26 @@
  * interval per candidate), how many trials and runs it used and how sure it
  * is, and can apply the winner (restorable with `expert tune restore`).
  * `--dry-run` runs nothing: it prints the space's size and a sample of its
- * candidates.
+ * candidates, after checking the batch as written (not its machines) and the
+ * objective's columns against it.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { BatchConfig, PolicySpec, ResolvedBatchConfig } from '../../batch/config/types.js';
-import { loadBatchConfig, resolveBatchConfig } from '../../batch/config/index.js';
+import { batchConfigSchema, parseBatchConfigText, parseYamlAgainst, resolveBatchConfig } from '../../batch/config/index.js';
 import { createExecutorPool } from '../../batch/executor-pool.js';
 import { UserError } from '../../errors.js';
 import { openStore } from '../../store/store.js';
-import { formatRows, type OutputFormat } from '../../cli/format.js';
+import { checkColumnNames as checkColumns, type OutputFormat } from '../../cli/format.js';
+import { printRows } from '../../output/print.js';
 import { permutation, seededRandom } from '../../stats/random.js';
 import { defaultJournalPath, Journal } from '../journal.js';
 import { nodeTargets, parseWindow } from '../hook.js';
 import { applyPolicy } from '../session.js';
 import { formatCpuList } from '../cpu-list.js';
 import { searchCandidates, type CandidateSet } from './candidates.js';
-import { parseSpecText, type SearchSpec } from './spec.js';
+import { checkSummaryColumns } from './columns.js';
+import { parseSpecText, specError, type SearchSpec } from './spec.js';
 import { strategyName } from './strategy.js';
 import { runSearch, type SearchResult } from './run.js';
 
@@ -39,14 +42,45 @@ export async function loadSearchSpec(file: string): Promise<{ spec: SearchSpec; 
 /** A search spec's text (a file's, or a `%%tune search` cell's); `dir` is where its relative paths start. */
 export async function parseSearchSpec(text: string, file: string, dir: string): Promise<{ spec: SearchSpec; base: ResolvedBatchConfig }> {
   const spec = parseSpecText(text, file);
-  const base = typeof spec.batch === 'string' ? await loadBatchConfig(resolve(dir, spec.batch)) : await resolveBatchConfig(spec.batch as BatchConfig, { file: `${file} (batch:)`, cwd: dir });
-  return { spec, base };
+  if (typeof spec.batch !== 'string') return { spec, base: await resolveBatchConfig(spec.batch, { file: `${file} (batch:)`, cwd: dir }) };
+  const { path, text: batchText } = await readBatchFile(spec, dir);
+  return { spec, base: await parseBatchConfigText(batchText, { file: path, path }) };
+}
+
+/** The spec's `batch:` file's text; one that cannot be read is an error at `batch:` in the spec. */
+async function readBatchFile(spec: SearchSpec, dir: string): Promise<{ path: string; text: string }> {
+  const path = resolve(dir, spec.batch as string);
+  try {
+    return { path, text: await readFile(path, 'utf8') };
+  } catch (error) {
+    throw specError(spec, ['batch'], `cannot read the batch config ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The base batch as written, checked against the batch schema (file:line:column) but with its machines not
+ * loaded: what the dry run needs (its tests and monitors) while the testbed may not be up yet.
+ */
+export async function batchAsWritten(spec: SearchSpec, dir: string): Promise<BatchConfig> {
+  if (typeof spec.batch !== 'string') return spec.batch;
+  const { path, text } = await readBatchFile(spec, dir);
+  return parseYamlAgainst<BatchConfig>(text, path, batchConfigSchema).value;
 }
 
 export const RANKING_COLUMNS = ['rank', 'policy', 'n', 'median', 'ci_low', 'ci_high', 'ci_level', 'batches'];
 
-export function rankingRows(result: SearchResult): { columns: string[]; rows: unknown[][] } {
-  return { columns: RANKING_COLUMNS, rows: result.ranking.map((r, i) => [i + 1, r.name, r.n, r.median, r.ciLow, r.ciHigh, r.ciLevel, r.batches.join(' ')]) };
+/** The ranking as rows; `batches` is text (`3 5 6`) for tables and CSV, or with `batchList` the list of batch ids (JSON). */
+export function rankingRows(result: SearchResult, options: { batchList?: boolean } = {}): { columns: string[]; rows: unknown[][] } {
+  return { columns: RANKING_COLUMNS, rows: result.ranking.map((r, i) => [i + 1, r.name, r.n, r.median, r.ciLow, r.ciHigh, r.ciLevel, options.batchList ? r.batches : r.batches.join(' ')]) };
+}
+
+export const DRY_RUN_COLUMNS = ['candidate', 'policy', 'applies'];
+
+const counted = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** The stderr line after a search: trials (a candidate measured in a round), how many distinct candidates that was, runs, rounds. */
+export function searchSummaryLine(result: SearchResult): string {
+  return `${counted(result.trials.length, 'trial')} of ${counted(result.candidatesTried, 'distinct candidate')} of the ${result.spaceSize} in the space (${counted(result.runs, 'run')} in ${counted(result.rounds, 'round')}), ${(result.elapsedMs / 1000).toFixed(1)} s, strategy ${result.strategy}, ended: ${result.ended}`;
 }
 
 /** A policy part in words: `vm1: pin vcpu→0, nice 5`. */
@@ -76,13 +110,15 @@ export function dryRun(spec: SearchSpec, sample: number): { summary: string; col
     : `${n} candidate${n === 1 ? '' : 's'} (listed or generated); strategy ${strategyName(spec)}`;
   const picked = n <= sample ? Array.from({ length: n }, (_, i) => i) : permutation(seededRandom(spec.seed ?? 1), n).slice(0, sample).sort((a, b) => a - b);
   const rows = picked.map((i) => [i + 1, set.candidates[i]!.name, candidateParts(set, i).map(describePart).join('; ') || 'nothing changed']);
-  return { summary, columns: ['candidate', 'policy', 'applies'], rows };
+  return { summary, columns: DRY_RUN_COLUMNS, rows };
 }
 
 export interface SearchCommandOptions {
   store: string;
   apply: boolean;
   format: OutputFormat;
+  /** `--columns`: only these columns of the ranking (or of the dry run's sample), in this order. */
+  columns?: string[];
   /** Print the space (size and a sample) instead of searching. */
   dryRun?: boolean;
   /** Candidates the dry run shows (default 10). */
@@ -92,15 +128,20 @@ export interface SearchCommandOptions {
 }
 
 export async function runSearchCommand(file: string, options: SearchCommandOptions): Promise<number> {
+  const dir = options.text === undefined ? dirname(resolve(file)) : process.cwd();
   if (options.dryRun) {
-    // The space needs only the spec: its batch (and the machines it names, e.g. a testbed not up yet) is not loaded.
+    checkColumns(DRY_RUN_COLUMNS, options.columns);
+    // The space needs only the spec and the batch as written: the machines it names (e.g. a testbed not up yet) are not loaded.
     const spec = parseSpecText(options.text ?? (await readSpecFile(file)), file);
+    checkSummaryColumns(spec, await batchAsWritten(spec, dir));
     const { summary, columns, rows } = dryRun(spec, options.sample ?? 10);
     process.stderr.write(`${summary}; a sample of ${rows.length}:\n`);
-    process.stdout.write(formatRows(columns, rows, options.format));
+    await printRows(columns, rows, options.format, options.columns ? { columns: options.columns } : {});
     return 0;
   }
-  const { spec, base } = options.text === undefined ? await loadSearchSpec(file) : await parseSearchSpec(options.text, file, process.cwd());
+  // A --columns typo is told before the search, not after it.
+  checkColumns(RANKING_COLUMNS, options.columns);
+  const { spec, base } = await parseSearchSpec(options.text ?? (await readSpecFile(file)), file, dir);
   const timeBudgetMs = spec.budget?.time === undefined ? undefined : parseWindow(spec.budget.time);
   const store = await openStore(options.store);
   const executors = createExecutorPool();
@@ -123,10 +164,10 @@ export async function runSearchCommand(file: string, options: SearchCommandOptio
       onRound: (r) => process.stderr.write(`round ${r.index}: ${r.candidates.length} candidate(s) × ${r.repetitions} run(s), interleaved\n`),
       onTrial: (t) => process.stderr.write(`  ${t.candidate}: batch ${t.batchId}, values ${t.values.map((v) => Number(v.toPrecision(5))).join(' ') || 'none'}${t.ok ? '' : ' (some workloads failed or were cut off)'}\n`),
     });
-    const { columns, rows } = rankingRows(result);
-    process.stdout.write(formatRows(columns, rows, options.format));
+    const { columns, rows } = rankingRows(result, { batchList: options.format === 'json' });
+    await printRows(columns, rows, options.format, options.columns ? { columns: options.columns } : {});
     const best = result.best;
-    process.stderr.write(`${result.trials.length} trial(s) (${result.runs} run(s) in ${result.rounds} round(s)) of a space of ${result.spaceSize}, ${(result.elapsedMs / 1000).toFixed(1)} s, strategy ${result.strategy}, ended: ${result.ended}\n`);
+    process.stderr.write(`${searchSummaryLine(result)}\n`);
     if (result.strategy === 'model') process.stderr.write(`side information: ${result.sideColumns.length ? result.sideColumns.join(', ') : 'none (no monitor counted context switches or CPU time; see side: in the spec)'}\n`);
     if (!best) {
       process.stderr.write('no candidate produced a measurement: check the objective against one of the trial batches\n');

@@ -21,6 +21,7 @@ import type { Direction } from '../optimize/types.js';
 import { searchCandidates, type SearchCandidate } from './candidates.js';
 import { sideByCandidate, valuesByCandidate } from './objective.js';
 import { placementHook } from './placement-hook.js';
+import { preflight } from './preflight.js';
 import type { SearchSpec, StrategyName } from './spec.js';
 import { makeStrategy, strategyName } from './strategy.js';
 
@@ -35,6 +36,7 @@ export interface Trial {
   repetitions: number;
   /** Values measured (runs that failed or were cut off give none). */
   values: number[];
+  /** Every workload of this candidate's runs in the round ran and exited 0 (other candidates' runs do not count). */
   ok: boolean;
 }
 
@@ -61,6 +63,8 @@ export interface SearchResult {
   ranking: CandidateResult[];
   best: CandidateResult | undefined;
   trials: Trial[];
+  /** Distinct candidates measured (confirmation rounds measure some again: trials can be more). */
+  candidatesTried: number;
   /** Runs made (the search's cost). */
   runs: number;
   rounds: number;
@@ -93,6 +97,8 @@ export interface SearchOptions {
 export async function runSearch(spec: SearchSpec, options: SearchOptions): Promise<SearchResult> {
   const started = Date.now();
   const { candidates } = searchCandidates(spec);
+  // Mistakes the spec shows before anything runs (a metric the batch cannot give, a guest or CPU the nodes lack) cost no round.
+  await preflight(spec, options.base, options.executors);
   const strategy = makeStrategy(spec, candidates);
   const direction = spec.objective.direction;
   const maxTrials = spec.budget?.trials ?? Infinity;
@@ -130,6 +136,7 @@ export async function runSearch(spec: SearchSpec, options: SearchOptions): Promi
     options.onRound?.({ index: rounds, candidates: chosen.map((c) => c.name), repetitions: round.repetitions });
     const cut = await runRound(spec, options, hooks, chosen, round.repetitions, rounds, msLeft);
     const byName = await valuesByCandidate(options.store, spec.objective, cut.batchId, chosen.map((c) => c.name));
+    const failed = await failedPolicies(options.store, cut.batchId);
     if (side) {
       const measured = await sideByCandidate(options.store, cut.batchId, chosen.map((c) => c.name), sideColumns);
       sideColumns = measured.columns;
@@ -144,7 +151,7 @@ export async function runSearch(spec: SearchSpec, options: SearchOptions): Promi
       const values = byName.get(c.name) ?? [];
       history.set(index, [...(history.get(index) ?? []), ...values]);
       batches.set(index, [...(batches.get(index) ?? []), cut.batchId]);
-      const trial: Trial = { candidate: c.name, round: rounds, batchId: cut.batchId, repetitions, values, ok: cut.ok };
+      const trial: Trial = { candidate: c.name, round: rounds, batchId: cut.batchId, repetitions, values, ok: !failed.has(c.name) };
       trials.push(trial);
       options.onTrial?.(trial);
     });
@@ -166,6 +173,7 @@ export async function runSearch(spec: SearchSpec, options: SearchOptions): Promi
     ranking,
     best: ranking[0],
     trials,
+    candidatesTried: new Set(trials.map((t) => t.candidate)).size,
     runs: trials.reduce((n, t) => n + t.values.length, 0),
     rounds,
     certainty: certainty(history, direction, names),
@@ -177,6 +185,12 @@ export async function runSearch(spec: SearchSpec, options: SearchOptions): Promi
 
 function resultOf(c: SearchCandidate, e: ReturnType<typeof ranked>[number], batchIds: number[]): CandidateResult {
   return { name: c.name, policy: c.policy, parts: c.parts, n: e.n, median: e.median, ciLow: e.ci?.low ?? null, ciHigh: e.ci?.high ?? null, ciLevel: e.ci?.level ?? null, batches: [...new Set(batchIds)] };
+}
+
+/** The policies (candidates) of a batch with a workload that failed, was cut off or never started. */
+async function failedPolicies(store: ExpertStore, batchId: number): Promise<Set<string>> {
+  const result = await store.query(`SELECT DISTINCT policy FROM process WHERE batch_id = $1 AND role = 'workload' AND NOT (status = 'exited' AND coalesce(exit_code, 0) = 0)`, [batchId]);
+  return new Set(result.rows.map((r) => String(r[0])));
 }
 
 /** One round as one interleaved batch; a time budget that runs out aborts it (its tuning is restored by the runner as on any interrupt). */

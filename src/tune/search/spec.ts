@@ -4,7 +4,7 @@
  */
 import type { BatchConfig, PolicySpec } from '../../batch/config/types.js';
 import { batchConfigSchema, policySchema, type Schema } from '../../batch/config/schema.js';
-import { ConfigSource } from '../../batch/config/source.js';
+import { ConfigSource, pathText, type ConfigPath } from '../../batch/config/source.js';
 import { validate } from '../../batch/config/validate.js';
 import { parseYamlAgainst } from '../../batch/config/yaml-file.js';
 import { UserError } from '../../errors.js';
@@ -124,6 +124,9 @@ const searchSpecSchema: Schema = {
   },
 };
 
+/** Where each parsed spec came from, so checks made later (against the batch, the nodes) still say file:line:column. */
+const sources = new WeakMap<SearchSpec, ConfigSource>();
+
 /** A spec's YAML text (a file's, or a `%%tune search` cell's), with errors at file:line:column. */
 export function parseSpecText(text: string, file: string): SearchSpec {
   const { value, source } = parseYamlAgainst<SearchSpec>(text, file, searchSpecSchema);
@@ -137,8 +140,19 @@ export function checkSpec(value: unknown, file: string): SearchSpec {
   return checkRest(value as SearchSpec, source);
 }
 
+/**
+ * An error about the spec's value at `path`: at file:line:column when the spec was parsed from text (at the key
+ * with `part: 'key'`), else naming the key path (a spec built in TypeScript and never checked).
+ */
+export function specError(spec: SearchSpec, path: ConfigPath, message: string, part: 'key' | 'value' = 'value'): UserError {
+  const source = sources.get(spec);
+  if (source) return source.error(path, message, part);
+  return new UserError(`search spec: ${path.length ? `${pathText(path)}: ` : ''}${message}`);
+}
+
 /** What the schema cannot say. */
 function checkRest(spec: SearchSpec, source: ConfigSource): SearchSpec {
+  sources.set(spec, source);
   const { sql, metric } = spec.objective;
   if ((sql === undefined) === (metric === undefined)) throw source.error(['objective'], 'give either metric (a run summary column, e.g. dd_rate_bps) or sql');
   if (sql !== undefined && !sql.includes('{batch_id}')) throw source.error(['objective', 'sql'], 'must use {batch_id} (the trial batch it is computed for)');
