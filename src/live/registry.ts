@@ -50,8 +50,12 @@ export async function stopServing(store: DuckDBStore): Promise<void> {
   const entry = served.get(socketPath);
   if (!entry) return;
   const at = entry.stores.indexOf(store);
-  if (at >= 0) entry.stores.splice(at, 1);
-  if (entry.stores.length > 0) return;
-  served.delete(socketPath);
+  if (entry.stores.length > 1 || at < 0) {
+    if (at >= 0) entry.stores.splice(at, 1);
+    return;
+  }
+  // The last handle: it stays the server's store while the server closes (its final parses run on it).
   await (await entry.server)?.close();
+  entry.stores.splice(0);
+  served.delete(socketPath);
 }

@@ -6,7 +6,12 @@
  * writer's database (its TEMP tables are its own); its statements run in a
  * READ ONLY transaction (statement-guard.ts), so a reader can never change
  * the store, and stream back chunk by chunk with socket back-pressure.
- * Parses a reader asks for (`op: 'parse'`) run here, on the writer's store.
+ * Parses a reader asks for (`op: 'parse'`) run here, on the writer's store;
+ * each one asked for is run once more as the server closes, so the lines that
+ * came after a viewer's last poll (and the processes that ended since) are
+ * parsed before the writer lets the file go: a viewer (`expert dashboard`,
+ * `expert watch`) that then opens the file directly finds nothing to parse
+ * and reads it read-only, never taking the write lock from the next reader.
  */
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -30,6 +35,8 @@ export function writerLabel(): string {
 export class LiveServer {
   private readonly sessions = new Set<Session>();
   private closed = false;
+  /** Parses readers asked for, by `parser|batchId`: run once more at close. */
+  private readonly asked = new Map<string, { parser: string; batchId: number | null }>();
 
   private constructor(
     readonly socketPath: string,
@@ -38,7 +45,7 @@ export class LiveServer {
   ) {
     server.on('connection', (socket) => {
       if (this.closed) return socket.destroy();
-      const session = new Session(socket, this.storeFor);
+      const session = new Session(socket, this.storeFor, (parser, batchId) => this.asked.set(`${parser}|${batchId}`, { parser, batchId }));
       this.sessions.add(session);
       socket.on('close', () => {
         this.sessions.delete(session);
@@ -73,8 +80,15 @@ export class LiveServer {
     return this.sessions.size;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  private closing: Promise<void> | undefined;
+
+  close(): Promise<void> {
+    this.closing ??= this.shut();
+    return this.closing;
+  }
+
+  private async shut(): Promise<void> {
+    await this.finalParses();
     this.closed = true;
     const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await Promise.all([...this.sessions].map((s) => s.close()));
@@ -83,6 +97,20 @@ export class LiveServer {
       unlinkSync(this.socketPath);
     } catch {
       // already gone
+    }
+  }
+
+  /** Readers keep reading through the socket meanwhile; a parse that fails is left to whoever reads next. */
+  private async finalParses(): Promise<void> {
+    const store = this.storeFor();
+    if (!store || this.asked.size === 0) return;
+    const { ensureParsed } = await import('../mine/engine.js');
+    for (const { parser, batchId } of this.asked.values()) {
+      try {
+        await ensureParsed(store, parser, batchId === null ? {} : { batchId });
+      } catch {
+        // e.g. the store is closing under an error: nothing to add to it
+      }
     }
   }
 }
@@ -120,6 +148,7 @@ class Session {
   constructor(
     private readonly socket: Socket,
     private readonly storeFor: () => DuckDBStore | undefined,
+    private readonly onParse: (parser: string, batchId: number | null) => void,
   ) {
     readMessages(socket, (message) => {
       const request = message as Request;
@@ -145,6 +174,7 @@ class Session {
           await this.run(request.id, request.sql, decode(request.params) as DuckDBValue[] | Record<string, DuckDBValue> | null);
           return;
         case 'parse': {
+          this.onParse(request.parser, request.batchId);
           const { ensureParsed } = await import('../mine/engine.js');
           const report = await ensureParsed(this.store(), request.parser, request.batchId === null ? {} : { batchId: request.batchId });
           await this.send({ id: request.id, type: 'result', value: encode(report) });
