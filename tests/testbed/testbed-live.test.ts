@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { testbedDown, testbedStatus, testbedUp, type TestbedStatus } from '../../src/testbed/index.js';
 import { UserError } from '../../src/errors.js';
 import { canIsolateNodes } from '../../src/testbed/node.js';
+import { processesMentioning } from '../helpers/processes.js';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '..', '..');
@@ -24,18 +25,6 @@ const env = { ...process.env, EXPERT_TESTBED_DIR: '' };
 delete env.EXPERT_TESTBED_DIR;
 
 /** Every process whose command line mentions `text` (our temp folder): what must be gone after `down`. */
-function processesMentioning(text: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (argv.includes(text) && Number(pid) !== process.pid) found.push(`${pid}: ${argv.slice(0, 120)}`);
-    } catch { /* gone */ }
-  }
-  return found;
-}
 
 function killMentioning(text: string): void {
   for (const line of processesMentioning(text)) {

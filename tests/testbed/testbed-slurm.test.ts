@@ -24,6 +24,7 @@ import { canIsolateNodes } from '../../src/testbed/node.js';
 import { openStore } from '../../src/store/store.js';
 import type { LocalCluster } from '../../src/slurm/local-cluster.js';
 import { allocate, steps, type TestAllocation } from '../slurm/harness.js';
+import { processesMentioning } from '../helpers/processes.js';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '..', '..');
@@ -37,18 +38,6 @@ let cluster: LocalCluster;
 let alloc: TestAllocation | undefined;
 
 /** Every live process whose command line mentions `text`. */
-function processesMentioning(text: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (argv.includes(text) && Number(pid) !== process.pid) found.push(`${pid}: ${argv.slice(0, 120)}`);
-    } catch { /* gone */ }
-  }
-  return found;
-}
 
 function cli(args: string[], runEnv: NodeJS.ProcessEnv) {
   return run(process.execPath, ['--import', import.meta.resolve('tsx'), join(repo, 'src', 'cli', 'main.ts'), ...args], { cwd, env: runEnv, timeout: 180_000 });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/store/store.js';
 import { procState, startPausedGuest, threadComms, type PausedGuest } from './guests.js';
+import { expert } from '../helpers/cli.js';
 
 let dir: string;
 const guests: PausedGuest[] = [];
@@ -24,17 +25,6 @@ afterEach(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the CLI as a user would: its own process, stdout and stderr captured. */
-function expert(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 function snapshot(g: PausedGuest) {
   return new Map([...threadComms(g.pid).keys()].map((tid) => [tid, procState(g.pid, tid)]));

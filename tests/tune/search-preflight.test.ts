@@ -10,7 +10,6 @@
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { runSearch } from '../../src/tune/search/run.js';
 import { batchColumns, checkSummaryColumns } from '../../src/tune/search/columns.js';
 import { parseSpecText } from '../../src/tune/search/spec.js';
 import { startPausedGuest, type PausedGuest } from './guests.js';
+import { expert } from '../helpers/cli.js';
 
 let dir: string;
 let guest: PausedGuest;
@@ -40,16 +40,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function expert(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 function spec(name: string, lines: string[]): string {
   const file = join(dir, name);

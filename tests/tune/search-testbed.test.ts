@@ -8,26 +8,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { openStore } from '../../src/store/store.js';
+import { expertIn } from '../helpers/cli.js';
 
-const CLI = resolve('src/cli/main.ts');
-const TSX = import.meta.resolve('tsx');
-
-function expert(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const expert = expertIn;
 
 type Thread = { guest: string; tid: number; kind: string; cpus: string; nice: number };
 /** The guests' long-lived threads (QEMU's worker threads come and go). */

@@ -7,7 +7,6 @@
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import type { ResolvedBatchConfig } from '../../src/batch/config/types.js';
 import { runSearch } from '../../src/tune/search/run.js';
 import { candidatesOf, checkSpec, parseSpecText, type SearchSpec } from '../../src/tune/search/spec.js';
 import { procState, startPausedGuest, threadComms, type PausedGuest } from './guests.js';
+import { expert } from '../helpers/cli.js';
 
 let dir: string;
 let store: ExpertStore;
@@ -135,16 +135,6 @@ test('expert tune search from a spec file prints the ranking and the best with i
   assert.match(r.stderr, /^4 trials of 4 distinct candidates of the 4 in the space \(8 runs in 1 round\), /m);
 });
 
-function expert(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 test('candidate generation and spec errors (pure)', () => {
   const generated = candidatesOf({ batch: 'x', generate: { guests: ['a', 'b'], cpus: [[0], '1'], nice: [5] }, objective: { sql: '{batch_id}', direction: 'max' } });

@@ -7,27 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { openStore } from '../../src/store/store.js';
+import { expertIn } from '../helpers/cli.js';
 
-const CLI = resolve('src/cli/main.ts');
-// Absolute, since the CLI runs in a temporary folder outside the project.
-const TSX = import.meta.resolve('tsx');
-
-function expert(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
+// Run in the test's temporary folder (the helper's tsx and CLI paths are absolute).
+const expert = expertIn;
 
 test('testbed: baseline / pin-one / pin-all-to-one, recorded in tuning and restored', { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'expert-tune-testbed-'));
