@@ -80,11 +80,14 @@ function boundaries() {
 }
 
 function layout(title) {
-  return Object.assign({ title: { text: title, font: { size: 13 } }, margin: { t: 40, r: 10, b: 35, l: 55 },
-    xaxis: { type: 'date' }, legend: { orientation: 'h' } }, boundaries());
+  // The legend at the chart's foot, below the date axis's two lines of labels (Plotly's default spot overlapped them).
+  return Object.assign({ title: { text: title, font: { size: 13 } }, margin: { t: 40, r: 10, b: 70, l: 55 },
+    xaxis: { type: 'date' }, legend: { orientation: 'h', xref: 'container', yref: 'container', x: 0.01, y: 0, yanchor: 'bottom' } }, boundaries());
 }
 
 function addSeries(s) {
+  // An update may name a series the snapshot already drew (the first one after a (re)connect does): one trace each.
+  if (traces.has(s.key)) return;
   const div = chartFor(s);
   Plotly.addTraces(div, { x: s.x.map((t) => new Date(t)), y: s.y.slice(), name: s.name.replace(/^(vmstat|perf)_/, ''), mode: 'lines+markers', marker: { size: 4 } });
   traces.set(s.key, { div, index: div.data.length - 1, last: s.x.length ? s.x[s.x.length - 1] : -Infinity });

@@ -16,10 +16,14 @@ export function liveFigure(title: string, status: { status: string; progress: Pr
   const heading = p
     ? `${title} · ${status!.status} · runs ${p.done}/${p.total} done · ETA ${formatEta(p.etaSeconds)} · policy ${p.policy ?? '-'}`
     : title;
-  const layout = baseLayout({ title: heading, xTitle: 'time', yTitle: 'per second (cs, bo) / count (perf)', height: 420 });
-  layout.yaxis2 = { title: { text: 'CPU %' }, overlaying: 'y', side: 'right', range: [0, 100], showgrid: false };
+  // A date axis prints the day under its first tick: with the legend at Plotly's default spot below the plot (and an
+  // axis title) the three overlapped. The time axis needs no title; the legend sits at the figure's foot, below the
+  // axis however tall its labels grow, and the right axis makes room for its own title.
+  const layout = baseLayout({ title: heading, yTitle: 'per second (cs, bo) / count (perf)', height: 440 });
+  layout.yaxis2 = { title: { text: 'CPU %' }, overlaying: 'y', side: 'right', range: [0, 100], showgrid: false, automargin: true };
   layout.xaxis = { ...(layout.xaxis as object), type: 'date' };
-  layout.legend = { orientation: 'h' };
+  layout.legend = { orientation: 'h', xref: 'container', yref: 'container', x: 0.02, y: 0, yanchor: 'bottom' };
+  layout.margin = { ...(layout.margin as object), b: 100 };
   const shapes: unknown[] = [];
   const annotations: unknown[] = [];
   let previous: string | null | undefined;

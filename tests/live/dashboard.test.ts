@@ -35,6 +35,14 @@ async function freePort(): Promise<number> {
 }
 
 const POINTS = `document.querySelectorAll('.js-plotly-plot .scatterlayer .point').length`;
+/** Per chart, the x tick labels whose box meets the legend's box: what a reader would see overlapping. */
+const OVERLAPS = `[...document.querySelectorAll('.js-plotly-plot')].flatMap((plot, i) => {
+  const legend = plot.querySelector('.legend')?.getBoundingClientRect();
+  if (!legend) return [];
+  return [...plot.querySelectorAll('.xtick text, .xaxislayer-above text, .g-xtitle text')].map((t) => [t.textContent, t.getBoundingClientRect()])
+    .filter(([, r]) => r.width > 0 && r.left < legend.right && r.right > legend.left && r.top < legend.bottom && r.bottom > legend.top)
+    .map(([text]) => 'chart ' + i + ': ' + text);
+})`;
 
 test('expert run --dashboard: growing charts offline, 401 without the token, reconnects, /metrics for promtool and Prometheus', async () => {
   const writer = await d.run('dash.yaml', 'dash.duckdb', ['--dashboard']);
@@ -60,6 +68,13 @@ test('expert run --dashboard: growing charts offline, 401 without the token, rec
   assert.ok((await page.locator('#charts h2', { hasText: 'node local' }).count()) === 1);
   assert.ok((await page.locator('.js-plotly-plot .shapelayer path').count()) >= 1, 'run boundaries drawn');
   assert.ok((await page.locator('.js-plotly-plot .annotation-text', { hasText: /baseline|other/ }).count()) >= 1, 'policy marked');
+  // Each chart's legend sits clear of its x axis's labels (the date axis prints a second line with the day).
+  const overlaps = (await page.evaluate(OVERLAPS)) as string[];
+  assert.deepEqual(overlaps, [], 'legend over axis labels');
+  // One trace per figure and place: a series the snapshot drew is not drawn again when an update names it.
+  const legends = (await page.evaluate(`[...document.querySelectorAll('.js-plotly-plot')].map((p) => p.data.map((t) => t.name))`)) as string[][];
+  assert.ok(legends.length >= 1);
+  for (const names of legends) assert.deepEqual(names, [...new Set(names)], `one trace per figure: ${names.join(', ')}`);
 
   // The network goes away and comes back: the page reconnects (EventSource) and goes on drawing.
   await page.context().setOffline(true);
