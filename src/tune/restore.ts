@@ -3,7 +3,9 @@
  * (affinity list, nice, and ionice/chrt where those were changed), checks it
  * by reading /proc, marks `restored_at` in the store and drops the entries.
  * A thread that no longer exists (guest stopped, TID reused) has nothing left
- * to restore and leaves the journal too. On each node, libvirt domains come
+ * to restore and leaves the journal too (its rows get restored_at: its
+ * change ended with it). QEMU workers started while their guest was tuned
+ * are then set like the guest's main thread (inherited-workers.ts). On each node, libvirt domains come
  * first (virsh puts their live pinning and schedinfo back, which also resets
  * their cgroups' cpusets), then every thread is set to its exact affinity.
  */
@@ -16,6 +18,7 @@ import type { ThreadOutcome } from './apply-script.js';
 import { domainRestoreProblems, restoreDomainScript } from './restore-libvirt.js';
 import { entryKey, type Journal, type JournalEntry } from './journal.js';
 import { actionReached } from './verify.js';
+import { resetInheritedWorkers } from './inherited-workers.js';
 
 export interface RestoreResult {
   node: string;
@@ -51,6 +54,7 @@ export async function restoreEntries(entries: readonly JournalEntry[], context: 
       const domainEntries = nodeEntries.filter((e) => e.domain);
       const threadEntries = nodeEntries.filter((e) => !e.domain);
       const done: string[] = [];
+      const restoredThreads: JournalEntry[] = [];
       const restoredAt = Date.now();
       if (domainEntries.length) {
         const { domains, error: scriptError } = await runThreadScript(executor, [], context.timeoutMs, domainEntries.map(restoreDomainScript));
@@ -83,6 +87,9 @@ export async function restoreEntries(entries: readonly JournalEntry[], context: 
         if (outcome.gone && !outcome.before) {
           results.push({ ...base, outcome: 'gone' });
           done.push(entryKey(entry));
+          // Its change ended with it: nothing of it is left in force.
+          const store = context.storeFor?.(entry);
+          if (store && !store.readOnly) await store.markRestored(entry.batchId, entry.node, entry.tid, restoredAt);
           continue;
         }
         const missed = threads[index]!.actions.filter((a) => !outcome.after || !actionReached(a, outcome.after));
@@ -93,8 +100,13 @@ export async function restoreEntries(entries: readonly JournalEntry[], context: 
         }
         results.push({ ...base, outcome: 'restored' });
         done.push(entryKey(entry));
+        restoredThreads.push(entry);
         const store = context.storeFor?.(entry);
         if (store && !store.readOnly) await store.markRestored(entry.batchId, entry.node, entry.tid, restoredAt);
+      }
+      // Workers QEMU started while the guest was tuned carry the tuning and no journal entry.
+      for (const w of await resetInheritedWorkers(executor, first.node, restoredThreads, context.timeoutMs)) {
+        if (w.outcome !== 'gone') results.push({ node: first.node, guest: w.guest, tid: w.tid, threadKind: 'worker', outcome: w.outcome, ...(w.error ? { error: w.error } : {}) });
       }
       if (context.journal && done.length) await context.journal.remove(done);
     }),

@@ -25,6 +25,8 @@ export interface GuestOptions {
   nameArg?: string;
   /** A QMP unix socket (for adding an iothread while the guest runs). */
   qmpSocket?: string;
+  /** A raw image file attached as virtio disk `d0` with aio=threads (its I/O runs in QEMU's `worker` threads). */
+  disk?: string;
 }
 
 export function threadComms(pid: number): Map<number, string> {
@@ -45,6 +47,7 @@ export async function startPausedGuest(name: string, options: GuestOptions = {})
   const args = ['-S', '-name', options.nameArg ?? `guest=${name.replace(/,/g, ',,')},debug-threads=on`, '-smp', String(smp), '-m', '64', '-accel', 'tcg', '-display', 'none', '-nodefaults', '-monitor', 'none', '-serial', 'none'];
   for (let i = 1; i <= iothreads; i++) args.push('-object', `iothread,id=io${i}`);
   if (options.qmpSocket) args.push('-qmp', `unix:${options.qmpSocket},server=on,wait=off`);
+  if (options.disk) args.push('-drive', `file=${options.disk},format=raw,if=none,id=d0,aio=threads`, '-device', 'virtio-blk-pci,drive=d0');
   const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -85,10 +88,10 @@ export function procState(pid: number, tid: number): { cpus: string; nice: numbe
   return { cpus, nice: Number(fields[16]) };
 }
 
-/** Adds an iothread to a running guest over QMP: a new host thread `IO <id>` appears. */
-export async function addIothread(qmpSocket: string, id: string): Promise<void> {
+/** One QMP command on a running guest's socket (after the capabilities handshake); its `return`. */
+export async function qmpCommand(qmpSocket: string, execute: string, args?: Record<string, unknown>): Promise<unknown> {
   const { createConnection } = await import('node:net');
-  await new Promise<void>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const socket = createConnection(qmpSocket);
     let buffer = '';
     let step = 0;
@@ -109,14 +112,24 @@ export async function addIothread(qmpSocket: string, id: string): Promise<void> 
           socket.write(JSON.stringify({ execute: 'qmp_capabilities' }) + '\n');
         } else if (message.return !== undefined && step === 1) {
           step = 2;
-          socket.write(JSON.stringify({ execute: 'object-add', arguments: { 'qom-type': 'iothread', id } }) + '\n');
+          socket.write(JSON.stringify(args ? { execute, arguments: args } : { execute }) + '\n');
         } else if (message.return !== undefined && step === 2) {
           socket.end();
-          resolve();
+          resolve(message.return);
         }
       }
     });
   });
+}
+
+/** Adds an iothread to a running guest over QMP: a new host thread `IO <id>` appears. */
+export async function addIothread(qmpSocket: string, id: string): Promise<void> {
+  await qmpCommand(qmpSocket, 'object-add', { 'qom-type': 'iothread', id });
+}
+
+/** A write to the guest's disk `d0` through QEMU's own qemu-io (runs while the guest is paused): a pool `worker` does it. */
+export async function diskWrite(qmpSocket: string): Promise<void> {
+  await qmpCommand(qmpSocket, 'human-monitor-command', { 'command-line': 'qemu-io d0 "write 0 64k"' });
 }
 
 export interface ClimbPolicyOptions {
