@@ -125,7 +125,7 @@ function showMoves(moves) {
     const change = m.objectiveBefore && m.objectiveAfter !== null ? (100 * (m.objectiveAfter - m.objectiveBefore)) / m.objectiveBefore : null;
     row([new Date(m.atMs).toLocaleTimeString(), m.run === null ? '' : String(m.run), m.node + '/' + m.guest, m.action, m.before + ' → ' + m.after,
       (m.objective || '') + ' ' + fmt(m.objectiveBefore) + ' → ' + fmt(m.objectiveAfter),
-      change === null ? '' : (change > 0 ? '+' : '') + change.toFixed(1) + '%', m.kept ? 'kept' : 'undone'], 'td', [, , , , , , , m.kept ? 'kept' : 'undone']);
+      change === null ? '' : (change > 0 ? '+' : '') + change.toFixed(1) + '%', m.kept ? 'kept' : m.objectiveAfter === null ? 'cut off' : 'undone'], 'td', [, , , , , , , m.kept ? 'kept' : 'undone']);
   }
   box.replaceChildren(head, table);
 }

@@ -76,7 +76,7 @@ function movesLines(moves: BatchStatus['moves'] | undefined, width: number): str
       new Date(m.atMs).toISOString().slice(11, 19),
       m.run === null ? '' : `run ${m.run}`,
       where(m.node, m.guest),
-      m.kept ? 'kept' : 'undone',
+      m.kept ? 'kept' : m.objectiveAfter === null ? 'cut off' : 'undone',
       m.action,
       `${m.objective ?? 'objective'} ${figure(m.objectiveBefore)} → ${figure(m.objectiveAfter)}${change}`,
       `${m.before} → ${m.after}`,

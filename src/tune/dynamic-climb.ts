@@ -31,7 +31,8 @@ export interface MoveRow {
   before: { cpus: string; nice: number };
   after: { cpus: string; nice: number };
   objective_before: number;
-  objective_after: number;
+  /** Null when the run ended before the window after the move did (the move was cut off; the restore undid it). */
+  objective_after: number | null;
   kept: boolean;
 }
 
@@ -163,12 +164,13 @@ export function startHillClimb(options: HillClimbOptions): HillClimb {
       settings.set(move.guest, next);
       await sleep(settleMs);
       const after = await measure();
-      if (stopped) return;
-      const kept = helps(before, after, direction, threshold, noiseOf(pairs));
-      const row: MoveRow = { batch_id: options.batchId ?? null, run: options.run ?? null, at: new Date(), node: guest.node, guest: guest.name, action: move.action, before: view(old), after: view(next), objective_before: before, objective_after: after, kept };
+      // A move the run's end cut off is still a move that was in force: recorded, with no objective after it.
+      const kept = !stopped && helps(before, after, direction, threshold, noiseOf(pairs));
+      const row: MoveRow = { batch_id: options.batchId ?? null, run: options.run ?? null, at: new Date(), node: guest.node, guest: guest.name, action: move.action, before: view(old), after: view(next), objective_before: before, objective_after: stopped ? null : after, kept };
       moves.push(row);
       if (options.store) await recordMove(options.store, row, { policy: options.name, objective: spec.objective, threshold });
       options.onMove?.(row);
+      if (stopped) return;
       if (kept) {
         before = after;
         continue;

@@ -109,7 +109,7 @@ function runPanel(c: Columns, yTitle: string, height: number | undefined): Figur
       `<b>${escapeAnnotation(String(c.guest![i]))}</b> · ${escapeAnnotation(String(c.action![i]))}${c.node?.[i] ? ` on ${escapeAnnotation(String(c.node[i]))}` : ''}`,
       `${escapeAnnotation(settingsText(c.before?.[i]))} → ${escapeAnnotation(settingsText(c.after?.[i]))}`,
       `objective ${significant(before[i], 4)} → ${significant(after[i], 4)}${change === null ? '' : ` (${signedPercent(change, 2)})`}`,
-      kept[i] ? 'kept' : 'undone',
+      kept[i] ? 'kept' : after[i] === null ? 'cut off by the end of the run (undone by the restore)' : 'undone',
     ].join('<br>');
   });
   const idx = (want: boolean) => Array.from({ length: n }, (_, i) => i).filter((i) => kept[i] === want);
@@ -172,7 +172,7 @@ export function movesTable(input: TableInput): TableData {
       significant(before, 4),
       significant(after, 4),
       before && after !== null ? signedPercent((100 * (after - before)) / before, 2) : 'n/a',
-      c.kept?.[i] === true ? 'kept' : 'undone',
+      c.kept?.[i] === true ? 'kept' : after === null ? 'cut off' : 'undone',
     ];
   });
   return { columns: ['at', 'run', 'node', 'guest', 'action', 'before', 'after', 'objective before', 'objective after', 'change', 'kept'], rows };

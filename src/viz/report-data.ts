@@ -127,7 +127,7 @@ export async function loadReportModel(store: ExpertStore, batchRef: number | str
 
   return {
     batch: toReportBatch(batch),
-    ...(rowCount(moves) > 0 ? { moves: { figure: movesFigure(moves), table: movesTable(moves), objectives: [...new Set(moves.objective!.map(String))], kept: moves.kept!.filter((k) => k === true).length } } : {}),
+    ...(rowCount(moves) > 0 ? { moves: { figure: movesFigure(moves), table: movesTable(moves), objectives: [...new Set(moves.objective!.map(String))], kept: moves.kept!.filter((k) => k === true).length, cutOff: moves.objective_after!.filter((v) => v === null || v === undefined).length } } : {}),
     runs: columnsTable(runs),
     processes,
     policies: policiesOf(batch.config),

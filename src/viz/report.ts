@@ -55,6 +55,8 @@ export interface ReportMoves {
   objectives: string[];
   /** How many of the moves were kept. */
   kept: number;
+  /** How many the end of their run cut off before the window after them ended (no objective after; undone by the restore). */
+  cutOff: number;
 }
 
 /** Significant digits of the numbers in the report's tables. */
@@ -170,7 +172,7 @@ function movesHtml(m: ReportMoves): string {
   const n = m.table.rows.length;
   return [
     '<h2 id="moves">Online optimizer: moves</h2>',
-    `<p class="meta">${n} move${n === 1 ? '' : 's'}, ${m.kept} kept, ${n - m.kept} undone; objective ${escapeHtml(m.objectives.map(objectiveMeaning).join('; '))}. ` +
+    `<p class="meta">${n} move${n === 1 ? '' : 's'}, ${m.kept} kept, ${n - m.kept - m.cutOff} undone${m.cutOff ? `, ${m.cutOff} cut off by the end of its run (no objective after it; the restore undid it)` : ''}; objective ${escapeHtml(m.objectives.map(objectiveMeaning).join('; '))}. ` +
       'Hollow circles: the objective over the interval before a move (the settings in force); triangles: over the interval after a kept move; crosses: after a move that was undone. ' +
       'Hover for the guest, the action and the settings before → after.</p>',
     figureHtml(m.figure, { id: 'moves-chart' }),

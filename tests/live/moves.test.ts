@@ -49,7 +49,7 @@ test('expert watch and the dashboard show the moves of a running hill-climb batc
   d.children.add(watch.child);
 
   // A move line: time, run, where, kept/undone, knob, objective before → after (change), settings before → after.
-  const MOVE = new RegExp(`^\\d\\d:\\d\\d:\\d\\d  run 1  local/${name}\\s+(kept|undone)\\s+(pin|nice)\\s+cpu_pct \\S+ → \\S+( \\([-+]?[\\d.]+%\\))?\\s+cpus \\S+, nice \\d+ → cpus \\S+, nice \\d+$`, 'm');
+  const MOVE = new RegExp(`^\\d\\d:\\d\\d:\\d\\d  run 1  local/${name}\\s+(kept|undone|cut off)\\s+(pin|nice)\\s+cpu_pct \\S+ → \\S+( \\([-+]?[\\d.]+%\\))?\\s+cpus \\S+, nice \\d+ → cpus \\S+, nice \\d+$`, 'm');
   // Frames follow one another (not a terminal); each starts with its header line.
   const frames = () => watch.stdout().split(/\n(?=batch \d+ ')/);
   // Seen while the batch still runs: a frame that says running and lists a move.
@@ -68,7 +68,7 @@ test('expert watch and the dashboard show the moves of a running hill-climb batc
   assert.match(firstRow[3]!, /^(pin|nice)$/);
   assert.match(firstRow[4]!, /^cpus \S+, nice \d+ → cpus \S+, nice \d+$/);
   assert.match(firstRow[5]!, /^cpu_pct \S+ → \S+$/);
-  assert.match(firstRow[7]!, /^(kept|undone)$/);
+  assert.match(firstRow[7]!, /^(kept|undone|cut off)$/);
   await page.screenshot({ path: join(process.cwd(), 'test-output', 'dashboard-moves.png') });
 
   assert.equal((await writer.result).code, 0, writer.stderr());
