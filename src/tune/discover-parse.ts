@@ -16,6 +16,8 @@ export function classifyThread(pid: number, tid: number, comm: string): Pick<Thr
   const vcpu = /^CPU (\d+)\/[A-Za-z]+$/.exec(comm);
   if (vcpu) return { kind: 'vcpu', vcpu: Number(vcpu[1]) };
   if (tid === pid) return { kind: 'emulator' };
+  // QEMU's monitor runs its own iothread (`IO mon_iothread`, for out-of-band QMP): emulator work, not a disk's IOThread.
+  if (comm === 'IO mon_iothread') return { kind: 'other' };
   const io = /^IO (.+)$/.exec(comm);
   if (io) return { kind: 'iothread', iothread: io[1] };
   if (/^vhost-\d+$/.test(comm)) return { kind: 'vhost' };

@@ -27,7 +27,7 @@ for (const variant of ['sh', 'busybox']) {
       for (const t of guest.threads) {
         const comm = expected.threads.find((e) => e.tid === t.tid)!.comm;
         assert.equal(t.comm, comm);
-        const kind = t.tid === expected.pid ? 'emulator' : /^CPU \d+\//.test(comm) ? 'vcpu' : /^IO /.test(comm) ? 'iothread' : 'other';
+        const kind = t.tid === expected.pid ? 'emulator' : /^CPU \d+\//.test(comm) ? 'vcpu' : /^IO /.test(comm) && comm !== 'IO mon_iothread' ? 'iothread' : 'other';
         assert.equal(t.kind, kind, `${comm} (tid ${t.tid})`);
         assert.equal(t.state.nice, 0);
         assert.equal(parseCpuList(t.state.cpus).length, truth.nproc);

@@ -61,7 +61,8 @@ function states(g: PausedGuest): Map<number, { cpus: string; nice: number }> {
 function expectedKind(pid: number, tid: number, comm: string): string {
   if (/^CPU \d+\//.test(comm)) return 'vcpu';
   if (tid === pid) return 'emulator';
-  if (/^IO /.test(comm)) return 'iothread';
+  // The monitor's own iothread is not a disk's IOThread.
+  if (/^IO /.test(comm) && comm !== 'IO mon_iothread') return 'iothread';
   return 'other';
 }
 
