@@ -144,7 +144,9 @@ export function registerTune(program: Command): void {
       .option('--apply', 'apply the best policy at the end (left applied; undo with `expert tune restore`)')
       .option('--dry-run', "run nothing: print the space's size and a sample of its candidates")
       .option('--sample <n>', 'candidates the dry run shows (default 10)'),
-  ).action(async (file: string, options: { store: string; apply?: boolean; dryRun?: boolean; sample?: string } & DataOptions) => {
+  ).action(async (file: string, options: { store: string; apply?: boolean; dryRun?: boolean; sample?: string } & DataOptions, command: Command) => {
+      // A usage error like commander's own (one line, then main's `Run '... --help' for usage.`, exit 2): without it a search would run in full.
+      if (options.sample !== undefined && options.dryRun !== true) command.error('error: --sample only goes with --dry-run (it is how many candidates the dry run shows); a search measures what its strategy and budget say', { exitCode: 2, code: 'expert.sampleWithoutDryRun' });
       const sample = options.sample === undefined ? undefined : Number(options.sample);
       if (sample !== undefined && !(Number.isInteger(sample) && sample > 0)) throw new UserError(`--sample: expected a whole number above 0, got '${options.sample}'`);
       const columns = columnsOption(options.columns);

@@ -153,7 +153,7 @@ test('02-pinning-study runs at CI size: interleaved, a warm-up, compared run by 
 
   // The search section: the space as the dry run counts it, at most 4 placements measured, a ranking.
   const htmlOutputs = result.cells.flatMap((c) => c.outputs ?? []).map((o) => text(o.data?.['text/html'] as string | string[] | undefined));
-  assert.match(prose, /space: 18 placements of 2 guests \(18 combinations of 3 choices; 0 ruled out by constraints, 0 swaps of interchangeable guests left out\); strategy model\./);
+  assert.match(prose, /space: 18 placements of 2 guests \(18 combinations of 3 knobs; 0 ruled out by constraints, 0 swaps of interchangeable guests left out\); strategy model\./);
   const searched = /The search measured \*\*(\d+) of 18 placements\*\* \((\d+) runs in (\d+) rounds; ended: (done|trial budget)\)\. Best: \*\*`([^`]+)`\*\*\. How sure: (sure|fairly sure|not sure)/.exec(prose);
   assert.ok(searched, prose);
   assert.ok(Number(searched[1]) >= 2 && Number(searched[1]) <= 4, searched[0]);

@@ -6,11 +6,14 @@
  * file that is missing or broken (dry run), constraints that leave no
  * placement; and what a search that runs reports: each candidate's own
  * failures, distinct candidates beside trials, `batches` as a list in JSON,
- * `--columns` for search and discover.
+ * `--columns` for search and discover; usage refused before any work
+ * (`--sample` without `--dry-run`, the other output's columns), a trial
+ * budget that leaves no room for confirmation (said, with the budget it
+ * takes), and what an interrupt says in a round and between rounds.
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/store/store.js';
@@ -19,7 +22,9 @@ import { runSearch } from '../../src/tune/search/run.js';
 import { batchColumns, checkSummaryColumns } from '../../src/tune/search/columns.js';
 import { parseSpecText } from '../../src/tune/search/spec.js';
 import { startPausedGuest, type PausedGuest } from './guests.js';
-import { expert } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expert, type CliResult } from '../helpers/cli.js';
 
 let dir: string;
 let guest: PausedGuest;
@@ -143,7 +148,7 @@ test('constraints that leave no placement: the dry run and the search exit 2 at 
   for (const extra of [['--dry-run'], ['--store', store]]) {
     const r = await expert('tune', 'search', file, ...extra);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /empty\.yaml:9:3: space\.constraints: the constraints \(max_guests_per_cpu: 1\) leave no placement: they rule out all 6 combinations of 3 choices that are not swaps of interchangeable guests \(8 in all\)/);
+    assert.match(r.stderr, /empty\.yaml:9:3: space\.constraints: the constraints \(max_guests_per_cpu: 1\) leave no placement: they rule out all 6 combinations of 3 knobs that are not swaps of interchangeable guests \(8 in all\)/);
   }
   assert.equal(await batchesIn(store), 0);
 });
@@ -189,7 +194,7 @@ test('a search reports distinct candidates beside trials, batches as a list in J
   assert.match(table.stdout, /^policy +n\n[─ ]+\nnice3 +2\nbaseline +2\n\(2 rows\)\n$/);
   const typo = await expert('tune', 'search', file, '--store', store, '--columns', 'policy,medain');
   assert.equal(typo.code, 2);
-  assert.match(typo.stderr, /--columns: no column 'medain'; the columns are: rank, policy, n, median, /);
+  assert.match(typo.stderr, /--columns: no column 'medain' in the ranking; its columns are: rank, policy, n, median, /);
   assert.doesNotMatch(typo.stderr, /round 1/, 'refused before the search');
   const dry = await expert('tune', 'search', file, '--dry-run', '--columns', 'policy', '--format', 'json');
   assert.equal(dry.code, 0, dry.stderr);
@@ -205,4 +210,110 @@ test('a search reports distinct candidates beside trials, batches as a list in J
   const bad = await expert('tune', 'discover', '--columns', 'guest,kinds');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--columns: no column 'kinds'; the columns are: node, guest, pid, /);
+});
+
+test('usage the search refuses before any work: --sample without --dry-run, and --columns of the other output (the dry run has its own columns)', async () => {
+  const file = spec('usage.yaml', [
+    'batch: batch.yaml',
+    `candidates: [{name: baseline}, {name: nice3, identify: {vms: [${GUEST}]}, nice: 3}]`,
+    'objective: {metric: dd_rate_bps, direction: max}',
+  ]);
+  const store = join(dir, 'usage.duckdb');
+  // Without the refusal the whole search ran.
+  const sample = await expert('tune', 'search', file, '--store', store, '--sample', '3');
+  assert.equal(sample.code, 2, sample.stderr);
+  assert.equal(sample.stderr, "error: --sample only goes with --dry-run (it is how many candidates the dry run shows); a search measures what its strategy and budget say\nRun 'expert tune search --help' for usage.\n");
+  assert.equal(existsSync(store), false, 'nothing ran, no store opened');
+  const dryRank = await expert('tune', 'search', file, '--dry-run', '--columns', 'policy,rank');
+  assert.equal(dryRank.code, 2, dryRank.stderr);
+  assert.equal(dryRank.stderr, "expert: --columns: no column 'rank' in the dry run; its columns are: candidate, policy, applies ('rank' is a column of the search's ranking, without --dry-run)\n");
+  const dryTypo = await expert('tune', 'search', file, '--dry-run', '--columns', 'polcy');
+  assert.match(dryTypo.stderr, /^expert: --columns: no column 'polcy' in the dry run; its columns are: candidate, policy, applies \(rank, n, median, ci_low, ci_high, ci_level, batches are the search's ranking's, without --dry-run\)\n$/);
+  const applies = await expert('tune', 'search', file, '--store', store, '--columns', 'applies');
+  assert.equal(applies.code, 2, applies.stderr);
+  assert.match(applies.stderr, /^expert: --columns: no column 'applies' in the ranking; its columns are: rank, policy, n, median, ci_low, ci_high, ci_level, batches \('applies' is a column of the dry run \(--dry-run\)\)\n$/);
+  assert.equal(existsSync(store), false);
+});
+
+test('a trial budget spent exploring says the confirmation was skipped and what budget it takes; a runner-up with one run says why it has no interval', async () => {
+  const file = spec('skipped.yaml', [
+    'batch:',
+    '  name: skipped',
+    '  machines: {nodes: [{name: n1, host: local}]}',
+    '  tests: [{name: seen, on: nodes, command: ' + JSON.stringify(NICE_OF_GUEST) + '}]',
+    `candidates: [{name: baseline}, {name: nice3, identify: {vms: [${GUEST}]}, nice: 3}]`,
+    `objective: {sql: ${JSON.stringify(OBJECTIVE)}, direction: max}`,
+    'strategy: random',
+    'confirm: {top: 2, rounds: 1}',
+    'repetitions: 1',
+    'budget: {trials: 2}',
+  ]);
+  const r = await expert('tune', 'search', file, '--store', join(dir, 'skipped.duckdb'));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^2 trials of 2 distinct candidates of the 2 in the space \(2 runs in 1 round\), [\d.]+ s, strategy random, ended: trial budget\nconfirmation skipped: the trial budget \(2\) was spent exploring \(random measures each of the 2 candidates once before confirming\); raise budget\.trials to at least 4 for confirm: top 2 × 1 round\n/m);
+  assert.match(r.stderr, /^how sure: not sure: .*; runner-up baseline -100\.0% \(no interval: 1 run each, 3 each give one\)/m);
+  // With room for it the confirmation runs and nothing is said about it.
+  const roomy = spec('roomy.yaml', readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => (l.startsWith('budget:') ? 'budget: {trials: 4}' : l)));
+  const ok = await expert('tune', 'search', roomy, '--store', join(dir, 'skipped.duckdb'));
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stderr, /^4 trials of 2 distinct candidates of the 2 in the space \(4 runs in 2 rounds\), /m);
+  assert.doesNotMatch(ok.stderr, /confirmation (skipped|cut short)/);
+});
+
+/** `expert ARGS` (as tests/helpers/cli.ts runs it) that gets SIGINT `delayMs` after its stderr matches `when`. */
+function interruptedWhen(when: RegExp, delayMs: number, ...args: string[]): Promise<CliResult & { interruptedAt: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url)), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let interruptedAt = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!interruptedAt && when.test(stderr)) {
+        interruptedAt = stderr;
+        setTimeout(() => child.kill('SIGINT'), delayMs);
+      }
+    });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr, interruptedAt }));
+  });
+}
+
+test('an interrupt says what it stops: a round in progress is cut off; between rounds nothing runs and the results so far are kept', async () => {
+  const lines = (command: string, sql: string) => [
+    'batch:',
+    '  name: interrupted',
+    '  machines: {nodes: [{name: n1, host: local}]}',
+    '  tests: [{name: seen, on: nodes, command: ' + JSON.stringify(command) + '}]',
+    `candidates: [{name: baseline}, {name: nice3, identify: {vms: [${GUEST}]}, nice: 3}]`,
+    `objective: {sql: ${JSON.stringify(sql)}, direction: max}`,
+    'strategy: random',
+    'round: 1',
+    'confirm: {rounds: 0}',
+    'repetitions: 1',
+  ];
+  const store = join(dir, 'interrupted.duckdb');
+  // In a round: the workload prints what it saw, then sleeps; the interrupt comes 3 s into the round.
+  const during = await interruptedWhen(/^round 1: /m, 3000, 'tune', 'search', spec('during.yaml', lines(`${NICE_OF_GUEST}; sleep 30`, OBJECTIVE)), '--store', store);
+  assert.equal(during.code, 130, during.stderr);
+  assert.match(during.stderr, /^stopping the search: round 1 is cut off \(its finished runs count\) and its tuning restored…$/m);
+  assert.match(during.stderr, /, ended: interrupted$/m);
+  assert.doesNotMatch(during.stderr, /between rounds|round 2: /);
+  assert.match(during.stderr, /^  baseline: batch \d+, values 0 \(some workloads failed or were cut off\)$/m, 'its finished output counts');
+  // Interrupted before its workload printed anything: nothing measured, still exit 130 (not 1 with a hint about the objective).
+  const early = await interruptedWhen(/^round 1: /m, 0, 'tune', 'search', spec('early.yaml', lines(`sleep 30; ${NICE_OF_GUEST}`, OBJECTIVE)), '--store', store);
+  assert.equal(early.code, 130, early.stderr);
+  assert.match(early.stderr, /^interrupted before any candidate was measured$/m);
+  assert.doesNotMatch(early.stderr, /check the objective/);
+  // Between rounds: round 1's batch has ended and its values are being read (an objective that takes a while to
+  // compute); the interrupt was told a round was being cut off and restored when none ran.
+  const slow = `${OBJECTIVE} AND (SELECT count(*) FROM range(150000000) t(x) WHERE x % 7 = 3) > 0`;
+  const between = await interruptedWhen(/^round 1: batch \d+ ended; reading its values$/m, 0, 'tune', 'search', spec('between.yaml', lines(NICE_OF_GUEST, slow)), '--store', store);
+  assert.equal(between.code, 130, between.stderr);
+  const batch = /^round 1: batch (\d+) ended/m.exec(between.stderr)![1];
+  assert.match(between.stderr, new RegExp(`^stopping the search between rounds: nothing is running \\(round 1's batch ${batch} had ended\\); the results so far are kept and no new round starts$`, 'm'));
+  assert.doesNotMatch(between.stderr, /cut off|round 2: /);
+  assert.match(between.stderr, /^  \S+: batch \d+, values \d/m, 'round 1 counted');
+  assert.match(between.stderr, /^1 trial of 1 distinct candidate of the 2 in the space \(1 run in 1 round\), [\d.]+ s, strategy random, ended: interrupted$/m);
 });

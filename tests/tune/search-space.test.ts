@@ -117,7 +117,7 @@ test('dry run: size, what constraints and symmetry took out, a seeded sample; an
   const d = dryRun(spec, 5);
   const full = enumerate(normaliseSpace(spec.space!));
   assert.equal(full.product, 648);
-  assert.match(d.summary, new RegExp(`^space: ${full.placements.length} placements of 4 guests \\(648 combinations of 7 choices; ${full.ruledOut} ruled out by constraints, ${full.symmetric} swaps of interchangeable guests left out\\); strategy model$`));
+  assert.match(d.summary, new RegExp(`^space: ${full.placements.length} placements of 4 guests \\(648 combinations of 7 knobs; ${full.ruledOut} ruled out by constraints, ${full.symmetric} swaps of interchangeable guests left out\\); strategy model$`));
   assert.ok(full.placements.length >= 100 && full.placements.length <= 250, String(full.placements.length));
   assert.equal(d.rows.length, 5);
   assert.deepEqual(dryRun(spec, 5).rows, d.rows, 'the sample is seeded');

@@ -76,6 +76,13 @@ test('separation and certainty: intervals from order statistics, p from Mann–W
   assert.match(sure.statement, /^sure: .*runner-up c1 -27\.3%/);
   const unsure = certainty(new Map([[0, [10, 11, 12]], [1, [9, 11.5, 13]]]), 'max', (c) => `c${c}`);
   assert.match(unsure.statement, /^not sure/);
+  assert.match(unsure.statement, /runner-up c0 -4\.3% \(95% CI [-+]\d+\.\d% … [-+]\d+\.\d%\)/);
+  // Below 3 runs a side the bootstrap gives no interval: the statement says why, not a bare delta%.
+  const once = certainty(new Map([[0, [10]], [1, [8]]]), 'max', (c) => `c${c}`);
+  assert.equal(once.deltaCi, null);
+  assert.match(once.statement, /runner-up c1 -20\.0% \(no interval: 1 run each, 3 each give one\)/);
+  const uneven = certainty(new Map([[0, [10, 10, 11]], [1, [8, 9]]]), 'max', (c) => `c${c}`);
+  assert.match(uneven.statement, /runner-up c1 -15\.0% \(no interval: 3 runs of the best, 2 runs of the runner-up, 3 each give one\)/);
 });
 
 test('confirmation rounds re-run the leaders until the best is separated (or the rounds run out)', () => {

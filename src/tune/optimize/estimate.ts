@@ -8,7 +8,7 @@
 import { medianEstimate } from '../../stats/median.js';
 import { mannWhitneyU } from '../../stats/mann-whitney.js';
 import { relativeChange } from '../../stats/effect-size.js';
-import type { Interval } from '../../stats/sample.js';
+import { MIN_N, type Interval } from '../../stats/sample.js';
 import { signOf, type Direction, type History } from './types.js';
 
 export interface CandidateEstimate {
@@ -73,7 +73,11 @@ export function certainty(history: History, direction: Direction, names: (candid
   const deltaPct = Number.isFinite(change.value) ? change.value : null;
   const pValue = Number.isFinite(p) ? p : null;
   const fmt = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(1)}%`;
-  const vs = `runner-up ${names(second.candidate)} ${deltaPct === null ? '?' : fmt(deltaPct)}${change.ci ? ` (95% CI ${fmt(change.ci.low)} … ${fmt(change.ci.high)})` : ''}${pValue === null ? '' : `, p = ${pValue.toPrecision(2)}`}`;
+  // The bootstrap gives no interval below MIN_N runs a side: say so rather than print a bare delta%.
+  const runs = (n: number) => `${n} run${n === 1 ? '' : 's'}`;
+  const noInterval = best.n === second.n ? `${runs(best.n)} each` : `${runs(best.n)} of the best, ${runs(second.n)} of the runner-up`;
+  const interval = change.ci ? `95% CI ${fmt(change.ci.low)} … ${fmt(change.ci.high)}` : `no interval: ${Math.min(best.n, second.n) < MIN_N ? `${noInterval}, ${MIN_N} each give one` : (change.note ?? 'the bootstrap gave none')}`;
+  const vs = `runner-up ${names(second.candidate)} ${deltaPct === null ? '?' : fmt(deltaPct)} (${interval})${pValue === null ? '' : `, p = ${pValue.toPrecision(2)}`}`;
   const statement = isSeparated
     ? `sure: the best's 95% interval clears every other candidate's; ${vs}`
     : pValue !== null && pValue < 0.05

@@ -35,8 +35,8 @@ export function searchCandidates(spec: SearchSpec): CandidateSet {
     // Symmetry keeps one placement of each class, so only the constraints can leave none: a search of nothing is a mistake in the spec.
     if (enumeration.placements.length === 0) {
       const rules = (spec.space.constraints ?? []).map((c) => ('apart' in c ? `apart: [${c.apart.join(', ')}]` : `max_guests_per_cpu: ${c.max_guests_per_cpu}`));
-      const choices = `${space.dimensions.length} choice${space.dimensions.length === 1 ? '' : 's'}`;
-      const counted = enumeration.symmetric ? `all ${enumeration.ruledOut} combinations of ${choices} that are not swaps of interchangeable guests (${enumeration.product} in all)` : `all ${enumeration.product} combinations of ${choices}`;
+      const knobs = `${space.dimensions.length} knob${space.dimensions.length === 1 ? '' : 's'}`;
+      const counted = enumeration.symmetric ? `all ${enumeration.ruledOut} combinations of ${knobs} that are not swaps of interchangeable guests (${enumeration.product} in all)` : `all ${enumeration.product} combinations of ${knobs}`;
       throw specError(spec, ['space', 'constraints'], `the constraints (${rules.join('; ')}) leave no placement: they rule out ${counted}; loosen them or give more choices`, 'key');
     }
     const candidates = enumeration.placements.map((p) => {

@@ -14,7 +14,7 @@ import { batchConfigSchema, parseBatchConfigText, parseYamlAgainst, resolveBatch
 import { createExecutorPool } from '../../batch/executor-pool.js';
 import { UserError } from '../../errors.js';
 import { openStore } from '../../store/store.js';
-import { checkColumnNames as checkColumns, type OutputFormat } from '../../cli/format.js';
+import type { OutputFormat } from '../../cli/format.js';
 import { printRows } from '../../output/print.js';
 import { permutation, seededRandom } from '../../stats/random.js';
 import { defaultJournalPath, Journal } from '../journal.js';
@@ -76,11 +76,42 @@ export function rankingRows(result: SearchResult, options: { batchList?: boolean
 
 export const DRY_RUN_COLUMNS = ['candidate', 'policy', 'applies'];
 
+/**
+ * `--columns` against the columns of what this run prints: the dry run's sample and the search's ranking have
+ * different columns, so a name of the other one is told as such.
+ */
+export function checkSearchColumns(dryRun: boolean, picked: readonly string[] | undefined): void {
+  const [own, other] = dryRun ? [DRY_RUN_COLUMNS, RANKING_COLUMNS] : [RANKING_COLUMNS, DRY_RUN_COLUMNS];
+  const unknown = (picked ?? []).find((c) => !own.includes(c));
+  if (unknown === undefined) return;
+  const where = dryRun ? 'the dry run' : 'the ranking';
+  const theirs = other.filter((c) => !own.includes(c));
+  const elsewhere = other.includes(unknown) ? ` ('${unknown}' is a column of ${dryRun ? "the search's ranking, without --dry-run" : 'the dry run (--dry-run)'})` : ` (${theirs.join(', ')} are ${dryRun ? "the search's ranking's, without --dry-run" : "the dry run's"})`;
+  throw new UserError(`--columns: no column '${unknown}' in ${where}; its columns are: ${own.join(', ')}${elsewhere}`);
+}
+
 const counted = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** The stderr line after a search: trials (a candidate measured in a round), how many distinct candidates that was, runs, rounds. */
 export function searchSummaryLine(result: SearchResult): string {
   return `${counted(result.trials.length, 'trial')} of ${counted(result.candidatesTried, 'distinct candidate')} of the ${result.spaceSize} in the space (${counted(result.runs, 'run')} in ${counted(result.rounds, 'round')}), ${(result.elapsedMs / 1000).toFixed(1)} s, strategy ${result.strategy}, ended: ${result.ended}`;
+}
+
+/**
+ * When a budget ended the search before its confirmation rounds (random and model explore every candidate once
+ * before confirming the leaders), what happened and the trial budget that leaves room for them; else undefined.
+ */
+export function confirmationNote(result: SearchResult, spec: SearchSpec): string | undefined {
+  const c = result.confirmation;
+  if (!c?.cutOff || (result.ended !== 'trial budget' && result.ended !== 'time budget')) return undefined;
+  const needed = result.spaceSize + Math.min(c.top, result.spaceSize) * c.rounds;
+  const asked = `confirm: top ${c.top} × ${counted(c.rounds, 'round')}`;
+  const budget = result.ended === 'trial budget' ? `the trial budget (${spec.budget?.trials})` : `the time budget (${spec.budget?.time})`;
+  const why = `${result.strategy} measures each of the ${result.spaceSize} candidates once before confirming`;
+  const raise = result.ended === 'trial budget' ? `raise budget.trials to at least ${needed} for ${asked}` : `${asked} takes up to ${needed} trials in all; raise budget.time`;
+  return c.ran === 0
+    ? `confirmation skipped: ${budget} was spent exploring (${why}); ${raise}`
+    : `confirmation cut short: ${budget} ran out after ${c.ran} of its ${counted(c.rounds, 'round')} began; ${raise}`;
 }
 
 /** A policy part in words: `vm1: pin vcpu→0, nice 5`. */
@@ -106,11 +137,25 @@ export function dryRun(spec: SearchSpec, sample: number): { summary: string; col
   const n = set.candidates.length;
   const e = set.enumeration;
   const summary = e
-    ? `space: ${n} placement${n === 1 ? '' : 's'} of ${set.space!.guests.length} guest${set.space!.guests.length === 1 ? '' : 's'} (${e.product} combinations of ${set.space!.dimensions.length} choices; ${e.ruledOut} ruled out by constraints, ${e.symmetric} swaps of interchangeable guests left out); strategy ${strategyName(spec)}`
+    ? `space: ${n} placement${n === 1 ? '' : 's'} of ${set.space!.guests.length} guest${set.space!.guests.length === 1 ? '' : 's'} (${e.product} combinations of ${set.space!.dimensions.length} knob${set.space!.dimensions.length === 1 ? '' : 's'}; ${e.ruledOut} ruled out by constraints, ${e.symmetric} swaps of interchangeable guests left out); strategy ${strategyName(spec)}`
     : `${n} candidate${n === 1 ? '' : 's'} (listed or generated); strategy ${strategyName(spec)}`;
   const picked = n <= sample ? Array.from({ length: n }, (_, i) => i) : permutation(seededRandom(spec.seed ?? 1), n).slice(0, sample).sort((a, b) => a - b);
   const rows = picked.map((i) => [i + 1, set.candidates[i]!.name, candidateParts(set, i).map(describePart).join('; ') || 'nothing changed']);
   return { summary, columns: DRY_RUN_COLUMNS, rows };
+}
+
+/** The line an interrupt (SIGINT, SIGTERM) prints: what it stops, given where the search is. */
+export function interruptNote(at: { phase: 'checks' | 'round' | 'between' | 'ended'; round: number; batchId?: number }): string {
+  switch (at.phase) {
+    case 'checks':
+      return 'stopping the search before its first round: nothing has run';
+    case 'round':
+      return `stopping the search: round ${at.round} is cut off (its finished runs count) and its tuning restored…`;
+    case 'between':
+      return `stopping the search between rounds: nothing is running (round ${at.round}'s batch ${at.batchId} had ended); the results so far are kept and no new round starts`;
+    case 'ended':
+      return 'the search had already ended: its result is being reported';
+  }
 }
 
 export interface SearchCommandOptions {
@@ -130,7 +175,7 @@ export interface SearchCommandOptions {
 export async function runSearchCommand(file: string, options: SearchCommandOptions): Promise<number> {
   const dir = options.text === undefined ? dirname(resolve(file)) : process.cwd();
   if (options.dryRun) {
-    checkColumns(DRY_RUN_COLUMNS, options.columns);
+    checkSearchColumns(true, options.columns);
     // The space needs only the spec and the batch as written: the machines it names (e.g. a testbed not up yet) are not loaded.
     const spec = parseSpecText(options.text ?? (await readSpecFile(file)), file);
     checkSummaryColumns(spec, await batchAsWritten(spec, dir));
@@ -140,14 +185,16 @@ export async function runSearchCommand(file: string, options: SearchCommandOptio
     return 0;
   }
   // A --columns typo is told before the search, not after it.
-  checkColumns(RANKING_COLUMNS, options.columns);
+  checkSearchColumns(false, options.columns);
   const { spec, base } = await parseSearchSpec(options.text ?? (await readSpecFile(file)), file, dir);
   const timeBudgetMs = spec.budget?.time === undefined ? undefined : parseWindow(spec.budget.time);
   const store = await openStore(options.store);
   const executors = createExecutorPool();
   const controller = new AbortController();
+  // What an interrupt stops depends on where the search is: say that, not what it would do in a round.
+  const at: { phase: 'checks' | 'round' | 'between' | 'ended'; round: number; batchId?: number } = { phase: 'checks', round: 0 };
   const onSignal = () => {
-    process.stderr.write('stopping the search: the current round is interrupted and its tuning restored…\n');
+    process.stderr.write(`${interruptNote(at)}\n`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -161,15 +208,29 @@ export async function runSearchCommand(file: string, options: SearchCommandOptio
       timeBudgetMs,
       journalPath: defaultJournalPath(options.store),
       onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
-      onRound: (r) => process.stderr.write(`round ${r.index}: ${r.candidates.length} candidate(s) × ${r.repetitions} run(s), interleaved\n`),
+      onRound: (r) => {
+        Object.assign(at, { phase: 'round', round: r.index });
+        process.stderr.write(`round ${r.index}: ${r.candidates.length} candidate(s) × ${r.repetitions} run(s), interleaved\n`);
+      },
+      onRoundEnd: (r) => {
+        Object.assign(at, { phase: 'between', batchId: r.batchId });
+        process.stderr.write(`round ${r.index}: batch ${r.batchId} ended; reading its values\n`);
+      },
       onTrial: (t) => process.stderr.write(`  ${t.candidate}: batch ${t.batchId}, values ${t.values.map((v) => Number(v.toPrecision(5))).join(' ') || 'none'}${t.ok ? '' : ' (some workloads failed or were cut off)'}\n`),
     });
+    at.phase = 'ended';
     const { columns, rows } = rankingRows(result, { batchList: options.format === 'json' });
     await printRows(columns, rows, options.format, options.columns ? { columns: options.columns } : {});
     const best = result.best;
     process.stderr.write(`${searchSummaryLine(result)}\n`);
+    const note = confirmationNote(result, spec);
+    if (note) process.stderr.write(`${note}\n`);
     if (result.strategy === 'model') process.stderr.write(`side information: ${result.sideColumns.length ? result.sideColumns.join(', ') : 'none (no monitor counted context switches or CPU time; see side: in the spec)'}\n`);
     if (!best) {
+      if (result.ended === 'interrupted') {
+        process.stderr.write('interrupted before any candidate was measured\n');
+        return 130;
+      }
       process.stderr.write('no candidate produced a measurement: check the objective against one of the trial batches\n');
       return 1;
     }

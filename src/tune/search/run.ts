@@ -23,7 +23,7 @@ import { sideByCandidate, valuesByCandidate } from './objective.js';
 import { placementHook } from './placement-hook.js';
 import { preflight } from './preflight.js';
 import type { SearchSpec, StrategyName } from './spec.js';
-import { makeStrategy, strategyName } from './strategy.js';
+import { confirmationOf, makeStrategy, strategyName } from './strategy.js';
 
 export { objectiveValues } from './objective.js';
 
@@ -74,6 +74,11 @@ export interface SearchResult {
   ended: 'done' | 'trial budget' | 'time budget' | 'interrupted';
   /** The monitor columns the model used as side information (empty: none). */
   sideColumns: string[];
+  /**
+   * For random and model with confirmation rounds: how many the spec asks for, how many ran (one the budget cut
+   * short counts), and `cutOff` when a budget ended the search before they were done (none ran: it was spent exploring).
+   */
+  confirmation?: { top: number; rounds: number; ran: number; cutOff: boolean };
 }
 
 export interface SearchOptions {
@@ -90,6 +95,8 @@ export interface SearchOptions {
   onTrial?(trial: Trial): void;
   /** Before each round's batch starts. */
   onRound?(round: { index: number; candidates: string[]; repetitions: number }): void;
+  /** Once a round's batch has ended (finished or cut off), before its values are read. */
+  onRoundEnd?(round: { index: number; batchId: number }): void;
   /** The runner's warnings (e.g. a hook that failed), as they happen. */
   onWarning?(message: string): void;
 }
@@ -113,28 +120,36 @@ export async function runSearch(spec: SearchSpec, options: SearchOptions): Promi
   const hooks = [tune, ...(parts.size ? [placementHook(parts, options.journalPath)] : []), ...(options.hooks ?? [])];
   let ended: SearchResult['ended'] = 'done';
   let rounds = 0;
+  const confirmation = confirmationOf(spec);
+  let confirmRounds = 0;
+  let cutOff = false;
 
   for (let round = strategy.next(history, side); round; round = strategy.next(history, side)) {
     if (options.signal?.aborted) {
       ended = 'interrupted';
       break;
     }
+    const confirming = strategy.confirming();
     const left = maxTrials - trials.length;
     if (left <= 0) {
       ended = 'trial budget';
+      cutOff = true;
       break;
     }
     const msLeft = options.timeBudgetMs === undefined ? Infinity : options.timeBudgetMs - (Date.now() - started);
     if (msLeft <= 0) {
       ended = 'time budget';
+      cutOff = true;
       break;
     }
+    if (confirming) confirmRounds++;
     const picked = round.candidates.slice(0, left);
     const repetitions = round.repetitions;
     const chosen = picked.map((i) => candidates[i]!);
     rounds++;
     options.onRound?.({ index: rounds, candidates: chosen.map((c) => c.name), repetitions: round.repetitions });
     const cut = await runRound(spec, options, hooks, chosen, round.repetitions, rounds, msLeft);
+    options.onRoundEnd?.({ index: rounds, batchId: cut.batchId });
     const byName = await valuesByCandidate(options.store, spec.objective, cut.batchId, chosen.map((c) => c.name));
     const failed = await failedPolicies(options.store, cut.batchId);
     if (side) {
@@ -157,10 +172,12 @@ export async function runSearch(spec: SearchSpec, options: SearchOptions): Promi
     });
     if (cut.interrupted) {
       ended = cut.interrupted;
+      if (ended === 'time budget') cutOff = true;
       break;
     }
     if (round.candidates.length > left) {
       ended = 'trial budget';
+      cutOff = true;
       break;
     }
   }
@@ -180,6 +197,7 @@ export async function runSearch(spec: SearchSpec, options: SearchOptions): Promi
     elapsedMs: Date.now() - started,
     ended,
     sideColumns: side ? (sideColumns ?? []) : [],
+    ...(confirmation ? { confirmation: { ...confirmation, ran: confirmRounds, cutOff } } : {}),
   };
 }
 

@@ -13,7 +13,17 @@ export function strategyName(spec: SearchSpec): StrategyName {
   return spec.strategy ?? (spec.space ? 'model' : 'exhaustive');
 }
 
-export function makeStrategy(spec: SearchSpec, candidates: readonly SearchCandidate[]): Strategy {
+/** The confirmation rounds a spec asks for after exploring (random, model), as withConfirmation counts them; undefined for none. */
+export function confirmationOf(spec: SearchSpec): { top: number; rounds: number } | undefined {
+  const name = strategyName(spec);
+  if ((name !== 'random' && name !== 'model') || spec.confirm?.rounds === 0) return undefined;
+  return { top: spec.confirm?.top ?? 3, rounds: spec.confirm?.rounds ?? 2 };
+}
+
+/** A search's strategy; `confirming()` tells, after `next` named a round, whether it is a confirmation round (not exploring). */
+export type SearchStrategy = Strategy & { confirming(): boolean };
+
+export function makeStrategy(spec: SearchSpec, candidates: readonly SearchCandidate[]): SearchStrategy {
   const name = strategyName(spec);
   const repetitions = spec.repetitions ?? 3;
   const seed = spec.seed ?? 1;
@@ -21,12 +31,21 @@ export function makeStrategy(spec: SearchSpec, candidates: readonly SearchCandid
   const order = spec.seed;
   const direction = spec.objective.direction;
   const n = candidates.length;
-  const confirm = (inner: Strategy) => (spec.confirm?.rounds === 0 ? inner : withConfirmation(inner, { repetitions, direction, ...(spec.confirm?.top ? { top: spec.confirm.top } : {}), ...(spec.confirm?.rounds ? { rounds: spec.confirm.rounds } : {}) }));
+  const confirmation = confirmationOf(spec);
+  // The exploring strategy has ended once it named no round: every round after that is a confirmation round.
+  let explored = false;
+  const confirm = (inner: Strategy): SearchStrategy => {
+    if (!confirmation) return { name: inner.name, next: (h, s) => inner.next(h, s), confirming: () => false };
+    const watched: Strategy = { name: inner.name, next: (h, s) => inner.next(h, s) ?? ((explored = true), undefined) };
+    const outer = withConfirmation(watched, { repetitions, direction, ...confirmation });
+    return { name: outer.name, next: (h, s) => outer.next(h, s), confirming: () => explored };
+  };
+  const plain = (s: Strategy): SearchStrategy => ({ name: s.name, next: (h, side) => s.next(h, side), confirming: () => false });
   switch (name) {
     case 'exhaustive':
-      return exhaustive(n, repetitions, order);
+      return plain(exhaustive(n, repetitions, order));
     case 'halving':
-      return halving(n, repetitions, direction, order);
+      return plain(halving(n, repetitions, direction, order));
     case 'random':
       return confirm(random(n, repetitions, seed, spec.round ?? 4));
     case 'model':
