@@ -4,11 +4,13 @@
  * the current allocation (what `machines: slurm` resolves to).
  */
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { collect } from './options.js';
-import { DEFAULT_STORE_PATH } from '../store/store.js';
+import { DEFAULT_STORE_PATH, openStore } from '../store/store.js';
 import { UserError } from '../errors.js';
-import { jobScript, sbatchArgs, submitBatch } from '../slurm/submit.js';
+import { jobEnd, jobScript, sbatchArgs, submitAndWait, submitBatch } from '../slurm/submit.js';
 import { batchMachines, checkSubmission, otherMachinesError } from '../slurm/submit-check.js';
 import { loadMachineMap } from '../batch/config/machines.js';
 import { printData } from './format.js';
@@ -44,7 +46,7 @@ export function registerSlurm(program: Command): void {
     .action(async (file: string, flags: SubmitFlags) => {
       const nodes = Number(flags.nodes);
       if (!/^\d+$/.test(flags.nodes) || nodes < 1) throw new UserError(`-N ${flags.nodes}: expected a number of nodes, 1 or more`);
-      const text = await readFile(file, 'utf8').catch(() => { throw new UserError(`${file}: cannot read the batch config`); });
+      const text = await readFile(file, 'utf8').catch((e: Error) => { throw new UserError(`${file}: cannot read the batch config: ${e.message}`); });
       // Where the batch will run, before anything queues: a job whose nodes idle while SSH measures others is a mistake.
       const machines = batchMachines(text, file, flags.set, process.cwd(), process.env);
       if (machines.place === 'elsewhere') {
@@ -62,14 +64,14 @@ export function registerSlurm(program: Command): void {
         process.stderr.write(`submitted: expert run ${file} in a ${nodes}-node allocation, into ${flags.store}; follow it with: squeue -j ${jobId}\n`);
         return;
       }
-      try {
-        const { jobId } = await submitBatch(options, true);
-        process.stdout.write(`job ${jobId}\n`);
-      } catch (e) {
-        // sbatch --wait exits with the job's exit code: the batch's (1 some failed, 130 interrupted).
-        const status = (e as { status?: number }).status;
-        throw new UserError(`the job did not succeed: ${(e as Error).message}`, { exitCode: status !== undefined && status > 0 ? status : 1 });
-      }
+      // The job id as soon as sbatch has it (the wait may be long, and the id is what squeue and scancel take).
+      const { jobId, exitCode } = await submitAndWait(options, (id) => process.stdout.write(`job ${id}\n`));
+      if (exitCode === 0) return;
+      // sbatch --wait exits with the job's exit code: the batch's (1 some failed, 130 interrupted).
+      const end = await jobEnd(jobId);
+      const how = end.state ? `ended ${end.state}${end.exitCode ? ` (exit code ${end.exitCode})` : ''}` : `ended with exit code ${exitCode}`;
+      const output = end.output ?? resolve(flags.output ?? 'expert-slurm-%j.out').replaceAll('%j', jobId);
+      throw new UserError(`job ${jobId} ${how}; ${await batchOfJob(flags.store, jobId)}; the job's output: ${output}`, { exitCode: exitCode > 0 ? exitCode : 1 });
     });
 
   slurm
@@ -80,4 +82,24 @@ export function registerSlurm(program: Command): void {
       const map = await loadMachineMap('slurm', { as: '`expert slurm machines`' });
       await printData(['node', 'host', 'launcher'], map.nodes.map((n) => [n.name, n.host, n.launcher ?? 'ssh']), flags);
     });
+}
+
+/** What the store says of the batch a job ran (provenance.slurm.job_id), for the message of a job that did not succeed. */
+async function batchOfJob(storePath: string, jobId: string): Promise<string> {
+  if (!existsSync(storePath)) return `it wrote no batch (${storePath} does not exist)`;
+  let store;
+  try {
+    store = await openStore(storePath, { readOnly: true });
+  } catch (e) {
+    return `its batch is not known (${storePath}: ${(e as Error).message})`;
+  }
+  try {
+    const batch = (await store.query("SELECT batch_id, status FROM batch WHERE json_extract_string(provenance, '$.slurm.job_id') = $1 ORDER BY batch_id DESC LIMIT 1", [jobId])).rows[0];
+    if (!batch) return `it wrote no batch into ${storePath}`;
+    const [batchId, status] = batch as [number, string];
+    const counts = (await store.query("SELECT count(*) FILTER (WHERE status = 'exited' AND exit_code = 0), count(*) FROM process WHERE batch_id = $1 AND role = 'workload'", [batchId])).rows[0]!;
+    return `its batch ${batchId} in ${storePath}: ${status}, ${Number(counts[0])} of ${Number(counts[1])} workloads exited 0`;
+  } finally {
+    await store.close();
+  }
 }

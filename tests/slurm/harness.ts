@@ -23,8 +23,9 @@ export interface TestAllocation {
   release(): void;
 }
 
-export function allocate(cluster: LocalCluster, nodes: number): TestAllocation {
-  const granted = spawnSync('salloc', ['--no-shell', '-N', String(nodes), '-J', 'expert-test'], { env: cluster.env, encoding: 'utf8', timeout: 30_000 });
+/** `extra`: more salloc options, e.g. `['-w', 'n3,n4']` (the project's Slurm shares nodes between jobs: a count alone may give the same ones). */
+export function allocate(cluster: LocalCluster, nodes: number, extra: string[] = []): TestAllocation {
+  const granted = spawnSync('salloc', ['--no-shell', '-N', String(nodes), '-J', 'expert-test', ...extra], { env: cluster.env, encoding: 'utf8', timeout: 30_000 });
   const jobId = /Granted job allocation (\d+)/.exec(granted.stderr)?.[1];
   if (!jobId) throw new Error(`salloc gave no allocation: ${granted.stderr}`);
   const nodelist = execFileSync('squeue', ['-h', '-j', jobId, '-o', '%N'], { env: cluster.env, encoding: 'utf8' }).trim();
