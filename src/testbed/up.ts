@@ -189,7 +189,8 @@ export async function testbedUp(options: TestbedUpOptions = {}): Promise<Testbed
         if (options.signal?.aborted) throw new Error('interrupted');
         state.slurm = await startTestbedSlurm(state);
         await writeState(files.state, state);
-        progress(`slurm: ${state.slurm.nodes.join(', ')} idle in partition ${state.slurm.partition} (slurmctld on port ${state.slurm.controllerPort}, each slurmd in its node's namespace); SLURM_CONF=${state.slurm.conf}`);
+        // Which nodes are idle, and the SLURM_CONF to export, the CLI says once after `up:` (with what to type next).
+        progress(`started Slurm: slurmctld on port ${state.slurm.controllerPort}, a slurmd in each node's namespace`);
         await writeFile(files.slurmMachines, slurmMachineMapYaml(state));
       }
       await writeFile(files.knownHosts, knownHostsLines(state, image.hostKey, nodeHostKeys));

@@ -36,6 +36,7 @@ let cwd = '';
 let status: TestbedStatus;
 let cluster: LocalCluster;
 let alloc: TestAllocation | undefined;
+let upStderr = '';
 
 /** Every live process whose command line mentions `text`. */
 
@@ -62,10 +63,10 @@ function nsPid(pid: number, tid = pid): number {
 before(async () => {
   if (skip) return;
   cwd = await mkdtemp(join(tmpdir(), 'expert-testbed-slurm-'));
-  // The smallest testbed with several nodes (as testbed-live.test.ts): one guest per node.
-  const result = await testbedUp({ cwd, env, vms: 1, nodes: 2, accel: 'tcg', memoryMb: 192, diskMb: 128, slurm: true });
-  assert.equal(result.alreadyUp, false);
-  status = result.status;
+  // The smallest testbed with several nodes (as testbed-live.test.ts): one guest per node; through the CLI, for what it prints.
+  const up = await run(process.execPath, ['--import', import.meta.resolve('tsx'), join(repo, 'src', 'cli', 'main.ts'), 'testbed', 'up', '--vms', '1', '--nodes', '2', '--accel', 'tcg', '--memory', '192', '--disk', '128', '--slurm'], { cwd, env, timeout: 600_000 });
+  upStderr = up.stderr;
+  status = (await testbedStatus({ cwd, env }))!;
   const state = await readState(testbedFiles(join(cwd, '.expert', 'testbed')).state);
   cluster = slurmCluster(state!.slurm!);
 });
@@ -90,6 +91,9 @@ test('up --slurm: a slurmctld and, in each node\'s PID namespace, a slurmd; Slur
   }
   const sinfo = execFileSync('sinfo', ['-h', '-N', '-o', '%N %P %t'], { env: cluster.env, encoding: 'utf8' });
   assert.deepEqual(sinfo.trim().split('\n').map((l) => l.trim()), ['node1 testbed* idle', 'node2 testbed* idle']);
+  // What to export and the nodes' states, said once, after `up:` (it was also said before it).
+  assert.equal(upStderr.split('SLURM_CONF=').length - 1, 1, upStderr);
+  assert.match(upStderr, /testbed: up: 2 guests on 2 nodes.*\ntestbed: slurm: node1 idle, node2 idle in partition testbed; Slurm's commands need:\ntestbed:   export SLURM_CONF=/);
 });
 
 test('a second up --slurm reuses what runs (same slurmd PIDs), and `testbed status` shows the Slurm', { skip }, async () => {
@@ -190,6 +194,30 @@ test('machines: {slurm: {vms: discover}}: each node\'s guests found through srun
   } finally {
     await store.close();
   }
+  assert.deepEqual(steps(cluster, alloc!.jobId), []);
+});
+
+test('--resume of a batch on slurm: {vms: discover} with launcher: srun plans srun -w NODE again, and outside an allocation is exit 2', { skip }, async () => {
+  await writeFile(join(cwd, 'resume.yaml'), [
+    'name: testbed-slurm-resume',
+    'machines:',
+    '  slurm: {vms: discover}',
+    '  launcher: srun',
+    'tests:',
+    '  - {name: fails, on: nodes, command: "exit 3"}',
+    '  - {name: hostname, on: vms, command: hostname}',
+    '',
+  ].join('\n'));
+  await assert.rejects(cli(['run', 'resume.yaml', '--store', 'resume.duckdb'], alloc!.env), (e: Error & { code?: number }) => e.code === 1);
+  const { stdout } = await cli(['run', '--resume', '1', '--store', 'resume.duckdb', '--dry-run', '--format', 'json'], alloc!.env);
+  const rows = JSON.parse(stdout) as Array<{ target: string; launcher: string }>;
+  assert.deepEqual(rows.map((r) => `${r.target} ${r.launcher}`), ['node1 srun -w node1', 'node2 srun -w node2'], 'the failed node runs again through srun, not ssh');
+  const { SLURM_JOB_ID: _a, SLURM_JOBID: _b, SLURM_JOB_NODELIST: _c, SLURM_NODELIST: _d, ...outside } = alloc!.env;
+  await assert.rejects(cli(['run', '--resume', '1', '--store', 'resume.duckdb', '--dry-run'], outside), (e: Error & { code?: number; stderr?: string }) => {
+    assert.equal(e.code, 2);
+    assert.match(e.stderr!, /--resume 1: the batch ran on node1, node2 as Slurm job steps \(launcher: srun\), and this shell is not in a Slurm allocation/);
+    return true;
+  });
   assert.deepEqual(steps(cluster, alloc!.jobId), []);
 });
 
