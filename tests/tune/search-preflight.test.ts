@@ -250,7 +250,7 @@ test('a trial budget spent exploring says the confirmation was skipped and what 
   ]);
   const r = await expert('tune', 'search', file, '--store', join(dir, 'skipped.duckdb'));
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /^2 trials of 2 distinct candidates of the 2 in the space \(2 runs in 1 round\), [\d.]+ s, strategy random, ended: trial budget\nconfirmation skipped: the trial budget \(2\) was spent exploring \(random measures each of the 2 candidates once before confirming\); raise budget\.trials to at least 4 for confirm: top 2 × 1 round\n/m);
+  assert.match(r.stderr, /^2 trials of 2 distinct candidates of the 2 in the space \(2 runs in 1 round\), [\d.]+ s, strategy random, ended: trial budget\nconfirmation skipped: the trial budget \(2\) was spent exploring \(it keeps 2 trials for confirmation only when at least 3 are left to explore\); raise budget\.trials to at least 4 for confirm: top 2 × 1 round\n/m);
   assert.match(r.stderr, /^how sure: not sure: .*; runner-up baseline -100\.0% \(no interval: 1 run each, 3 each give one\)/m);
   // With room for it the confirmation runs and nothing is said about it.
   const roomy = spec('roomy.yaml', readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => (l.startsWith('budget:') ? 'budget: {trials: 4}' : l)));

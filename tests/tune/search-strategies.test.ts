@@ -241,3 +241,38 @@ test('replay hands the strategy each drawn run\'s side figures together with its
   replay(spy, runs, () => false, 11, { direction: 'max' });
   assert.equal(seen.side, undefined, 'no side in the surface: the strategy gets none');
 });
+
+test('a trial budget smaller than the space keeps top × rounds trials back: exploring stops there and the leaders are confirmed', async () => {
+  const { makeStrategy } = await import('../../src/tune/search/strategy.js');
+  const { parseSpecText } = await import('../../src/tune/search/spec.js');
+  const names = Array.from({ length: 20 }, (_, i) => `c${i}`);
+  const specFor = (trials: number, strategy: string) =>
+    parseSpecText(`batch: b.yaml\nobjective: {metric: dd_rate_bps, direction: max}\nstrategy: ${strategy}\nrepetitions: 1\nconfirm: {top: 3, rounds: 2}\nbudget: {trials: ${trials}}\ncandidates: [${names.map((n) => `{name: ${n}}`).join(', ')}]\n`, 's.yaml');
+  const candidates = names.map((name, i) => ({ name, policy: { name }, parts: [], features: [i % 2, i % 5 === 0 ? 1 : 0] }));
+  for (const strategy of ['random', 'model']) {
+    const s = makeStrategy(specFor(12, strategy), candidates);
+    const history: History = new Map();
+    let explored = 0;
+    const confirmations: number[][] = [];
+    // Candidate i measures i (plus a little noise each time): the search should confirm the highest it saw.
+    for (let round = s.next(history), k = 0; round && k < 20; round = s.next(history), k++) {
+      if (s.confirming()) confirmations.push(round.candidates);
+      else explored += round.candidates.length;
+      for (const c of round.candidates) history.set(c, [...(history.get(c) ?? []), c + 0.01 * (history.get(c)?.length ?? 0)]);
+    }
+    assert.equal(explored, 6, `${strategy}: 12 − 3 × 2 trials explore`);
+    assert.ok(confirmations.length >= 1 && confirmations.every((r) => r.length === 3), `${strategy}: confirmation rounds of the top 3: ${JSON.stringify(confirmations)}`);
+    const best3 = [...history.keys()].sort((a, b) => b - a).slice(0, 3).sort();
+    assert.deepEqual([...confirmations[0]!].sort(), best3);
+  }
+  // Too small to keep them (12 − 6 < 3 would be left): spent exploring, as before.
+  const small = makeStrategy(specFor(8, 'random'), candidates);
+  let trials = 0;
+  const h: History = new Map();
+  for (let round = small.next(h), k = 0; round && trials < 8 && k < 20; round = small.next(h), k++) {
+    assert.equal(small.confirming(), false);
+    trials += round.candidates.length;
+    for (const c of round.candidates) h.set(c, [c]);
+  }
+  assert.ok(trials >= 8);
+});

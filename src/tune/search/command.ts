@@ -98,16 +98,21 @@ export function searchSummaryLine(result: SearchResult): string {
 }
 
 /**
- * When a budget ended the search before its confirmation rounds (random and model explore every candidate once
- * before confirming the leaders), what happened and the trial budget that leaves room for them; else undefined.
+ * When a budget ended the search before its confirmation rounds, what happened and the trial budget that leaves
+ * room for them; else undefined. A trial budget keeps top × rounds trials for confirmation once at least
+ * max(3, top) are left to explore (strategy.ts), or is enough when the whole space is explored before it runs out.
  */
 export function confirmationNote(result: SearchResult, spec: SearchSpec): string | undefined {
   const c = result.confirmation;
   if (!c?.cutOff || (result.ended !== 'trial budget' && result.ended !== 'time budget')) return undefined;
-  const needed = result.spaceSize + Math.min(c.top, result.spaceSize) * c.rounds;
+  const reserve = c.top * c.rounds;
+  const needed = Math.min(result.spaceSize + Math.min(c.top, result.spaceSize) * c.rounds, reserve + Math.max(3, c.top));
   const asked = `confirm: top ${c.top} × ${counted(c.rounds, 'round')}`;
   const budget = result.ended === 'trial budget' ? `the trial budget (${spec.budget?.trials})` : `the time budget (${spec.budget?.time})`;
-  const why = `${result.strategy} measures each of the ${result.spaceSize} candidates once before confirming`;
+  const why =
+    result.ended === 'trial budget'
+      ? `it keeps ${counted(reserve, 'trial')} for confirmation only when at least ${Math.max(3, c.top)} are left to explore`
+      : `${result.strategy} explores until its time is up`;
   const raise = result.ended === 'trial budget' ? `raise budget.trials to at least ${needed} for ${asked}` : `${asked} takes up to ${needed} trials in all; raise budget.time`;
   return c.ran === 0
     ? `confirmation skipped: ${budget} was spent exploring (${why}); ${raise}`

@@ -32,13 +32,14 @@ export function makeStrategy(spec: SearchSpec, candidates: readonly SearchCandid
   const direction = spec.objective.direction;
   const n = candidates.length;
   const confirmation = confirmationOf(spec);
-  // The exploring strategy has ended once it named no round: every round after that is a confirmation round.
-  let explored = false;
   const confirm = (inner: Strategy): SearchStrategy => {
     if (!confirmation) return { name: inner.name, next: (h, s) => inner.next(h, s), confirming: () => false };
-    const watched: Strategy = { name: inner.name, next: (h, s) => inner.next(h, s) ?? ((explored = true), undefined) };
-    const outer = withConfirmation(watched, { repetitions, direction, ...confirmation });
-    return { name: outer.name, next: (h, s) => outer.next(h, s), confirming: () => explored };
+    // A trial budget keeps confirmation's trials back (when what is left to explore still beats the model's random start).
+    const reserve = confirmation.top * confirmation.rounds;
+    const budget = spec.budget?.trials;
+    const exploreTrials = budget !== undefined && budget - reserve >= Math.max(3, confirmation.top) ? budget - reserve : undefined;
+    const outer = withConfirmation(inner, { repetitions, direction, ...confirmation, ...(exploreTrials !== undefined ? { exploreTrials } : {}) });
+    return { name: outer.name, next: (h, s) => outer.next(h, s), confirming: () => outer.confirming() };
   };
   const plain = (s: Strategy): SearchStrategy => ({ name: s.name, next: (h, side) => s.next(h, side), confirming: () => false });
   switch (name) {
