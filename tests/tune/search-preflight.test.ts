@@ -46,6 +46,20 @@ after(async () => {
 });
 
 
+/** A search of baseline against nice 3 on the guest, its batch inline; `extra` lines follow the common ones. */
+function twoCandidates(name: string, command: string, sql: string, extra: string[]): string[] {
+  return [
+    'batch:',
+    `  name: ${name}`,
+    '  machines: {nodes: [{name: n1, host: local}]}',
+    '  tests: [{name: seen, on: nodes, command: ' + JSON.stringify(command) + '}]',
+    `candidates: [{name: baseline}, {name: nice3, identify: {vms: [${GUEST}]}, nice: 3}]`,
+    `objective: {sql: ${JSON.stringify(sql)}, direction: max}`,
+    'strategy: random',
+    ...extra,
+  ];
+}
+
 function spec(name: string, lines: string[]): string {
   const file = join(dir, name);
   writeFileSync(file, lines.join('\n') + '\n');
@@ -168,17 +182,7 @@ test("a candidate's note is about its own runs: one that failed is marked, the o
 });
 
 test('a search reports distinct candidates beside trials, batches as a list in JSON and as text in CSV, and takes --columns; so does discover', async () => {
-  const file = spec('listed-ok.yaml', [
-    'batch:',
-    '  name: ok',
-    '  machines: {nodes: [{name: n1, host: local}]}',
-    '  tests: [{name: seen, on: nodes, command: ' + JSON.stringify(NICE_OF_GUEST) + '}]',
-    `candidates: [{name: baseline}, {name: nice3, identify: {vms: [${GUEST}]}, nice: 3}]`,
-    `objective: {sql: ${JSON.stringify(OBJECTIVE)}, direction: max}`,
-    'strategy: random',
-    'confirm: {top: 2, rounds: 1}',
-    'repetitions: 1',
-  ]);
+  const file = spec('listed-ok.yaml', twoCandidates('ok', NICE_OF_GUEST, OBJECTIVE, ['confirm: {top: 2, rounds: 1}', 'repetitions: 1']));
   const store = join(dir, 'ok.duckdb');
   const json = await expert('tune', 'search', file, '--store', store, '--format', 'json');
   assert.equal(json.code, 0, json.stderr);
@@ -236,18 +240,7 @@ test('usage the search refuses before any work: --sample without --dry-run, and 
 });
 
 test('a trial budget spent exploring says the confirmation was skipped and what budget it takes; a runner-up with one run says why it has no interval', async () => {
-  const file = spec('skipped.yaml', [
-    'batch:',
-    '  name: skipped',
-    '  machines: {nodes: [{name: n1, host: local}]}',
-    '  tests: [{name: seen, on: nodes, command: ' + JSON.stringify(NICE_OF_GUEST) + '}]',
-    `candidates: [{name: baseline}, {name: nice3, identify: {vms: [${GUEST}]}, nice: 3}]`,
-    `objective: {sql: ${JSON.stringify(OBJECTIVE)}, direction: max}`,
-    'strategy: random',
-    'confirm: {top: 2, rounds: 1}',
-    'repetitions: 1',
-    'budget: {trials: 2}',
-  ]);
+  const file = spec('skipped.yaml', twoCandidates('skipped', NICE_OF_GUEST, OBJECTIVE, ['confirm: {top: 2, rounds: 1}', 'repetitions: 1', 'budget: {trials: 2}']));
   const r = await expert('tune', 'search', file, '--store', join(dir, 'skipped.duckdb'));
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^2 trials of 2 distinct candidates of the 2 in the space \(2 runs in 1 round\), [\d.]+ s, strategy random, ended: trial budget\nconfirmation skipped: the trial budget \(2\) was spent exploring \(it keeps 2 trials for confirmation only when at least 3 are left to explore\); raise budget\.trials to at least 4 for confirm: top 2 × 1 round\n/m);
@@ -281,18 +274,7 @@ function interruptedWhen(when: RegExp, delayMs: number, ...args: string[]): Prom
 }
 
 test('an interrupt says what it stops: a round in progress is cut off; between rounds nothing runs and the results so far are kept', async () => {
-  const lines = (command: string, sql: string) => [
-    'batch:',
-    '  name: interrupted',
-    '  machines: {nodes: [{name: n1, host: local}]}',
-    '  tests: [{name: seen, on: nodes, command: ' + JSON.stringify(command) + '}]',
-    `candidates: [{name: baseline}, {name: nice3, identify: {vms: [${GUEST}]}, nice: 3}]`,
-    `objective: {sql: ${JSON.stringify(sql)}, direction: max}`,
-    'strategy: random',
-    'round: 1',
-    'confirm: {rounds: 0}',
-    'repetitions: 1',
-  ];
+  const lines = (command: string, sql: string) => twoCandidates('interrupted', command, sql, ['round: 1', 'confirm: {rounds: 0}', 'repetitions: 1']);
   const store = join(dir, 'interrupted.duckdb');
   // In a round: the workload prints what it saw, then sleeps; the interrupt comes 3 s into the round.
   const during = await interruptedWhen(/^round 1: /m, 3000, 'tune', 'search', spec('during.yaml', lines(`${NICE_OF_GUEST}; sleep 30`, OBJECTIVE)), '--store', store);
