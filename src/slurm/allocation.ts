@@ -5,7 +5,7 @@
  * NodeAddr and NodeHostName come from `scontrol -o show node`.
  */
 import { UserError } from '../errors.js';
-import { slurmCommand } from './commands.js';
+import { scontrolRecords, slurmCommand } from './commands.js';
 
 export interface SlurmNode {
   /** Slurm's NodeName (what `srun -w` takes). */
@@ -51,13 +51,6 @@ export async function currentAllocation(env: NodeJS.ProcessEnv = process.env, wh
 /** `scontrol -o show node` output: one line per node of `Key=Value` words → NodeName → fields. */
 export function parseNodeRecords(text: string): Map<string, Record<string, string>> {
   const out = new Map<string, Record<string, string>>();
-  for (const line of text.split('\n')) {
-    const fields: Record<string, string> = {};
-    for (const word of line.trim().split(/\s+/)) {
-      const eq = word.indexOf('=');
-      if (eq > 0) fields[word.slice(0, eq)] = word.slice(eq + 1);
-    }
-    if (fields.NodeName) out.set(fields.NodeName, fields);
-  }
+  for (const fields of scontrolRecords(text)) if (fields.NodeName) out.set(fields.NodeName, fields);
   return out;
 }

@@ -14,7 +14,7 @@ export interface SlurmCommandResult {
 export function slurmCommand(
   program: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string; onStdout?: (text: string) => void } = {},
 ): Promise<SlurmCommandResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(program, [...args], { env: options.env ?? process.env, timeout: options.timeoutMs ?? 30_000, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
@@ -27,6 +27,19 @@ export function slurmCommand(
       // `said`: Slurm's own words, for callers that phrase the error themselves.
       reject(Object.assign(new UserError(`\`${program} ${args.join(' ')}\` ${why}`), { status, said: e.killed ? why : said }));
     });
+    if (options.onStdout) child.stdout?.on('data', (chunk: Buffer | string) => options.onStdout!(String(chunk)));
     if (options.input !== undefined) child.stdin?.end(options.input);
+  });
+}
+
+/** `scontrol -o show …` output: one record per line of `Key=Value` words (values without spaces, as -o prints them). */
+export function scontrolRecords(text: string): Array<Record<string, string>> {
+  return text.split('\n').map((line) => {
+    const fields: Record<string, string> = {};
+    for (const word of line.trim().split(/\s+/)) {
+      const eq = word.indexOf('=');
+      if (eq > 0) fields[word.slice(0, eq)] = word.slice(eq + 1);
+    }
+    return fields;
   });
 }

@@ -24,7 +24,7 @@ import { ConfigError, UserError, type SourcePosition } from '../errors.js';
 import { applySet, parseSet } from '../batch/config/overrides.js';
 import { ConfigSource } from '../batch/config/source.js';
 import { testbedMachinesFile } from '../batch/config/machines.js';
-import { slurmCommand } from './commands.js';
+import { scontrolRecords, slurmCommand } from './commands.js';
 
 export type MachinesPlace = 'allocation' | 'this-node' | 'elsewhere';
 
@@ -86,12 +86,7 @@ export interface PartitionInfo {
 /** `scontrol -o show partition` → partitions (pure). */
 export function parsePartitions(text: string): PartitionInfo[] {
   const out: PartitionInfo[] = [];
-  for (const line of text.split('\n')) {
-    const fields: Record<string, string> = {};
-    for (const word of line.trim().split(/\s+/)) {
-      const eq = word.indexOf('=');
-      if (eq > 0) fields[word.slice(0, eq)] = word.slice(eq + 1);
-    }
+  for (const fields of scontrolRecords(text)) {
     if (!fields.PartitionName) continue;
     const max = Number(fields.MaxNodes);
     out.push({ name: fields.PartitionName, totalNodes: Number(fields.TotalNodes ?? 0), nodes: fields.Nodes ?? '', maxNodes: Number.isInteger(max) ? max : undefined, isDefault: fields.Default === 'YES' });

@@ -4,11 +4,10 @@
  * ExPerT this command runs with, into the given store; `EXPERT_SLURM_SUBMIT=1`
  * lets provenance say the job came from here (the job id is there anyway).
  */
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { commandLine, quote } from '../shell.js';
 import { UserError } from '../errors.js';
-import { slurmCommand } from './commands.js';
+import { scontrolRecords, slurmCommand } from './commands.js';
 
 export interface SubmitOptions {
   batchFile: string;
@@ -61,50 +60,33 @@ function parseJobId(stdout: string): string {
 /**
  * `sbatch --parsable --wait`: `onJobId` as soon as sbatch prints the job id (it does at submission), then,
  * once the job ended, sbatch's exit code (the job's: the batch's, 1 some failed, 130 interrupted).
- * A submission sbatch refuses rejects, with Slurm's words.
+ * A submission sbatch refuses (no job id printed) rejects, with Slurm's words.
  */
-export function submitAndWait(options: SubmitOptions, onJobId: (jobId: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<{ jobId: string; exitCode: number }> {
-  const args = sbatchArgs(options, true);
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('sbatch', args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let jobId: string | undefined;
-    let failed: Error | undefined;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (jobId === undefined && failed === undefined && stdout.includes('\n')) {
-        try {
-          jobId = parseJobId(stdout);
-          onJobId(jobId);
-        } catch (e) {
-          failed = e as Error;
-        }
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-    child.stdin.on('error', () => { /* sbatch exited before reading the script: its exit says why */ });
-    child.once('error', (e: NodeJS.ErrnoException) => {
-      reject(e.code === 'ENOENT' ? new UserError("`sbatch` is not installed or not on PATH (Slurm's client commands are needed here)") : e);
-    });
-    child.once('close', (code, signal) => {
-      if (failed) return reject(failed);
-      if (jobId === undefined) {
-        if (code === 0) {
-          try {
-            jobId = parseJobId(stdout);
-          } catch (e) {
-            return reject(e);
-          }
-        } else {
-          const said = (stderr || stdout).trim().split('\n').slice(-3).join('; ') || (signal ? `killed by ${signal}` : `exit ${code}`);
-          return reject(Object.assign(new UserError(`\`sbatch ${args.join(' ')}\` failed: ${said}`), { said }));
-        }
-      }
-      resolvePromise({ jobId, exitCode: code ?? 1 });
-    });
-    child.stdin.end(jobScript(options));
-  });
+export async function submitAndWait(options: SubmitOptions, onJobId: (jobId: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<{ jobId: string; exitCode: number }> {
+  let stdout = '';
+  let jobId: string | undefined;
+  let unreadable: unknown;
+  // A listener must not throw: what sbatch printed instead of an id is told once it ended.
+  const onStdout = (text: string) => {
+    stdout += text;
+    if (jobId !== undefined || unreadable !== undefined || !stdout.includes('\n')) return;
+    try {
+      onJobId((jobId = parseJobId(stdout)));
+    } catch (error) {
+      unreadable = error;
+    }
+  };
+  let exitCode = 0;
+  try {
+    const result = await slurmCommand('sbatch', sbatchArgs(options, true), { env, input: jobScript(options), timeoutMs: 2 ** 31 - 1, onStdout });
+    jobId ??= parseJobId(result.stdout);
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (jobId === undefined || status === undefined) throw unreadable ?? error;
+    exitCode = status;
+  }
+  if (unreadable) throw unreadable;
+  return { jobId, exitCode };
 }
 
 export interface JobEnd {
@@ -120,11 +102,7 @@ export interface JobEnd {
 export async function jobEnd(jobId: string, env: NodeJS.ProcessEnv = process.env): Promise<JobEnd> {
   try {
     const { stdout } = await slurmCommand('scontrol', ['-o', 'show', 'job', jobId], { env });
-    const fields: Record<string, string> = {};
-    for (const word of stdout.trim().split(/\s+/)) {
-      const eq = word.indexOf('=');
-      if (eq > 0) fields[word.slice(0, eq)] = word.slice(eq + 1);
-    }
+    const fields = scontrolRecords(stdout.trim())[0] ?? {};
     if (fields.JobState) return { state: fields.JobState, ...(fields.ExitCode ? { exitCode: fields.ExitCode } : {}), ...(fields.StdOut ? { output: fields.StdOut } : {}) };
   } catch {
     /* forgotten already, or no controller: try accounting */
