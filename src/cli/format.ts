@@ -38,10 +38,15 @@ export function columnsOption(value: string | undefined): string[] | undefined {
   return names;
 }
 
-/** Refuses `--columns` names that are not among `columns` (before a verb does its work, so a typo costs nothing). */
-export function checkColumnNames(columns: readonly string[], picked: readonly string[] | undefined): void {
+/**
+ * Refuses `--columns` names that are not among `columns` (before a verb does its work, so a typo costs nothing).
+ * `of` names the output when a verb has more than one, and `hint` may add a word on a name it knows from elsewhere.
+ */
+export function checkColumnNames(columns: readonly string[], picked: readonly string[] | undefined, of?: { where: string; hint?(name: string): string }): void {
   const unknown = (picked ?? []).find((c) => !columns.includes(c));
-  if (unknown !== undefined) throw new UserError(`--columns: no column '${unknown}'; the columns are: ${columns.join(', ')}`);
+  if (unknown === undefined) return;
+  const head = of ? `--columns: no column '${unknown}' in ${of.where}; its columns are` : `--columns: no column '${unknown}'; the columns are`;
+  throw new UserError(`${head}: ${columns.join(', ')}${of?.hint?.(unknown) ?? ''}`);
 }
 
 /** Prints a verb's rows to stdout in the format and columns its options ask for. */

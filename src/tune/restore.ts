@@ -56,6 +56,10 @@ export async function restoreEntries(entries: readonly JournalEntry[], context: 
       const done: string[] = [];
       const restoredThreads: JournalEntry[] = [];
       const restoredAt = Date.now();
+      const markRestored = async (entry: JournalEntry) => {
+        const store = context.storeFor?.(entry);
+        if (store && !store.readOnly) await store.markRestored(entry.batchId, entry.node, entry.tid, restoredAt);
+      };
       if (domainEntries.length) {
         const { domains, error: scriptError } = await runThreadScript(executor, [], context.timeoutMs, domainEntries.map(restoreDomainScript));
         for (const entry of domainEntries) {
@@ -69,8 +73,7 @@ export async function restoreEntries(entries: readonly JournalEntry[], context: 
             else {
               results.push({ ...base, outcome: 'restored' });
               done.push(entryKey(entry));
-              const store = context.storeFor?.(entry);
-              if (store && !store.readOnly) await store.markRestored(entry.batchId, entry.node, entry.tid, restoredAt);
+              await markRestored(entry);
             }
           }
         }
@@ -88,8 +91,7 @@ export async function restoreEntries(entries: readonly JournalEntry[], context: 
           results.push({ ...base, outcome: 'gone' });
           done.push(entryKey(entry));
           // Its change ended with it: nothing of it is left in force.
-          const store = context.storeFor?.(entry);
-          if (store && !store.readOnly) await store.markRestored(entry.batchId, entry.node, entry.tid, restoredAt);
+          await markRestored(entry);
           continue;
         }
         const missed = threads[index]!.actions.filter((a) => !outcome.after || !actionReached(a, outcome.after));
@@ -101,8 +103,7 @@ export async function restoreEntries(entries: readonly JournalEntry[], context: 
         results.push({ ...base, outcome: 'restored' });
         done.push(entryKey(entry));
         restoredThreads.push(entry);
-        const store = context.storeFor?.(entry);
-        if (store && !store.readOnly) await store.markRestored(entry.batchId, entry.node, entry.tid, restoredAt);
+        await markRestored(entry);
       }
       // Workers QEMU started while the guest was tuned carry the tuning and no journal entry.
       for (const w of await resetInheritedWorkers(executor, first.node, restoredThreads, context.timeoutMs)) {

@@ -14,7 +14,7 @@ import { batchConfigSchema, parseBatchConfigText, parseYamlAgainst, resolveBatch
 import { createExecutorPool } from '../../batch/executor-pool.js';
 import { UserError } from '../../errors.js';
 import { openStore } from '../../store/store.js';
-import type { OutputFormat } from '../../cli/format.js';
+import { checkColumnNames, type OutputFormat } from '../../cli/format.js';
 import { printRows } from '../../output/print.js';
 import { permutation, seededRandom } from '../../stats/random.js';
 import { defaultJournalPath, Journal } from '../journal.js';
@@ -82,12 +82,11 @@ export const DRY_RUN_COLUMNS = ['candidate', 'policy', 'applies'];
  */
 export function checkSearchColumns(dryRun: boolean, picked: readonly string[] | undefined): void {
   const [own, other] = dryRun ? [DRY_RUN_COLUMNS, RANKING_COLUMNS] : [RANKING_COLUMNS, DRY_RUN_COLUMNS];
-  const unknown = (picked ?? []).find((c) => !own.includes(c));
-  if (unknown === undefined) return;
-  const where = dryRun ? 'the dry run' : 'the ranking';
   const theirs = other.filter((c) => !own.includes(c));
-  const elsewhere = other.includes(unknown) ? ` ('${unknown}' is a column of ${dryRun ? "the search's ranking, without --dry-run" : 'the dry run (--dry-run)'})` : ` (${theirs.join(', ')} are ${dryRun ? "the search's ranking's, without --dry-run" : "the dry run's"})`;
-  throw new UserError(`--columns: no column '${unknown}' in ${where}; its columns are: ${own.join(', ')}${elsewhere}`);
+  checkColumnNames(own, picked, {
+    where: dryRun ? 'the dry run' : 'the ranking',
+    hint: (name) => (other.includes(name) ? ` ('${name}' is a column of ${dryRun ? "the search's ranking, without --dry-run" : 'the dry run (--dry-run)'})` : ` (${theirs.join(', ')} are ${dryRun ? "the search's ranking's, without --dry-run" : "the dry run's"})`),
+  });
 }
 
 const counted = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -150,7 +149,14 @@ export function dryRun(spec: SearchSpec, sample: number): { summary: string; col
 }
 
 /** The line an interrupt (SIGINT, SIGTERM) prints: what it stops, given where the search is. */
-export function interruptNote(at: { phase: 'checks' | 'round' | 'between' | 'ended'; round: number; batchId?: number }): string {
+/** Where a search is, for what an interrupt stops: its checks, a round's batch, between rounds, or done. */
+export interface SearchPhase {
+  phase: 'checks' | 'round' | 'between' | 'ended';
+  round: number;
+  batchId?: number;
+}
+
+export function interruptNote(at: SearchPhase): string {
   switch (at.phase) {
     case 'checks':
       return 'stopping the search before its first round: nothing has run';
@@ -197,7 +203,7 @@ export async function runSearchCommand(file: string, options: SearchCommandOptio
   const executors = createExecutorPool();
   const controller = new AbortController();
   // What an interrupt stops depends on where the search is: say that, not what it would do in a round.
-  const at: { phase: 'checks' | 'round' | 'between' | 'ended'; round: number; batchId?: number } = { phase: 'checks', round: 0 };
+  const at: SearchPhase = { phase: 'checks', round: 0 };
   const onSignal = () => {
     process.stderr.write(`${interruptNote(at)}\n`);
     controller.abort();

@@ -212,7 +212,7 @@ async function failedPolicies(store: ExpertStore, batchId: number): Promise<Set<
 }
 
 /** One round as one interleaved batch; a time budget that runs out aborts it (its tuning is restored by the runner as on any interrupt). */
-async function runRound(spec: SearchSpec, options: SearchOptions, hooks: RunHook[], chosen: SearchCandidate[], repetitions: number, index: number, msLeft: number): Promise<{ batchId: number; ok: boolean; interrupted?: 'time budget' | 'interrupted' }> {
+async function runRound(spec: SearchSpec, options: SearchOptions, hooks: RunHook[], chosen: SearchCandidate[], repetitions: number, index: number, msLeft: number): Promise<{ batchId: number; interrupted?: 'time budget' | 'interrupted' }> {
   const controller = new AbortController();
   const onAbort = () => controller.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -228,7 +228,7 @@ async function runRound(spec: SearchSpec, options: SearchOptions, hooks: RunHook
     };
     const outcome = await runBatch(expandPlan(config), { store: options.store, executors: options.executors, hooks, signal: controller.signal, onEvent: (e) => e.type === 'warning' && options.onWarning?.(e.message) });
     const interrupted = options.signal?.aborted ? 'interrupted' : timedOut ? 'time budget' : undefined;
-    return { batchId: outcome.batchId, ok: outcome.ok, ...(interrupted ? { interrupted } : {}) };
+    return { batchId: outcome.batchId, ...(interrupted ? { interrupted } : {}) };
   } finally {
     if (timer) clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
