@@ -9,8 +9,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBatchConfigText } from '../../src/batch/config/index.js';
 import { expandPlan } from '../../src/batch/plan/index.js';
@@ -18,8 +16,7 @@ import { runBatch } from '../../src/batch/runner/index.js';
 import { defaultHooks } from '../../src/batch/runner/default-hooks.js';
 import { ConfigError } from '../../src/errors.js';
 import { vmstatParser } from '../../src/mine/parsers/vmstat.js';
-import { openStore } from '../../src/store/store.js';
-import { climbPolicyLines, startPausedGuest } from './guests.js';
+import { climbPolicyLines, withGuestAndStore } from './guests.js';
 
 const yaml = (o: { monitors?: string[]; vms?: string[]; policy: string[]; sleep?: number }) =>
   [
@@ -87,12 +84,9 @@ test('load: the window is at least the monitor\'s own interval; named guests exi
 });
 
 test('run start: a named guest not running and a CPU not online are warned about; the climb never pins to that CPU', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'expert-climb-check-'));
   const name = `climbchk-${process.pid}`;
   const ghost = `ghost-${process.pid}`;
-  const g = await startPausedGuest(name, { smp: 1, iothreads: 0 });
-  const store = await openStore(join(dir, 'check.duckdb'));
-  try {
+  await withGuestAndStore(name, { smp: 1, iothreads: 0 }, async ({ dir, guest: g, store }) => {
     const policy = climbPolicyLines(name, { moves: ['pin'], cpus: ['any', 0, 4095] }).map((l) => (l.includes('guests:') ? `      guests: [${name}, ${ghost}]` : l));
     const plan = expandPlan(await parseBatchConfigText(yaml({ vms: [name, ghost], policy, sleep: 4 }), { file: 'b.yaml', cwd: dir, env: {} }));
     const warnings: string[] = [];
@@ -106,37 +100,23 @@ test('run start: a named guest not running and a CPU not online are warned about
     for (const row of moves.rows) for (const s of row) assert.doesNotMatch(String(s), /4095/, 'never pinned to an offline CPU');
     const left = await store.query(`SELECT count(*)::INTEGER FROM tuning WHERE restored_at IS NULL`);
     assert.equal(left.rows[0]![0], 0, 'nothing left tuned');
-  } finally {
-    await store.close();
-    await g.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('run start: a perf_* objective with no perf monitor is warned about, like vmstat', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'expert-climb-perf-'));
   const name = `climbperf-${process.pid}`;
-  const g = await startPausedGuest(name, { smp: 1, iothreads: 0 });
-  const store = await openStore(join(dir, 'check.duckdb'));
-  try {
+  await withGuestAndStore(name, { smp: 1, iothreads: 0 }, async ({ dir, guest: g, store }) => {
     const plan = expandPlan(await parseBatchConfigText(yaml({ vms: [name], monitors: [VMSTAT], policy: climbPolicyLines(name, { objective: 'perf_context_switches', interval: '1s' }) }), { file: 'b.yaml', cwd: dir, env: {} }));
     const warnings: string[] = [];
     const outcome = await runBatch(plan, { store, hooks: defaultHooks(plan, { journalPath: join(dir, 'journal.json') }), onEvent: (e) => e.type === 'warning' && warnings.push(e.message) });
     assert.equal(outcome.ok, true);
     assert.ok(warnings.some((w) => /dynamic\.objective perf_context_switches is read from a perf monitor, and this batch has none .*: the climb will make no move/.test(w)), warnings.join('\n'));
-  } finally {
-    await store.close();
-    await g.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a climb on a vmstat column the live views do not show (vmstat_free) measures it', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'expert-climb-free-'));
   const name = `climbfree-${process.pid}`;
-  const g = await startPausedGuest(name, { smp: 1, iothreads: 0 });
-  const store = await openStore(join(dir, 'check.duckdb'));
-  try {
+  await withGuestAndStore(name, { smp: 1, iothreads: 0 }, async ({ dir, guest: g, store }) => {
     const policy = climbPolicyLines(name, { objective: 'vmstat_free', interval: '1500ms', moves: ['nice'], cpus: null });
     const plan = expandPlan(await parseBatchConfigText(yaml({ vms: [name], monitors: [VMSTAT], policy, sleep: 9 }), { file: 'b.yaml', cwd: dir, env: {} }));
     const outcome = await runBatch(plan, { store, hooks: defaultHooks(plan, { journalPath: join(dir, 'journal.json') }) });
@@ -146,9 +126,5 @@ test('a climb on a vmstat column the live views do not show (vmstat_free) measur
     const free = await store.query(`SELECT min(free)::DOUBLE, max(free)::DOUBLE FROM parsed.vmstat x JOIN process p USING (process_id) WHERE p.batch_id = $1 AND NOT x.since_boot AND NOT x.parse_error`, [outcome.batchId]);
     const [lo, hi] = free.rows[0] as [number, number];
     for (const row of moves.rows) for (const v of row as number[]) assert.ok(v >= lo && v <= hi, `${v} within vmstat's free range [${lo}, ${hi}]`);
-  } finally {
-    await store.close();
-    await g.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

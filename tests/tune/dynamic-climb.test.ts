@@ -7,22 +7,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBatchConfigText } from '../../src/batch/config/index.js';
 import { expandPlan } from '../../src/batch/plan/index.js';
 import { runBatch } from '../../src/batch/runner/index.js';
 import { defaultHooks } from '../../src/batch/runner/default-hooks.js';
-import { openStore } from '../../src/store/store.js';
-import { climbPolicyLines, procState, startPausedGuest, threadComms } from './guests.js';
+import { climbPolicyLines, procState, threadComms, withGuestAndStore } from './guests.js';
 
 test('hill-climb policy: moves recorded in dynamic_move, in force during the run, all restored', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'expert-climb-'));
   const name = `climb-${process.pid}`;
-  const g = await startPausedGuest(name, { smp: 2, iothreads: 1 });
-  const store = await openStore(join(dir, 'climb.duckdb'));
-  try {
+  await withGuestAndStore(name, { smp: 2, iothreads: 1 }, async ({ dir, guest: g, store }) => {
     const initial = new Map([...threadComms(g.pid).keys()].map((tid) => [tid, procState(g.pid, tid)]));
     // The workload prints the guest's vCPU affinity and main-thread nice every 0.3 s for 6 s.
     const watch = `for i in $(seq 20); do echo "$(grep Cpus_allowed_list /proc/${g.pid}/task/*/status | sort | head -1 | cut -f2) $(cut -d' ' -f19 /proc/${g.pid}/stat)"; sleep 0.3; done`;
@@ -68,19 +62,12 @@ test('hill-climb policy: moves recorded in dynamic_move, in force during the run
     assert.ok((tuning.rows[0]![0] as number) > 0);
     assert.equal(tuning.rows[0]![1], tuning.rows[0]![0], 'every tuned thread restored');
     for (const [tid, s] of initial) assert.deepEqual(procState(g.pid, tid), s, `thread ${tid} is back`);
-  } finally {
-    await store.close();
-    await g.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('hill-climb on a monitor column: the objective is the run\'s own vmstat cs over each window; without the monitor, a warning', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'expert-climb-mon-'));
   const name = `climbmon-${process.pid}`;
-  const g = await startPausedGuest(name, { smp: 1, iothreads: 0 });
-  const store = await openStore(join(dir, 'climb.duckdb'));
-  try {
+  await withGuestAndStore(name, { smp: 1, iothreads: 0 }, async ({ dir, guest: g, store }) => {
     const yaml = (monitors: boolean) =>
       [
         'name: climb-monitor',
@@ -116,19 +103,12 @@ test('hill-climb on a monitor column: the objective is the run\'s own vmstat cs 
     assert.ok(without.warnings.some((w) => /vmstat_cs is read from a vmstat monitor, and this batch has none/.test(w)), without.warnings.join('\n'));
     const after = await store.query(`SELECT count(*)::INTEGER FROM tuning WHERE restored_at IS NULL`);
     assert.equal(after.rows[0]![0], 0, 'nothing left tuned');
-  } finally {
-    await store.close();
-    await g.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a move the end of the run cuts off is recorded (objective_after NULL, not kept) and undone by the restore', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'expert-climb-cut-'));
   const name = `cut-${process.pid}`;
-  const g = await startPausedGuest(name, { smp: 1, iothreads: 0 });
-  const store = await openStore(join(dir, 'cut.duckdb'));
-  try {
+  await withGuestAndStore(name, { smp: 1, iothreads: 0 }, async ({ dir, guest: g, store }) => {
     const initial = new Map([...threadComms(g.pid).keys()].map((tid) => [tid, procState(g.pid, tid)]));
     // Two 300 ms windows, then the first move; its 4 s settle outlasts the 2 s workload.
     const config = await parseBatchConfigText(
@@ -150,9 +130,5 @@ test('a move the end of the run cuts off is recorded (objective_after NULL, not 
     const open = await store.query(`SELECT count(*)::INTEGER FROM tuning WHERE policy = 'climb' AND restored_at IS NULL`);
     assert.equal(open.rows[0]![0], 0);
     for (const [tid, state] of initial) assert.deepEqual(procState(g.pid, tid), state);
-  } finally {
-    await store.close();
-    await g.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

@@ -4,9 +4,13 @@
  * started (by PID), also when it fails.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { OrphanGuard } from '../../src/batch/orphan-guard.js';
+import { openStore } from '../../src/store/store.js';
+import type { ExpertStore } from '../../src/store/types.js';
 
 /** Kills our guests even when the test process is killed (-9, timeout). */
 const guard = new OrphanGuard();
@@ -78,6 +82,23 @@ export async function startPausedGuest(name: string, options: GuestOptions = {})
     await delay(20);
   }
   return { name, pid, child, stop };
+}
+
+/**
+ * A paused guest named `<name>`, a temporary folder and a store in it, for `body`; afterwards the store is closed,
+ * the guest stopped and the folder removed, whatever `body` did.
+ */
+export async function withGuestAndStore<T>(name: string, options: GuestOptions, body: (c: { dir: string; guest: PausedGuest; store: ExpertStore }) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), `expert-${name.replace(/-\d+$/, '')}-`));
+  const guest = await startPausedGuest(name, options);
+  const store = await openStore(join(dir, 'store.duckdb'));
+  try {
+    return await body({ dir, guest, store });
+  } finally {
+    await store.close();
+    await guest.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function procState(pid: number, tid: number): { cpus: string; nice: number } {
