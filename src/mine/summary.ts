@@ -29,6 +29,7 @@ const MONITOR_FIGURES = {
 } as const;
 
 const FIO_FIGURES = ['bw_kibps', 'iops'] as const;
+const DD_METRIC = 'dd_rate_bps';
 
 /** Per parser: SQL giving (process_id, metric, value) for a workload's own output. */
 const WORKLOAD_METRICS: Record<string, string> = {
@@ -40,7 +41,7 @@ const WORKLOAD_METRICS: Record<string, string> = {
       ON ${FIO_FIGURES.join(', ')} INTO NAME name VALUE value) GROUP BY ALL
     UNION ALL
     SELECT process_id, 'fio_' || ddir || '_clat_mean_us', avg(clat_mean_us) FROM parsed.fio WHERE NOT parse_error GROUP BY ALL`,
-  dd: `SELECT process_id, 'dd_rate_bps' AS metric, avg(rate_bps) AS value FROM parsed.dd WHERE NOT parse_error GROUP BY ALL`,
+  dd: `SELECT process_id, ${literal(DD_METRIC)} AS metric, avg(rate_bps) AS value FROM parsed.dd WHERE NOT parse_error GROUP BY ALL`,
 };
 
 const figures = (parser: keyof typeof MONITOR_FIGURES) => MONITOR_FIGURES[parser].map(ident).join(', ');
@@ -78,7 +79,7 @@ export function summaryMetricsOf(parser: ParserDefinition, role: 'workload' | 'm
   if (role === 'workload') {
     switch (parser.name) {
       case 'dd':
-        return { names: ['dd_rate_bps'] };
+        return { names: [DD_METRIC] };
       case 'iozone':
         return { names: parser.columns.filter((c) => /_kbps$/.test(c.name)).map((c) => `iozone_${c.name}`) };
       case 'fio':
